@@ -1,0 +1,86 @@
+import { describe, expect, it } from '@jest/globals';
+import { parsePrivateKey, parseTrustedKeys, generateSigningKeyPair } from './signing.js';
+import { decodeSignedEvent, encodeSignedEvent } from './event-codec.js';
+import { RECORDATION_DATASCHEMA_V1, type RecordationEvent } from './envelope.js';
+
+const cnPair = generateSigningKeyPair();
+const hkPair = generateSigningKeyPair();
+const trusted = parseTrustedKeys(`CN:cn-1:${cnPair.publicKey},HK:hk-1:${hkPair.publicKey}`);
+const cnKey = { keyId: 'cn-1', privateKey: parsePrivateKey(cnPair.privateKey) };
+const hkKey = { keyId: 'hk-1', privateKey: parsePrivateKey(hkPair.privateKey) };
+
+function sampleEvent(overrides: Partial<RecordationEvent> = {}): RecordationEvent {
+  return {
+    specversion: '1.0',
+    id: '01920000-0000-7000-8000-000000000001',
+    type: 'recordation.created',
+    source: 'CN',
+    subject: 'T2024-01234',
+    sequence: 1,
+    time: '2024-05-01T08:00:00.000Z',
+    dataschema: RECORDATION_DATASCHEMA_V1,
+    datacontenttype: 'application/json',
+    changedFields: ['mark'],
+    data: {
+      recordationNumber: 'T2024-01234',
+      authority: 'CN',
+      status: 'active',
+      version: 1,
+      ipType: 'trademark',
+      mark: { text: '爱马仕', script: 'Hans', type: 'word', transliterations: [{ script: 'Latn', text: 'HERMES' }] },
+      niceClasses: [18, 25],
+      goods: 'Handbags; leather goods',
+      rightsHolder: { name: 'Hermès International', country: 'FR' },
+      trademarkRegistration: { office: 'CNIPA', number: '1234567', expiresOn: '2031-06-30' },
+      validFrom: '2024-05-01',
+      validUntil: '2031-06-30',
+    },
+    ...overrides,
+  };
+}
+
+describe('signed event codec', () => {
+  it('round-trips a signed event and names the key that verified it', () => {
+    const decoded = decodeSignedEvent(encodeSignedEvent(sampleEvent(), cnKey), trusted, 'CN');
+    expect(decoded).toMatchObject({ ok: true, keyId: 'cn-1', verified: true });
+    if (decoded.ok) expect(decoded.event.data.mark.text).toBe('爱马仕');
+  });
+
+  it('refuses a payload altered after signing', () => {
+    const envelope = JSON.parse(encodeSignedEvent(sampleEvent(), cnKey).toString());
+    const payload = JSON.parse(Buffer.from(envelope.payload, 'base64').toString());
+    payload.data.rightsHolder.name = 'Counterfeiter Ltd';
+    envelope.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
+    expect(decodeSignedEvent(Buffer.from(JSON.stringify(envelope)), trusted, 'CN')).toMatchObject({ ok: false, reason: 'bad-signature' });
+  });
+
+  it('refuses an unknown key', () => {
+    const stranger = { keyId: 'x-1', privateKey: parsePrivateKey(generateSigningKeyPair().privateKey) };
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), stranger), trusted, 'CN')).toMatchObject({ ok: false, reason: 'unknown-key', keyId: 'x-1' });
+  });
+
+  it("refuses one authority signing for another", () => {
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), hkKey), trusted, 'CN')).toMatchObject({ ok: false, reason: 'signer-mismatch' });
+  });
+
+  it("refuses an event on another authority's topic", () => {
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), cnKey), trusted, 'HK')).toMatchObject({ ok: false, reason: 'topic-mismatch' });
+  });
+
+  it('refuses garbage, non-envelopes and schema violations with reasons', () => {
+    expect(decodeSignedEvent(Buffer.from([0xff, 0x00, 0x13]), trusted, 'CN')).toMatchObject({ ok: false, reason: 'unparseable' });
+    expect(decodeSignedEvent(Buffer.from('{"hello":1}'), trusted, 'CN')).toMatchObject({ ok: false, reason: 'bad-envelope' });
+    const bad = sampleEvent({ sequence: 2 });
+    const decoded = decodeSignedEvent(encodeSignedEvent(bad, cnKey), trusted, 'CN');
+    expect(decoded).toMatchObject({ ok: false, reason: 'schema-violation' });
+    if (!decoded.ok) expect(decoded.errors?.map((e) => e.field)).toEqual(expect.arrayContaining(['data.version', 'sequence']));
+  });
+
+  it('refuses an event whose data lacks a required field', () => {
+    const event = sampleEvent();
+    delete (event.data as Partial<typeof event.data>).goods;
+    const decoded = decodeSignedEvent(encodeSignedEvent(event, cnKey), trusted, 'CN');
+    expect(decoded).toMatchObject({ ok: false, reason: 'schema-violation' });
+    if (!decoded.ok) expect(decoded.errors).toContainEqual({ field: 'data.goods', reason: 'is required' });
+  });
+});

@@ -1,0 +1,104 @@
+import { canonicalJson } from './canonical-json.js';
+import { EVENT_PAYLOAD_TYPE, RecordationEventDto, eventConsistencyErrors, type RecordationEvent } from './envelope.js';
+import { signDsse, verifyDsse, type DsseEnvelope, type SigningKey, type TrustedKey } from './signing.js';
+import { validatePlain, type FieldError } from './validation.js';
+import type { AuthorityCode } from './authorities.js';
+
+/** Larger messages are refused before parsing: a recordation is a few kilobytes. */
+export const MAX_EVENT_BYTES = 1_000_000;
+
+/** The Kafka message value of an event: a DSSE envelope, as JSON, over the canonical event bytes. */
+export function encodeSignedEvent(event: RecordationEvent, key: SigningKey): Buffer {
+  const payload = Buffer.from(canonicalJson(event), 'utf8');
+  return Buffer.from(JSON.stringify(signDsse(EVENT_PAYLOAD_TYPE, payload, key)), 'utf8');
+}
+
+export type QuarantineReason =
+  | 'too-large'
+  | 'unparseable'
+  | 'bad-envelope'
+  | 'wrong-payload-type'
+  | 'no-signature'
+  | 'unknown-key'
+  | 'bad-signature'
+  | 'signer-mismatch'
+  | 'topic-mismatch'
+  | 'schema-violation';
+
+export type DecodedEvent =
+  | { ok: true; event: RecordationEvent; keyId: string; verified: true }
+  | { ok: false; reason: QuarantineReason; detail: string; keyId?: string; errors?: FieldError[] };
+
+function isDsseEnvelope(value: unknown): value is DsseEnvelope {
+  if (value === null || typeof value !== 'object') return false;
+  const candidate = value as Record<string, unknown>;
+  return (
+    typeof candidate.payloadType === 'string' &&
+    typeof candidate.payload === 'string' &&
+    Array.isArray(candidate.signatures) &&
+    candidate.signatures.every(
+      (sig) => sig !== null && typeof sig === 'object' && typeof (sig as DsseEnvelope['signatures'][0]).keyid === 'string' && typeof (sig as DsseEnvelope['signatures'][0]).sig === 'string',
+    )
+  );
+}
+
+/**
+ * Opens one message from an authority topic: parse, verify the signature against the trusted keys,
+ * check the signer and the topic belong to the event's authority, and validate the event against the
+ * contract. Anything that fails says why, so it can be quarantined with its reason.
+ */
+export function decodeSignedEvent(
+  value: Buffer | null,
+  trustedKeys: ReadonlyMap<string, TrustedKey>,
+  topicAuthority: AuthorityCode | undefined,
+): DecodedEvent {
+  if (!value || value.length === 0) return { ok: false, reason: 'unparseable', detail: 'empty message' };
+  if (value.length > MAX_EVENT_BYTES) return { ok: false, reason: 'too-large', detail: `${value.length} bytes exceeds ${MAX_EVENT_BYTES}` };
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: 'unparseable', detail: `not JSON: ${(error as Error).message.slice(0, 200)}` };
+  }
+  if (!isDsseEnvelope(parsed)) return { ok: false, reason: 'bad-envelope', detail: 'not a DSSE envelope {payloadType, payload, signatures[]}' };
+  if (parsed.payloadType !== EVENT_PAYLOAD_TYPE) {
+    return { ok: false, reason: 'wrong-payload-type', detail: `payloadType ${parsed.payloadType.slice(0, 100)}` };
+  }
+
+  const verification = verifyDsse(parsed, trustedKeys);
+  if (!verification.verified) {
+    return { ok: false, reason: verification.reason, keyId: verification.keyId, detail: `signature check failed: ${verification.reason}` };
+  }
+
+  let payload: unknown;
+  try {
+    payload = JSON.parse(verification.payload.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: 'unparseable', keyId: verification.keyId, detail: `payload not JSON: ${(error as Error).message.slice(0, 200)}` };
+  }
+  const validated = validatePlain(RecordationEventDto, payload);
+  if (!validated.ok) {
+    return { ok: false, reason: 'schema-violation', keyId: verification.keyId, detail: summarise(validated.errors), errors: validated.errors };
+  }
+  // The validated instance is a class; the stored event is the plain payload the authority signed.
+  const event = payload as RecordationEvent;
+  const consistency = eventConsistencyErrors(event);
+  if (consistency.length) {
+    return { ok: false, reason: 'schema-violation', keyId: verification.keyId, detail: summarise(consistency), errors: consistency };
+  }
+  if (verification.authority !== event.source) {
+    return { ok: false, reason: 'signer-mismatch', keyId: verification.keyId, detail: `signed by ${verification.authority}'s key but source is ${event.source}` };
+  }
+  if (topicAuthority !== event.source) {
+    return { ok: false, reason: 'topic-mismatch', keyId: verification.keyId, detail: `source ${event.source} on the topic of ${topicAuthority ?? 'no authority'}` };
+  }
+  return { ok: true, event, keyId: verification.keyId, verified: true };
+}
+
+function summarise(errors: FieldError[]): string {
+  return errors
+    .slice(0, 10)
+    .map((error) => `${error.field} ${error.reason}`)
+    .join('; ');
+}

@@ -1,0 +1,75 @@
+import 'reflect-metadata';
+import { plainToInstance, type ClassConstructor } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+
+/** One reason one field was refused; `field` is a dotted path such as `mark.transliterations.0.script`. */
+export interface FieldError {
+  field: string;
+  reason: string;
+}
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Finds keys that could pollute prototypes anywhere in a parsed JSON value. */
+function forbiddenKeyPaths(value: unknown, path: string, found: FieldError[], depth = 0): void {
+  if (depth > 32) {
+    found.push({ field: path || '(body)', reason: 'is nested too deeply' });
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => forbiddenKeyPaths(item, joinPath(path, String(index)), found, depth + 1));
+  } else if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) {
+      if (FORBIDDEN_KEYS.has(key)) found.push({ field: joinPath(path, key), reason: 'is a forbidden key' });
+      else forbiddenKeyPaths((value as Record<string, unknown>)[key], joinPath(path, key), found, depth + 1);
+    }
+  }
+}
+
+function joinPath(parent: string, child: string): string {
+  return parent ? `${parent}.${child}` : child;
+}
+
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const error of errors) {
+    const field = joinPath(parent, error.property);
+    for (const reason of Object.values(error.constraints ?? {})) {
+      out.push({ field, reason: reason.replace(/^property \S+ should not exist$/, 'is not an allowed field') });
+    }
+    if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
+  }
+  return out;
+}
+
+/**
+ * Validates an untrusted, already-parsed JSON value against a class-validator class.
+ * Unknown fields are refused, never silently dropped.
+ */
+export function validatePlain<T extends object>(cls: ClassConstructor<T>, plain: unknown): Validated<T> {
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
+    return { ok: false, errors: [{ field: '(body)', reason: 'must be a JSON object' }] };
+  }
+  const forbidden: FieldError[] = [];
+  forbiddenKeyPaths(plain, '', forbidden);
+  if (forbidden.length) return { ok: false, errors: forbidden };
+
+  const instance = plainToInstance(cls, plain, { enableImplicitConversion: false });
+  const errors = validateSync(instance, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false },
+  });
+  if (errors.length) return { ok: false, errors: flattenValidationErrors(errors) };
+  return { ok: true, value: instance };
+}
+
+/** Names every listed field that is absent (undefined or null) in a plain object. */
+export function missingFields(plain: Record<string, unknown>, required: readonly string[]): FieldError[] {
+  return required
+    .filter((field) => plain[field] === undefined || plain[field] === null)
+    .map((field) => ({ field, reason: 'is required' }));
+}
