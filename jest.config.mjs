@@ -23,6 +23,7 @@ const shared = {
     '^#platform$': '<rootDir>/libs/platform/src/index.ts',
     '^#authority$': '<rootDir>/libs/authority/src/index.ts',
     '^#testing$': '<rootDir>/libs/testing/src/index.ts',
+    '^#datagen$': '<rootDir>/libs/datagen/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

@@ -1,0 +1,46 @@
+import { describe, expect, it } from '@jest/globals';
+import { generateDataset } from './generator.js';
+
+const now = new Date('2026-11-28T00:00:00Z');
+const NUMBER_PATTERNS = { CN: /^T\d{4}-\d{5}$/, HK: /^HK-\d{4}-\d{6}$/, MO: /^MO-\d{4}-\d{5}$/ };
+
+describe('generateDataset', () => {
+  it('is deterministic for a seed and differs across seeds', () => {
+    const a = generateDataset({ seed: 7, recordations: 300, now });
+    const b = generateDataset({ seed: 7, recordations: 300, now });
+    const c = generateDataset({ seed: 8, recordations: 300, now });
+    expect(JSON.stringify(a)).toEqual(JSON.stringify(b));
+    expect(JSON.stringify(a)).not.toEqual(JSON.stringify(c));
+  });
+
+  it('makes the requested number of recordations with unique numbers in each authority format', () => {
+    const { recordations } = generateDataset({ seed: 1, recordations: 500, now });
+    expect(recordations).toHaveLength(500);
+    expect(new Set(recordations.map((r) => r.recordationNumber)).size).toBe(500);
+    for (const r of recordations) expect(r.recordationNumber).toMatch(NUMBER_PATTERNS[r.authority]);
+  });
+
+  it('records the same mark in several authorities and scripts', () => {
+    const { recordations } = generateDataset({ seed: 1, recordations: 30, now });
+    const hermes = recordations.filter((r) => ['爱马仕', '愛馬仕'].includes(r.body.mark.text));
+    expect(hermes.map((r) => r.authority).sort()).toEqual(['CN', 'HK', 'MO']);
+    expect(hermes.find((r) => r.authority === 'CN')?.body.mark.script).toBe('Hans');
+    expect(hermes.find((r) => r.authority === 'HK')?.body.mark.script).toBe('Hant');
+  });
+
+  it('keeps terms current and renewals inside the last six months', () => {
+    const { recordations, operations } = generateDataset({ seed: 3, recordations: 2000, now });
+    for (const r of recordations) {
+      expect(r.body.validUntil > r.body.validFrom).toBe(true);
+      expect(new Date(r.body.validUntil).getTime()).toBeGreaterThan(now.getTime());
+    }
+    const byNumber = new Map(recordations.map((r) => [r.recordationNumber, r]));
+    const renewals = operations.filter((op) => op.kind === 'renew');
+    expect(renewals.length).toBeGreaterThan(0);
+    for (const op of renewals) {
+      const until = new Date(byNumber.get(op.recordationNumber)!.body.validUntil).getTime();
+      expect(until - now.getTime()).toBeLessThan(183 * 86_400_000);
+    }
+    expect(new Set(operations.map((op) => op.kind))).toEqual(new Set(['amend', 'renew', 'suspend', 'reinstate', 'revoke', 'cancel']));
+  });
+});

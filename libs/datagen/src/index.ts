@@ -1,0 +1,3 @@
+export * from './prng.js';
+export * from './catalogue.js';
+export * from './generator.js';

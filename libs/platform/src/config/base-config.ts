@@ -1,0 +1,57 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value);
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter(Boolean) : value;
+
+/** Variables every app reads. Each app's config class extends this and sets its own defaults. */
+export class BaseAppConfig {
+  @Transform(toInt)
+  @IsInt({ message: 'must be a port number' })
+  @Min(1)
+  @Max(65535)
+  PORT: number = 3000;
+
+  @IsString()
+  @IsNotEmpty()
+  HOST: string = '127.0.0.1';
+
+  @IsIn(LOG_LEVELS as unknown as string[], { message: `must be one of: ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: string = 'info';
+
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// connection URL' })
+  DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/recordation_exchange';
+
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a lower-case PostgreSQL schema name' })
+  DATABASE_SCHEMA: string = 'public';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE: number = 10;
+
+  @Transform(toList)
+  @Matches(/^[^\s:]+:\d{1,5}$/, { each: true, message: 'must be a comma-separated list of host:port' })
+  KAFKA_BROKERS: string[] = ['127.0.0.1:9092'];
+
+  @IsString()
+  @IsNotEmpty({ message: 'must name the SASL/SCRAM user of this service' })
+  KAFKA_USERNAME: string;
+
+  @IsString()
+  @IsNotEmpty({ message: 'must hold the SASL/SCRAM password of this service' })
+  KAFKA_PASSWORD: string;
+
+  /** Puts every topic under a prefix (tests use one per run); empty in deployments. */
+  @Matches(/^[a-zA-Z0-9._-]{0,100}$/, { message: 'must be letters, digits, dot, underscore or dash' })
+  KAFKA_TOPIC_PREFIX: string = '';
+
+  /** Request bodies above this size are refused with 413. */
+  @IsString()
+  @Matches(/^\d+(kb|mb)$/, { message: 'must be a size such as 100kb or 20mb' })
+  HTTP_BODY_LIMIT: string = '1mb';
+}

@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { plainToInstance, type ClassConstructor } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { flattenValidationErrors } from '#contracts';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; reason: string }[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p.variable} ${p.reason}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads every variable a class declares from the environment, converts and validates it, and throws
+ * one ConfigError naming each bad or missing variable. Called once at start-up, before anything connects.
+ */
+export function loadConfig<T extends object>(cls: ClassConstructor<T>, env: NodeJS.ProcessEnv = process.env): T {
+  const source: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    // Empty variables count as unset, as in most .env tooling.
+    if (value !== undefined && value !== '') source[key] = value;
+  }
+  const config = plainToInstance(cls, source, { exposeDefaultValues: true, excludeExtraneousValues: false });
+  const errors = validateSync(config, { whitelist: false, forbidUnknownValues: false });
+  if (errors.length) {
+    throw new ConfigError(flattenValidationErrors(errors).map((e) => ({ variable: e.field, reason: e.reason })));
+  }
+  return config;
+}

@@ -1,0 +1,83 @@
+import pg from 'pg';
+import { DataSource, type DataSourceOptions, type MigrationInterface, type QueryRunner } from 'typeorm';
+import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+
+type MigrationClass = new () => MigrationInterface;
+type EntityTarget = NonNullable<DataSourceOptions['entities']> extends readonly (infer E)[] | Record<string, infer E> ? E : never;
+
+export interface DatabaseOptions {
+  url: string;
+  schema: string;
+  migrations: MigrationClass[];
+  entities?: EntityTarget[];
+  poolSize?: number;
+  applicationName?: string;
+}
+
+/** The TypeORM options every app uses: its own schema, explicit migrations, never synchronize. */
+export function dataSourceOptions(options: DatabaseOptions): PostgresConnectionOptions {
+  return {
+    type: 'postgres',
+    url: options.url,
+    schema: options.schema,
+    entities: options.entities ?? [],
+    migrations: options.migrations,
+    migrationsTableName: 'migrations',
+    migrationsRun: false,
+    synchronize: false,
+    logging: ['error'],
+    applicationName: options.applicationName,
+    extra: { max: options.poolSize ?? 10, connectionTimeoutMillis: 5000 },
+  };
+}
+
+/** The schema a migration runs in, so one migration can build the same tables in any schema (replay targets). */
+export function schemaOf(queryRunner: QueryRunner): string {
+  return (queryRunner.connection.options as PostgresConnectionOptions).schema ?? 'public';
+}
+
+/** Quotes an identifier for SQL text (schema and table names cannot be bound as parameters). */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Creates the database named in the URL when it does not exist (connecting through the `postgres` database). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) {
+      try {
+        await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+      } catch (error) {
+        // Another process created it between our check and our create.
+        if ((error as { code?: string }).code !== '42P04') throw error;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates the app's schema if needed and applies pending migrations; returns the names applied. */
+export async function runMigrations(options: DatabaseOptions): Promise<string[]> {
+  await ensureDatabase(options.url);
+  const dataSource = new DataSource(dataSourceOptions({ ...options, poolSize: 2 }));
+  await dataSource.initialize();
+  try {
+    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
+    // One migrator at a time per schema: several instances may start together.
+    return await dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`migrations:${options.schema}`]);
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      return applied.map((migration) => migration.name);
+    });
+  } finally {
+    await dataSource.destroy();
+  }
+}

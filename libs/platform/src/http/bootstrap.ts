@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import type { BaseAppConfig } from '../config/base-config.js';
+import { ConfigError } from '../config/load-config.js';
+import { createLogger } from '../logging/logging.js';
+import { ContractValidationPipe } from './contract-validation.pipe.js';
+import { HttpErrorFilter } from './http-error.filter.js';
+
+export interface HttpAppOptions {
+  /** Routes that take large bodies (bulk uploads), with their own limit; JSON and NDJSON. */
+  largeBodyRoutes?: { paths: string[]; limit: string };
+  /** Called with the app before it listens (Swagger, static files …). */
+  configure?: (app: NestExpressApplication) => void | Promise<void>;
+}
+
+/** Creates, configures and starts an app's HTTP server; the same for every app so they behave alike. */
+export async function createHttpApp(module: unknown, config: BaseAppConfig, options: HttpAppOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module as never, { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(Logger));
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'"] } } }));
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  const large = options.largeBodyRoutes;
+  if (large) {
+    const largeParsers = [express.json({ limit: large.limit, strict: true }), express.text({ type: ['application/x-ndjson', 'application/ndjson'], limit: large.limit })];
+    app.use(large.paths, ...largeParsers);
+  }
+  // body-parser skips a request whose body a large-route parser already consumed.
+  app.use(express.json({ limit: config.HTTP_BODY_LIMIT, strict: false }));
+
+  app.useGlobalPipes(new ContractValidationPipe());
+  app.useGlobalFilters(new HttpErrorFilter());
+  app.enableShutdownHooks();
+  await options.configure?.(app);
+  return app;
+}
+
+/**
+ * The `main.ts` of every app: load config (exit 1 naming the bad variable), build, listen.
+ * Errors before the logger exists still come out as one JSON line.
+ */
+export async function runApp(service: string, start: () => Promise<NestExpressApplication>): Promise<void> {
+  const logger = createLogger(service);
+  try {
+    await start();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.fatal({ problems: error.problems }, error.message);
+    } else {
+      logger.fatal({ err: error }, 'failed to start');
+    }
+    process.exit(1);
+  }
+}

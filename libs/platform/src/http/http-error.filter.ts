@@ -1,0 +1,62 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import type { FieldError } from '#contracts';
+
+/** Error codes that mean "PostgreSQL is not reachable right now", not "your request is wrong". */
+const DATABASE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const candidate = error as { code?: string; message?: string; driverError?: unknown } | undefined;
+  if (!candidate) return false;
+  if (candidate.code && DATABASE_UNAVAILABLE.has(candidate.code)) return true;
+  if (candidate.driverError && isDatabaseUnavailable(candidate.driverError)) return true;
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(candidate.message ?? '');
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/**
+ * One error shape for every app: `{ statusCode, error, message, errors?: [{ field, reason }] }`.
+ * Body-parser failures become 400/413 naming the body; an unreachable database becomes 503, never a false success.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    if (response.headersSent) return;
+    const { status, body } = this.describe(exception);
+    if (status >= 500) this.logger.error({ err: exception }, 'request failed');
+    if (status === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '5');
+    response.status(status).json(body);
+  }
+
+  private describe(exception: unknown): { status: number; body: Record<string, unknown> } {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const payload = exception.getResponse();
+      const body = typeof payload === 'string' ? { statusCode: status, error: exception.name, message: payload } : { statusCode: status, ...payload };
+      return { status, body };
+    }
+    const parserError = exception as BodyParserError;
+    if (parserError?.type === 'entity.parse.failed' || parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
+      return badRequest([{ field: '(body)', reason: 'is not valid JSON in UTF-8' }]);
+    }
+    if (parserError?.type === 'entity.too.large') {
+      return { status: 413, body: { statusCode: 413, error: 'Payload Too Large', message: `request body exceeds ${parserError.limit} bytes` } };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      return { status: 503, body: { statusCode: 503, error: 'Service Unavailable', message: 'the database is unavailable; nothing was stored, retry later' } };
+    }
+    return { status: 500, body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' } };
+  }
+}
+
+export function badRequest(errors: FieldError[]): { status: number; body: Record<string, unknown> } {
+  return { status: 400, body: { statusCode: 400, error: 'Bad Request', message: 'Validation failed', errors } };
+}

@@ -1,0 +1,110 @@
+import kafkajs from 'kafkajs';
+import type { Kafka, KafkaConfig, LogEntry, RetryOptions, SASLOptions, logCreator } from 'kafkajs';
+
+const { Kafka: KafkaClient, logLevel: LogLevel } = kafkajs;
+
+/** Where kafkajs log lines go. Matches the method names of a NestJS `LoggerService` (log/warn/error/debug). */
+export interface KafkaLogSink {
+  error(message: string, context: Record<string, unknown>): void;
+  warn(message: string, context: Record<string, unknown>): void;
+  log(message: string, context: Record<string, unknown>): void;
+  debug(message: string, context: Record<string, unknown>): void;
+}
+
+export type KafkaSaslMechanism = 'scram-sha-512' | 'scram-sha-256' | 'plain';
+export type KafkaLogLevelName = 'NOTHING' | 'ERROR' | 'WARN' | 'INFO' | 'DEBUG';
+
+export interface CreateKafkaOptions {
+  brokers: string[];
+  clientId: string;
+  username: string;
+  password: string;
+  /** Defaults to `scram-sha-512`, what the local broker (deploy/kafka) accepts. */
+  mechanism?: KafkaSaslMechanism;
+  /** Defaults to `WARN`. */
+  logLevel?: KafkaLogLevelName;
+  /** Defaults to a JSON-lines writer on process.stderr. */
+  logger?: KafkaLogSink;
+  retry?: RetryOptions;
+  connectionTimeout?: number;
+  authenticationTimeout?: number;
+  requestTimeout?: number;
+}
+
+export const DEFAULT_KAFKA_RETRY: Readonly<RetryOptions> = Object.freeze({
+  initialRetryTime: 300,
+  maxRetryTime: 10_000,
+  factor: 0.2,
+  multiplier: 2,
+  retries: 8,
+});
+
+/** Minimal default sink: one JSON object per line on stderr. */
+export function createStderrJsonLogSink(stream: NodeJS.WritableStream = process.stderr): KafkaLogSink {
+  const write = (level: string) => (message: string, context: Record<string, unknown>) => {
+    let line: string;
+    try {
+      line = JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...context });
+    } catch {
+      line = JSON.stringify({ time: new Date().toISOString(), level, msg: message });
+    }
+    stream.write(`${line}\n`);
+  };
+  return { error: write('error'), warn: write('warn'), log: write('info'), debug: write('debug') };
+}
+
+/** kafkajs `logCreator` that forwards every entry to a {@link KafkaLogSink}. */
+export function kafkaLogCreator(sink: KafkaLogSink): logCreator {
+  return () =>
+    ({ namespace, level, label, log }: LogEntry) => {
+      // kafkajs puts the timestamp in the entry; the sink adds its own.
+      const { message, timestamp: _timestamp, ...extra } = log;
+      const context: Record<string, unknown> = { component: 'kafkajs', namespace, label, ...extra };
+      switch (level) {
+        case LogLevel.ERROR:
+          sink.error(message, context);
+          break;
+        case LogLevel.WARN:
+          sink.warn(message, context);
+          break;
+        case LogLevel.INFO:
+          sink.log(message, context);
+          break;
+        default:
+          sink.debug(message, context);
+      }
+    };
+}
+
+/** Builds the kafkajs configuration (exported for tests and for callers that need to tweak it). */
+export function kafkaConfig(options: CreateKafkaOptions): KafkaConfig {
+  if (options.brokers.length === 0) throw new Error('createKafka: at least one broker is required');
+  if (!options.username || !options.password) throw new Error('createKafka: username and password are required');
+  const mechanism = options.mechanism ?? 'scram-sha-512';
+  return {
+    clientId: options.clientId,
+    brokers: options.brokers,
+    ssl: false,
+    sasl: { mechanism, username: options.username, password: options.password } as SASLOptions,
+    connectionTimeout: options.connectionTimeout ?? 3_000,
+    authenticationTimeout: options.authenticationTimeout ?? 5_000,
+    requestTimeout: options.requestTimeout ?? 30_000,
+    retry: { ...DEFAULT_KAFKA_RETRY, ...options.retry },
+    logLevel: LogLevel[options.logLevel ?? 'WARN'],
+    logCreator: kafkaLogCreator(options.logger ?? createStderrJsonLogSink()),
+  };
+}
+
+/** A kafkajs client authenticating with SASL (SCRAM-SHA-512 unless told otherwise) over plaintext. */
+export function createKafka(options: CreateKafkaOptions): Kafka {
+  return new KafkaClient(kafkaConfig(options));
+}
+
+/** `host:port,host:port` → list; blanks dropped. */
+export function parseBrokerList(value: string | undefined, fallback = '127.0.0.1:9092'): string[] {
+  const brokers = (value ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  return brokers.length > 0 ? brokers : [fallback];
+}

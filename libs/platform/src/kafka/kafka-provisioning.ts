@@ -1,0 +1,209 @@
+import kafkajs from 'kafkajs';
+import type {
+  Admin,
+  AclEntry,
+  AclOperationTypes as AclOperation,
+  AclResourceTypes as AclResource,
+  Kafka,
+  ResourcePatternTypes as ResourcePattern,
+} from 'kafkajs';
+import { TOPICS, TOPIC_PARTITIONS, topicNames, type TopicSet } from '../../../contracts/src/topics.js';
+
+const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
+
+/** SCRAM principals created by deploy/kafka/kafka.sh at format time. */
+export const KAFKA_PRINCIPALS = {
+  ADMIN: 'admin',
+  CN: 'authority-cn',
+  HK: 'authority-hk',
+  MO: 'authority-mo',
+  REGISTRY: 'registry',
+} as const;
+
+/** Consumer groups of the registry must start with this prefix (PREFIXED ACL). */
+export const REGISTRY_GROUP_PREFIX = 'registry';
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+}
+
+/** Topic names and partition counts (6 per authority topic, 3 for quarantine) for one topic set. */
+export function recordationTopicSpecs(topics: TopicSet = TOPICS): TopicSpec[] {
+  return (Object.keys(TOPIC_PARTITIONS) as Array<keyof typeof TOPIC_PARTITIONS>).map((key) => ({
+    topic: topics[key],
+    numPartitions: TOPIC_PARTITIONS[key],
+  }));
+}
+
+export interface ProvisionKafkaOptions {
+  /** Prefix for every topic name (KAFKA_TOPIC_PREFIX); ignored when `topics` is given. Default ''. */
+  topicPrefix?: string;
+  /** Explicit topic set; defaults to `topicNames(topicPrefix)`. */
+  topics?: TopicSet;
+  replicationFactor?: number;
+  /** Consumer groups the registry may use: every id starting with this. Default {@link REGISTRY_GROUP_PREFIX}. */
+  registryGroupPrefix?: string;
+  /** ACL set to apply; defaults to `recordationAcls(topics, registryGroupPrefix)`. */
+  acls?: readonly AclEntry[];
+  /** Broker-side timeout for topic creation, ms. */
+  timeoutMs?: number;
+}
+
+export interface ProvisionKafkaResult {
+  topics: TopicSet;
+  createdTopics: string[];
+  existingTopics: string[];
+  /** Topics whose partition count was raised to the requested one. */
+  expandedTopics: string[];
+  /** ACL entries requested (CreateAcls is idempotent on the broker). */
+  acls: number;
+  /** Of those, how many were not present before. */
+  newAcls: number;
+}
+
+function allow(
+  principalName: string,
+  resourceType: AclResource,
+  resourceName: string,
+  operation: AclOperation,
+  resourcePatternType: ResourcePattern = ResourcePatternTypes.LITERAL,
+): AclEntry {
+  return {
+    principal: `User:${principalName}`,
+    host: '*',
+    permissionType: AclPermissionTypes.ALLOW,
+    operation,
+    resourceType,
+    resourceName,
+    resourcePatternType,
+  };
+}
+
+/**
+ * The ACLs of the recordation exchange:
+ * - each authority principal may WRITE (and DESCRIBE, for metadata) only its own topic;
+ * - the registry may READ + DESCRIBE the three authority topics, WRITE + DESCRIBE the quarantine topic,
+ *   and READ consumer groups whose id starts with `registry` (READ implies DESCRIBE, which FindCoordinator needs).
+ * Idempotent producers need no IdempotentWrite grant: since Kafka 2.8 (KIP-679) WRITE on any topic suffices.
+ */
+export function recordationAcls(topics: TopicSet = TOPICS, registryGroupPrefix = REGISTRY_GROUP_PREFIX): AclEntry[] {
+  const { TOPIC, GROUP } = AclResourceTypes;
+  const { READ, WRITE, DESCRIBE } = AclOperationTypes;
+  const authorityTopics: Array<[string, string]> = [
+    [KAFKA_PRINCIPALS.CN, topics.CN],
+    [KAFKA_PRINCIPALS.HK, topics.HK],
+    [KAFKA_PRINCIPALS.MO, topics.MO],
+  ];
+  const acls: AclEntry[] = [];
+  for (const [principal, topic] of authorityTopics) {
+    acls.push(allow(principal, TOPIC, topic, WRITE), allow(principal, TOPIC, topic, DESCRIBE));
+  }
+  for (const [, topic] of authorityTopics) {
+    acls.push(allow(KAFKA_PRINCIPALS.REGISTRY, TOPIC, topic, READ), allow(KAFKA_PRINCIPALS.REGISTRY, TOPIC, topic, DESCRIBE));
+  }
+  acls.push(
+    allow(KAFKA_PRINCIPALS.REGISTRY, TOPIC, topics.QUARANTINE, WRITE),
+    allow(KAFKA_PRINCIPALS.REGISTRY, TOPIC, topics.QUARANTINE, DESCRIBE),
+    allow(KAFKA_PRINCIPALS.REGISTRY, GROUP, registryGroupPrefix, READ, ResourcePatternTypes.PREFIXED),
+  );
+  return acls;
+}
+
+function aclKey(a: AclEntry): string {
+  return [a.principal, a.host, a.operation, a.permissionType, a.resourceType, a.resourceName, a.resourcePatternType].join('|');
+}
+
+async function existingAclKeys(admin: Admin): Promise<Set<string>> {
+  const response = await admin.describeAcls({
+    resourceType: AclResourceTypes.ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  });
+  const keys = new Set<string>();
+  for (const resource of response.resources) {
+    for (const acl of resource.acls) {
+      keys.add(aclKey({ ...acl, ...resource } as AclEntry));
+    }
+  }
+  return keys;
+}
+
+async function waitForAcls(admin: Admin, acls: readonly AclEntry[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const present = await existingAclKeys(admin);
+    const missing = acls.filter((a) => !present.has(aclKey(a)));
+    if (missing.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new Error(`Kafka ACLs not visible after ${timeoutMs} ms: ${missing.map(aclKey).join(', ')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Idempotently creates the recordation topics (under an optional prefix) and their ACLs. `kafka` must authenticate as a super user
+ * (`admin` on the local broker). Safe to run on every deployment: existing topics are left alone
+ * (their partition count is only ever raised), and CreateAcls does not duplicate existing bindings.
+ */
+export async function provisionKafka(kafka: Kafka, opts: ProvisionKafkaOptions = {}): Promise<ProvisionKafkaResult> {
+  const topics = opts.topics ?? topicNames(opts.topicPrefix ?? '');
+  const specs = recordationTopicSpecs(topics);
+  const replicationFactor = opts.replicationFactor ?? 1;
+  const timeout = opts.timeoutMs ?? 30_000;
+  const acls = [...(opts.acls ?? recordationAcls(topics, opts.registryGroupPrefix ?? REGISTRY_GROUP_PREFIX))];
+
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const present = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !present.has(s.topic));
+    const existing = specs.filter((s) => present.has(s.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        timeout,
+        topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor })),
+      });
+    }
+
+    const expandedTopics: string[] = [];
+    if (existing.length > 0) {
+      const { topics } = await admin.fetchTopicMetadata({ topics: existing.map((s) => s.topic) });
+      const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
+      const toExpand = existing.filter((s) => (counts.get(s.topic) ?? 0) < s.numPartitions);
+      if (toExpand.length > 0) {
+        await admin.createPartitions({
+          timeout,
+          topicPartitions: toExpand.map((s) => ({ topic: s.topic, count: s.numPartitions })),
+        });
+        expandedTopics.push(...toExpand.map((s) => s.topic));
+      }
+    }
+
+    let newAcls = 0;
+    if (acls.length > 0) {
+      const before = await existingAclKeys(admin);
+      newAcls = acls.filter((a) => !before.has(aclKey(a))).length;
+      if (newAcls > 0) {
+        await admin.createAcls({ acl: acls });
+        // CreateAcls returns once the controller has committed the bindings; the broker's authorizer applies
+        // them a moment later. Wait until they are visible so that callers can use them straight away.
+        await waitForAcls(admin, acls, timeout);
+      }
+    }
+
+    return {
+      topics,
+      createdTopics: missing.map((s) => s.topic),
+      existingTopics: existing.map((s) => s.topic),
+      expandedTopics,
+      acls: acls.length,
+      newAcls,
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}

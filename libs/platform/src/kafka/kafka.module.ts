@@ -1,0 +1,62 @@
+import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { Admin, Kafka } from 'kafkajs';
+import { KAFKA_PROBE, type KafkaProbe } from '../health/health.module.js';
+import { createKafka } from './kafka-client.factory.js';
+
+export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
+
+export interface KafkaConnectionConfig {
+  KAFKA_BROKERS: string[];
+  KAFKA_USERNAME: string;
+  KAFKA_PASSWORD: string;
+}
+
+/** Answers readiness probes through one long-lived admin connection. */
+@Injectable()
+export class KafkaAdminProbe implements KafkaProbe, OnApplicationShutdown {
+  private admin?: Admin;
+
+  constructor(@Inject(KAFKA_CLIENT) private readonly kafka: Kafka) {}
+
+  async ping(): Promise<void> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    try {
+      await this.admin.describeCluster();
+    } catch (error) {
+      // Reconnect on the next probe rather than keep a broken connection.
+      const broken = this.admin;
+      this.admin = undefined;
+      await broken.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+}
+
+/** One kafkajs client per app (SASL/SCRAM as the app's own principal), and the readiness probe. */
+@Global()
+@Module({})
+export class KafkaModule {
+  static forRoot(config: KafkaConnectionConfig, clientId: string): DynamicModule {
+    return {
+      module: KafkaModule,
+      providers: [
+        {
+          provide: KAFKA_CLIENT,
+          useFactory: () =>
+            createKafka({ brokers: config.KAFKA_BROKERS, clientId, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD }),
+        },
+        KafkaAdminProbe,
+        { provide: KAFKA_PROBE, useExisting: KafkaAdminProbe },
+      ],
+      exports: [KAFKA_CLIENT, KAFKA_PROBE],
+    };
+  }
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Shared by scripts/start.sh and scripts/test.sh: install what the project needs, build it, and manage Kafka.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KAFKA_SH="$ROOT/deploy/kafka/kafka.sh"
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+require_tools() {
+  local missing=()
+  for tool in node npm java mvn; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  if ((${#missing[@]})); then
+    echo "missing tools: ${missing[*]} (need Node 20.19+, Java 17+, Maven)" >&2
+    exit 1
+  fi
+}
+
+# npm ci when node_modules is missing or older than the lock file.
+install_node_modules() {
+  if [[ ! -d "$ROOT/node_modules" || "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]]; then
+    say "installing npm packages (npm ci)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+build() {
+  say "building (tsc)"
+  (cd "$ROOT" && npx tsc -p tsconfig.build.json)
+}
+
+# Starts the local broker unless one answers already. Sets KAFKA_STARTED_HERE=1 when we started it.
+KAFKA_STARTED_HERE=0
+ensure_kafka() {
+  if bash "$KAFKA_SH" status >/dev/null 2>&1; then
+    say "Kafka already running"
+  else
+    say "starting Kafka (deploy/kafka/kafka.sh start)"
+    bash "$KAFKA_SH" start
+    KAFKA_STARTED_HERE=1
+  fi
+}
+
+stop_kafka_if_started_here() {
+  if [[ "$KAFKA_STARTED_HERE" == 1 ]]; then
+    say "stopping the Kafka broker we started"
+    bash "$KAFKA_SH" stop || true
+  fi
+}
+
+ensure_postgres() {
+  if ! node -e "
+    const pg = require('pg');
+    const c = new pg.Client({ connectionString: process.env.DATABASE_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres' });
+    c.connect().then(() => c.end()).catch(() => process.exit(1));" 2>/dev/null; then
+    echo "PostgreSQL is not reachable on 127.0.0.1:5432 (user postgres). Start it, e.g.:" >&2
+    echo "  pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start" >&2
+    exit 1
+  fi
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Starts the whole system locally: Kafka, the three authority services and the registry; loads the demo
+# recordations through the authority APIs and prints where to look. Ctrl-C stops everything it started.
+# Reads optional overrides from .env (see .env.example).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+if [[ -f .env ]]; then set -a; source .env; set +a; fi
+
+require_tools
+install_node_modules
+ensure_postgres
+build
+mkdir -p .local/logs
+node dist/scripts/dev-keys.js .local/dev-keys.env
+set -a; source .local/dev-keys.env; set +a
+
+PIDS=()
+cleanup() {
+  trap - INT TERM EXIT
+  say "stopping the apps"
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_kafka_if_started_here
+  say "stopped"
+}
+trap cleanup INT TERM EXIT
+
+ensure_kafka
+say "provisioning topics and ACLs"
+node dist/libs/platform/src/kafka/provision.cli.js
+
+DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/recordation_exchange}"
+REGISTRY_PORT="${REGISTRY_PORT:-3000}"
+MAINLAND_PORT="${MAINLAND_PORT:-3001}"
+HONG_KONG_PORT="${HONG_KONG_PORT:-3002}"
+MACAO_PORT="${MACAO_PORT:-3003}"
+
+# start_app NAME PORT VAR=VALUE... : runs dist/apps/NAME/src/main.js with its own environment, logs to .local/logs.
+start_app() {
+  local name=$1 port=$2; shift 2
+  env DATABASE_URL="$DATABASE_URL" PORT="$port" "$@" node "dist/apps/$name/src/main.js" >".local/logs/$name.log" 2>&1 &
+  PIDS+=($!)
+}
+
+say "starting the apps (logs in .local/logs/)"
+start_app registry "$REGISTRY_PORT" KAFKA_USERNAME=registry KAFKA_PASSWORD="${KAFKA_PASSWORD_REGISTRY:-registry-dev-secret}" \
+  TRUSTED_KEYS="$TRUSTED_KEYS"
+start_app mainland "$MAINLAND_PORT" KAFKA_USERNAME=authority-cn KAFKA_PASSWORD="${KAFKA_PASSWORD_CN:-cn-dev-secret}" \
+  SIGNING_KEY_ID="$SIGNING_KEY_ID_CN" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_CN"
+start_app hong-kong "$HONG_KONG_PORT" KAFKA_USERNAME=authority-hk KAFKA_PASSWORD="${KAFKA_PASSWORD_HK:-hk-dev-secret}" \
+  SIGNING_KEY_ID="$SIGNING_KEY_ID_HK" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_HK"
+start_app macao "$MACAO_PORT" KAFKA_USERNAME=authority-mo KAFKA_PASSWORD="${KAFKA_PASSWORD_MO:-mo-dev-secret}" \
+  SIGNING_KEY_ID="$SIGNING_KEY_ID_MO" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_MO"
+
+wait_ready() {
+  local name=$1 port=$2 deadline=$((SECONDS + 90))
+  until node -e "fetch('http://127.0.0.1:$port/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; do
+    if ((SECONDS > deadline)); then
+      echo "$name did not become ready on port $port; last log lines:" >&2
+      tail -n 20 ".local/logs/$name.log" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+}
+wait_ready registry "$REGISTRY_PORT"
+wait_ready mainland "$MAINLAND_PORT"
+wait_ready hong-kong "$HONG_KONG_PORT"
+wait_ready macao "$MACAO_PORT"
+
+say "loading the demo recordations through the authority APIs"
+MAINLAND_URL="http://127.0.0.1:$MAINLAND_PORT" HONG_KONG_URL="http://127.0.0.1:$HONG_KONG_PORT" MACAO_URL="http://127.0.0.1:$MACAO_PORT" \
+  REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT" node dist/scripts/load-demo.js
+
+cat <<INFO
+
+  Recordation Exchange is running.
+
+  Officers' lookup (web page)   http://127.0.0.1:$REGISTRY_PORT/
+  Registry API + OpenAPI        http://127.0.0.1:$REGISTRY_PORT/api/docs
+    e.g. http://127.0.0.1:$REGISTRY_PORT/api/check?mark=%E6%84%9B%E9%A6%AC%E4%BB%95   (愛馬仕)
+  Metrics                       http://127.0.0.1:$REGISTRY_PORT/metrics
+  Mainland (GACC) service       http://127.0.0.1:$MAINLAND_PORT/recordations
+  Hong Kong C&ED service        http://127.0.0.1:$HONG_KONG_PORT/recordations
+  Macao Customs service         http://127.0.0.1:$MACAO_PORT/recordations
+  Kafka                         127.0.0.1:${KAFKA_PORT:-9092} (SASL/SCRAM-SHA-512)
+  Logs                          .local/logs/
+
+  Press Ctrl-C to stop everything.
+INFO
+
+# Stay in the foreground until Ctrl-C or until an app dies.
+while true; do
+  for pid in "${PIDS[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "an app exited unexpectedly; see .local/logs/" >&2
+      exit 1
+    fi
+  done
+  sleep 1
+done
