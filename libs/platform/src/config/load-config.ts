@@ -23,7 +23,15 @@ export function loadConfig<T extends object>(cls: ClassConstructor<T>, env: Node
   const config = plainToInstance(cls, source, { exposeDefaultValues: true, excludeExtraneousValues: false });
   const errors = validateSync(config, { whitelist: false, forbidUnknownValues: false });
   if (errors.length) {
-    throw new ConfigError(flattenValidationErrors(errors).map((e) => ({ variable: e.field, reason: e.reason })));
+    // One line per variable: "is not set" when absent, else every reason it failed.
+    const reasons = new Map<string, string[]>();
+    for (const { field, reason } of flattenValidationErrors(errors)) reasons.set(field, [...(reasons.get(field) ?? []), reason]);
+    throw new ConfigError(
+      [...reasons].map(([variable, list]) => ({
+        variable,
+        reason: (config as Record<string, unknown>)[variable] === undefined ? 'is not set' : [...new Set(list)].join('; '),
+      })),
+    );
   }
   return config;
 }
