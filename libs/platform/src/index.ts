@@ -9,3 +9,5 @@ export * from './kafka/kafka.module.js';
 export * from './kafka/kafka-client.factory.js';
 export * from './kafka/kafka-provisioning.js';
 export * from './logging/logging.js';
+export * from './auth/credentials.js';
+export * from './auth/auth.guard.js';

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
+import { Public } from '../auth/auth.guard.js';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
 
 /** Something that can tell whether the Kafka cluster answers (each app binds its own client). */
@@ -35,6 +36,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

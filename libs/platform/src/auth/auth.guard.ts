@@ -1,0 +1,78 @@
+import {
+  ForbiddenException,
+  Injectable,
+  Module,
+  SetMetadata,
+  UnauthorizedException,
+  createParamDecorator,
+  type CanActivate,
+  type DynamicModule,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import type { AuthorityCode } from '#contracts';
+import { CredentialStore, decideAccess, type Principal, type Role } from './credentials.js';
+
+const ROLES_KEY = 'recordation-exchange:roles';
+const PUBLIC_KEY = 'recordation-exchange:public';
+
+/** The roles that may call a route (or every route of a controller). Routes without it are refused. */
+export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+/** A route anyone may call (health probes, the officers' web page shell). */
+export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+/** The authenticated principal of the request. */
+export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal | undefined => {
+  return context.switchToHttp().getRequest<Request & { principal?: Principal }>().principal;
+});
+
+export const CREDENTIALS = Symbol('CREDENTIALS');
+export const SERVICE_AUTHORITY = Symbol('SERVICE_AUTHORITY');
+
+/**
+ * Bearer authentication on every route (secure by default): 401 without or with a bad credential,
+ * 403 with the wrong role, or a publisher of another authority.
+ */
+@Injectable()
+export class BearerAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly credentials: CredentialStore,
+    private readonly serviceAuthority: AuthorityCode | undefined,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
+    if (!match) throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'a bearer credential is required' });
+    const principal = this.credentials.authenticate(match[1]);
+    if (!principal) throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'the credential is not valid' });
+    request.principal = principal;
+
+    const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
+    const decision = decideAccess(principal, { roles, publisherAuthority: this.serviceAuthority });
+    if (!decision.allowed) throw new ForbiddenException({ statusCode: 403, error: 'Forbidden', message: decision.reason });
+    return true;
+  }
+}
+
+/** Installs the guard for the whole app. `serviceAuthority` is set on an authority service. */
+@Module({})
+export class AuthModule {
+  static forRoot(credentials: CredentialStore, serviceAuthority?: AuthorityCode): DynamicModule {
+    return {
+      module: AuthModule,
+      providers: [
+        {
+          provide: APP_GUARD,
+          useFactory: (reflector: Reflector) => new BearerAuthGuard(reflector, credentials, serviceAuthority),
+          inject: [Reflector],
+        },
+      ],
+    };
+  }
+}

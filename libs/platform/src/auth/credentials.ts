@@ -1,0 +1,75 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AuthorityCode } from '#contracts';
+
+export const ROLES = ['publisher', 'officer', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who made a request: a role, and for publishers and officers the authority they act for. */
+export interface Principal {
+  role: Role;
+  authority?: AuthorityCode;
+  /** A name for logs and audit: never the secret. */
+  name: string;
+}
+
+interface StoredCredential {
+  principal: Principal;
+  sha256: Buffer;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * A configured credential: the secret itself, or `sha256:<hex>` of it so that a deployment's config holds no
+ * usable secret. Either way only the hash is kept in memory.
+ */
+export function credentialHash(configured: string): Buffer {
+  const match = /^sha256:([0-9a-f]{64})$/i.exec(configured.trim());
+  return match ? Buffer.from(match[1], 'hex') : sha256(configured);
+}
+
+/** The bearer credentials an app accepts, held hashed and compared in constant time. */
+export class CredentialStore {
+  private readonly credentials: StoredCredential[] = [];
+
+  add(principal: Principal, configured: string | undefined): this {
+    if (configured) this.credentials.push({ principal, sha256: credentialHash(configured) });
+    return this;
+  }
+
+  /** The principal a presented bearer token belongs to, or undefined. */
+  authenticate(token: string): Principal | undefined {
+    const presented = sha256(token);
+    let found: Principal | undefined;
+    // Compare against every credential so timing does not reveal which one matched.
+    for (const credential of this.credentials) {
+      if (timingSafeEqual(presented, credential.sha256) && !found) found = credential.principal;
+    }
+    return found;
+  }
+
+  get size(): number {
+    return this.credentials.length;
+  }
+}
+
+/** What a route allows: roles, and whether a publisher or officer must act for a given authority. */
+export interface AccessRule {
+  roles: readonly Role[];
+  /** For publishers: the authority whose service this is. */
+  publisherAuthority?: AuthorityCode;
+}
+
+export type AccessDecision = { allowed: true } | { allowed: false; reason: string };
+
+export function decideAccess(principal: Principal, rule: AccessRule): AccessDecision {
+  if (!rule.roles.includes(principal.role)) {
+    return { allowed: false, reason: `the ${principal.role} role may not use this endpoint (allowed: ${rule.roles.join(', ')})` };
+  }
+  if (principal.role === 'publisher' && rule.publisherAuthority && principal.authority !== rule.publisherAuthority) {
+    return { allowed: false, reason: `a publisher for ${principal.authority} may not publish for ${rule.publisherAuthority}` };
+  }
+  return { allowed: true };
+}
