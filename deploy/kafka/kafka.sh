@@ -47,19 +47,32 @@ die() { log "error: $*"; exit 1; }
 
 # ---------------------------------------------------------------------------------------------------
 # fetch
-libs_present() { compgen -G "$LIBS_DIR/kafka_2.13-*.jar" >/dev/null; }
+# The jars are current when .cache/libs holds the marker written after the last successful fetch and the
+# marker matches pom.xml (so a changed pom, e.g. another Kafka version, triggers a clean re-fetch).
+pom_hash() { sha256sum "$SCRIPT_DIR/pom.xml" | cut -d' ' -f1; }
+libs_present() {
+  [[ -f "$LIBS_DIR/.fetched" && "$(<"$LIBS_DIR/.fetched")" == "$(pom_hash)" ]] && compgen -G "$LIBS_DIR/kafka_2.13-*.jar" >/dev/null
+}
 
 fetch() {
   if libs_present; then return 0; fi
+  if running_pid >/dev/null; then die "the broker is running on the jars in $LIBS_DIR; run 'kafka.sh stop' before fetching"; fi
   command -v mvn >/dev/null || die "mvn not found: Maven is needed once to fetch the Kafka jars"
   log "fetching Kafka jars from Maven Central into $LIBS_DIR"
-  mvn -B -q -f "$SCRIPT_DIR/pom.xml" dependency:copy-dependencies >&2 || die "mvn dependency:copy-dependencies failed"
-  libs_present || die "Kafka jars still missing after mvn fetch"
+  mkdir -p "$SCRIPT_DIR/.cache"
+  rm -rf -- "$LIBS_DIR" # no stale jars from an older pom on the classpath
+  local mvn_log="$SCRIPT_DIR/.cache/mvn-fetch.log"
+  if ! mvn -B -q -Dstyle.color=never -f "$SCRIPT_DIR/pom.xml" dependency:copy-dependencies >"$mvn_log" 2>&1; then
+    sed 's/\x1b\[[0-9;]*m//g' "$mvn_log" | tail -n 30 >&2
+    die "mvn dependency:copy-dependencies failed (full output: $mvn_log)"
+  fi
+  compgen -G "$LIBS_DIR/kafka_2.13-*.jar" >/dev/null || die "Kafka jars still missing after mvn fetch"
+  pom_hash >"$LIBS_DIR/.fetched"
 }
 
 java_tool() { # java_tool <main class> args...  (short-lived tools: small heap, quiet logging)
   local main="$1"; shift
-  java -Xmx256m -Xshare:auto -Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2.yaml" -Dkafka.logs.dir="$LOG_DIR" \
+  java -Xmx256m -Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2.yaml" -Dkafka.logs.dir="$LOG_DIR/tools" \
     -cp "$LIBS_DIR/*" "$main" "$@"
 }
 
@@ -97,7 +110,7 @@ format_storage() {
     pw="PASSWORD_$name"; check_password "KAFKA_PASSWORD_$name" "${!pw}"
   done
   local cluster_id
-  cluster_id="$(java_tool "$MAIN_STORAGE" random-uuid)" || die "could not generate a cluster id"
+  cluster_id="$(java_tool "$MAIN_STORAGE" random-uuid 2>>"$LOG_DIR/format.log")" || die "could not generate a cluster id"
   log "formatting storage in $KRAFT_DIR (cluster id $cluster_id)"
   java_tool "$MAIN_STORAGE" format --ignore-formatted -t "$cluster_id" -c "$CONFIG_FILE" \
     --add-scram "SCRAM-SHA-512=[name=admin,password=$PASSWORD_ADMIN]" \
