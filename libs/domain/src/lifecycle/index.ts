@@ -1,0 +1,3 @@
+export * from './authority-rules.js';
+export * from './calendar.js';
+export * from './lifecycle.js';
