@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
 import { AUTHORITIES, type AuthorityCode } from './authorities.js';

@@ -62,7 +62,7 @@ describe('createRecordation', () => {
     ['an end before the start', { input: { validUntil: '2024-04-01' } }, 'validUntil'],
     ['an end already past', { input: { validFrom: '2016-01-01', validUntil: '2020-01-01' } }, 'validUntil'],
     ['a field restricted twice', { input: { restrictions: [{ field: 'knownInfringers', sharedWith: ['HK'] }, { field: 'knownInfringers', sharedWith: ['MO'] }] } }, 'restrictions.1.field'],
-  ])('refuses %s', (_label, change: { number?: string; input?: Partial<RecordationFields> }, field) => {
+  ] as [string, { number?: string; input?: object }, string][])('refuses %s', (_label, change, field) => {
     const result = createRecordation({ ...cnInput, ...change.input } as RecordationFields, change.number ?? 'T2024-01234', CN, today);
     expect(fieldsOf(result)).toContain(field);
   });

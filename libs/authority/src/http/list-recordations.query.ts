@@ -1,0 +1,26 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { RECORDATION_STATUSES, type RecordationStatus } from '#contracts';
+
+/** Query of `GET /recordations`; unknown parameters are refused like unknown body fields. */
+export class ListRecordationsQuery {
+  @IsOptional()
+  @IsIn(RECORDATION_STATUSES as unknown as string[], { message: `must be one of: ${RECORDATION_STATUSES.join(', ')}` })
+  status?: RecordationStatus;
+
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 date or timestamp' })
+  updatedSince?: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 300)
+  cursor?: string;
+
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value))
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}

@@ -1,0 +1,23 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { parsePrivateKey, type AuthorityCode } from '#contracts';
+import { ConfigError, createHttpApp, runMigrations } from '#platform';
+import { loadAuthorityConfig } from './authority.config.js';
+import { AuthorityModule } from './authority.module.js';
+import { AUTHORITY_MIGRATIONS } from './migrations/index.js';
+
+/** Loads config (failing fast on a bad variable), migrates the schema, and starts one authority's service. */
+export async function startAuthorityApp(authority: AuthorityCode, env: NodeJS.ProcessEnv = process.env): Promise<NestExpressApplication> {
+  const config = loadAuthorityConfig(authority, env);
+  let privateKey;
+  try {
+    privateKey = parsePrivateKey(config.SIGNING_PRIVATE_KEY);
+  } catch (error) {
+    throw new ConfigError([{ variable: 'SIGNING_PRIVATE_KEY', reason: `is not a usable Ed25519 private key: ${(error as Error).message}` }]);
+  }
+  await runMigrations({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: AUTHORITY_MIGRATIONS });
+  const app = await createHttpApp(AuthorityModule.forRoot(authority, config, { keyId: config.SIGNING_KEY_ID, privateKey }), config, {
+    largeBodyRoutes: { paths: ['/recordations/bulk'], limit: config.HTTP_BULK_BODY_LIMIT },
+  });
+  await app.listen(config.PORT, config.HOST);
+  return app;
+}
