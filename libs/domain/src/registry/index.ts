@@ -1,0 +1,4 @@
+export * from './normalise.js';
+export * from './merge.js';
+export * from './marks.js';
+export * from './digest.js';

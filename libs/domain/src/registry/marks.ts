@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import type { AuthorityCode, RecordationState } from '#contracts';
+import { holderKey, literalKey, matchingKey } from './normalise.js';
+
+export type MarkKeyKind = 'text' | 'transliteration';
+
+/** A key under which a recordation's mark can be found and grouped. */
+export interface MarkKey {
+  key: string;
+  kind: MarkKeyKind;
+  /** The literal form (before 繁→简), to tell an exact match from a script match. */
+  literal: string;
+}
+
+/** Regional aliases: matching key → the key it stands for (耐吉 → 耐克). Kept in a table admins extend. */
+export type AliasMap = ReadonlyMap<string, string>;
+
+export function resolveAlias(key: string, aliases: AliasMap): string {
+  return aliases.get(key) ?? key;
+}
+
+/** The keys of a recordation: its mark text and each transliteration, through the alias table. */
+export function markKeysOf(data: Pick<RecordationState, 'mark'>, aliases: AliasMap): MarkKey[] {
+  const keys = new Map<string, MarkKey>();
+  const add = (text: string, kind: MarkKeyKind) => {
+    const key = resolveAlias(matchingKey(text), aliases);
+    if (key && !keys.has(key)) keys.set(key, { key, kind, literal: literalKey(text) });
+  };
+  add(data.mark.text, 'text');
+  for (const transliteration of data.mark.transliterations ?? []) add(transliteration.text, 'transliteration');
+  return [...keys.values()];
+}
+
+export function recordationId(authority: AuthorityCode, recordationNumber: string): string {
+  return `${authority}:${recordationNumber}`;
+}
+
+/**
+ * A mark groups the recordations that share any matching key (connected components: if HK's 愛馬仕 lists the
+ * transliteration HERMES and MO records HERMÈS, both are one mark with CN's 爱马仕). The result depends only on
+ * the key sets, never on the order events arrived in, so one consumer, two consumers and a replay agree.
+ */
+export function groupByKeys(keysByRecordation: ReadonlyMap<string, readonly string[]>): string[][] {
+  const parent = new Map<string, string>();
+  const find = (node: string): string => {
+    let root = node;
+    while (parent.get(root) !== root) root = parent.get(root)!;
+    let cursor = node;
+    while (parent.get(cursor) !== root) {
+      const next = parent.get(cursor)!;
+      parent.set(cursor, root);
+      cursor = next;
+    }
+    return root;
+  };
+  const union = (a: string, b: string) => {
+    const [rootA, rootB] = [find(a), find(b)];
+    if (rootA !== rootB) parent.set(rootA < rootB ? rootB : rootA, rootA < rootB ? rootA : rootB);
+  };
+  for (const [recordation, keys] of keysByRecordation) {
+    const node = `r\u0000${recordation}`;
+    if (!parent.has(node)) parent.set(node, node);
+    for (const key of keys) {
+      const keyNode = `k\u0000${key}`;
+      if (!parent.has(keyNode)) parent.set(keyNode, keyNode);
+      union(node, keyNode);
+    }
+  }
+  const components = new Map<string, string[]>();
+  for (const recordation of keysByRecordation.keys()) {
+    const root = find(`r\u0000${recordation}`);
+    components.set(root, [...(components.get(root) ?? []), recordation]);
+  }
+  return [...components.values()].map((members) => members.sort());
+}
+
+/** A mark's id: derived from the smallest key of its component, so it is the same wherever it is computed. */
+export function markIdOf(keys: Iterable<string>): string {
+  let smallest: string | undefined;
+  for (const key of keys) if (smallest === undefined || key < smallest) smallest = key;
+  return `m_${createHash('sha256').update(smallest ?? '').digest('hex').slice(0, 20)}`;
+}
+
+export interface MarkMember {
+  authority: AuthorityCode;
+  recordationNumber: string;
+  data: RecordationState;
+}
+
+/** Derived fields of a mark, each naming the recordation it comes from. */
+export interface MarkSummary {
+  displayText: string;
+  /** `AUTHORITY:number` of the recordation the display text comes from. */
+  displaySource: string;
+  /** True when any recordation of the mark is active. */
+  recorded: boolean;
+  /** True when two authorities record it for different rights holders. */
+  conflict: boolean;
+  /** The pairs of recordations whose holders differ. */
+  conflicts: { a: string; b: string }[];
+}
+
+const AUTHORITY_ORDER: Record<AuthorityCode, number> = { CN: 0, HK: 1, MO: 2 };
+
+function holderKeys(data: RecordationState): Set<string> {
+  const keys = new Set([holderKey(data.rightsHolder.name)]);
+  if (data.rightsHolder.nameAlt) keys.add(holderKey(data.rightsHolder.nameAlt));
+  return keys;
+}
+
+/**
+ * Display text: from the first active recordation in authority order (CN, HK, MO), else the first at all.
+ * Conflict: recordations from different authorities whose holders share no name (in either script) once normalised.
+ */
+export function summariseMark(members: readonly MarkMember[]): MarkSummary {
+  const ordered = [...members].sort(
+    (a, b) => AUTHORITY_ORDER[a.authority] - AUTHORITY_ORDER[b.authority] || (a.recordationNumber < b.recordationNumber ? -1 : a.recordationNumber > b.recordationNumber ? 1 : 0),
+  );
+  const display = ordered.find((member) => member.data.status === 'active') ?? ordered[0];
+  const conflicts: { a: string; b: string }[] = [];
+  const holders = ordered.map((member) => holderKeys(member.data));
+  for (let i = 0; i < ordered.length; i++) {
+    for (let j = i + 1; j < ordered.length; j++) {
+      if (ordered[i].authority === ordered[j].authority) continue;
+      if (![...holders[i]].some((key) => holders[j].has(key))) {
+        conflicts.push({ a: recordationId(ordered[i].authority, ordered[i].recordationNumber), b: recordationId(ordered[j].authority, ordered[j].recordationNumber) });
+      }
+    }
+  }
+  return {
+    displayText: display.data.mark.text,
+    displaySource: recordationId(display.authority, display.recordationNumber),
+    recorded: ordered.some((member) => member.data.status === 'active'),
+    conflict: conflicts.length > 0,
+    conflicts,
+  };
+}

@@ -1,0 +1,49 @@
+import * as OpenCC from 'opencc-js/t2cn';
+
+/** Traditional Chinese (Hong Kong and Taiwan variants) to Simplified. */
+const hongKongToSimplified = OpenCC.Converter({ from: 'hk', to: 'cn' });
+const taiwanToSimplified = OpenCC.Converter({ from: 'tw', to: 'cn' });
+
+const PUNCTUATION_AND_SPACE = /[\p{P}\p{S}\p{Z}\p{Cc}\p{Cf}]+/gu;
+const COMBINING_MARKS = /\p{M}+/gu;
+
+/**
+ * The literal form of a text: Unicode NFKC (which also folds full-width Latin and digits to half-width), case
+ * folded, accents removed, whitespace and punctuation removed. 「ＨＥＲＭÈＳ」, "Hermès" and "H-E-R-M-E-S" meet here.
+ */
+export function literalKey(text: string): string {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(COMBINING_MARKS, '')
+    .normalize('NFKC')
+    .replace(PUNCTUATION_AND_SPACE, '');
+}
+
+/** The matching key of a mark text: the literal form, with Traditional Chinese turned Simplified (愛馬仕 → 爱马仕). */
+export function matchingKey(text: string): string {
+  return taiwanToSimplified(hongKongToSimplified(literalKey(text)));
+}
+
+const COMPANY_SUFFIXES = [
+  'holdingslimited', 'companylimited', 'colimited', 'coltd', 'limited', 'ltd', 'incorporated', 'inc', 'corporation', 'corp',
+  'company', 'co', 'sarl', 'sas', 'sa', 'gmbh', 'ag', 'lda', 'limitada', 'llc', 'plc', 'spa', 'srl', 'bv', 'nv',
+  '股份有限公司', '有限责任公司', '有限公司', '公司', '集团',
+];
+
+/** A rights holder's name reduced to compare across authorities: matching key less legal-form suffixes. */
+export function holderKey(name: string): string {
+  let key = matchingKey(name);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const suffix of COMPANY_SUFFIXES) {
+      if (key.length > suffix.length && key.endsWith(suffix)) {
+        key = key.slice(0, -suffix.length);
+        changed = true;
+      }
+    }
+  }
+  return key;
+}

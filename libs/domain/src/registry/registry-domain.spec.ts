@@ -1,0 +1,205 @@
+import { describe, expect, it } from '@jest/globals';
+import type { RecordationEvent, RecordationState } from '#contracts';
+import { RegistryDigest } from './digest.js';
+import { groupByKeys, markIdOf, markKeysOf, summariseMark, type MarkMember } from './marks.js';
+import { mergeEvent, type EventRef, type RegistryRecordation } from './merge.js';
+import { holderKey, literalKey, matchingKey } from './normalise.js';
+
+describe('matchingKey', () => {
+  it.each([
+    ['愛馬仕', '爱马仕'],
+    ['香奈兒', '香奈儿'],
+    ['華為', '华为'],
+    ['維他奶', '维他奶'],
+    ['周大福', '周大福'],
+    ['金龍', '金龙'],
+  ])('joins Traditional %s and Simplified %s', (traditional, simplified) => {
+    expect(matchingKey(traditional)).toBe(matchingKey(simplified));
+  });
+
+  it.each([
+    ['ＨＥＲＭＥＳ', 'hermes'],
+    ['HERMÈS', 'hermes'],
+    ['Hermès', 'hermes'],
+    ['  H e r m e s  ', 'hermes'],
+    ['H.E.R.M.E.S!', 'hermes'],
+    ['LOUIS VUITTON®', 'louisvuitton'],
+    ['Pastéis de Belém', 'pasteisdebelem'],
+    ['ｎｉｋｅ１２３', 'nike123'],
+    ['愛馬仕・HERMÈS', '爱马仕hermes'],
+  ])('folds %s to %s (full-width, case, accents, spacing, punctuation)', (text, key) => {
+    expect(matchingKey(text)).toBe(key);
+  });
+
+  it('keeps the script in the literal key', () => {
+    expect(literalKey('愛馬仕')).toBe('愛馬仕');
+    expect(literalKey('愛馬仕')).not.toBe(literalKey('爱马仕'));
+  });
+
+  it('does not join regional brand names (that is the alias table)', () => {
+    expect(matchingKey('耐吉')).not.toBe(matchingKey('耐克'));
+  });
+});
+
+describe('holderKey', () => {
+  it('ignores legal forms, case and script', () => {
+    expect(holderKey('Hermès International SA')).toBe(holderKey('HERMES INTERNATIONAL'));
+    expect(holderKey('Nike, Inc.')).toBe(holderKey('NIKE INC'));
+    expect(holderKey('金龍貿易有限公司')).toBe(holderKey('金龙贸易'));
+    expect(holderKey('Golden Dragon Trading Limited')).not.toBe(holderKey('Golden Dragon Grain & Oil Co., Ltd.'));
+  });
+});
+
+function state(overrides: Partial<RecordationState> = {}): RecordationState {
+  return {
+    recordationNumber: 'HK-2024-000001',
+    authority: 'HK',
+    status: 'active',
+    version: 1,
+    ipType: 'trademark',
+    mark: { text: '愛馬仕', script: 'Hant', type: 'word', transliterations: [{ script: 'Latn', text: 'HERMES' }] },
+    niceClasses: [18],
+    goods: 'Bags',
+    rightsHolder: { name: 'Hermès International', country: 'FR' },
+    trademarkRegistration: { office: 'HKIPD', number: '1' },
+    validFrom: '2024-01-01',
+    validUntil: '2030-01-01',
+    ...overrides,
+  };
+}
+
+function event(sequence: number, data: RecordationState, changedFields: string[], id = `0190000${sequence}-0000-7000-8000-000000000000`): RecordationEvent {
+  return {
+    specversion: '1.0',
+    id,
+    type: sequence === 1 ? 'recordation.created' : 'recordation.amended',
+    source: data.authority,
+    subject: data.recordationNumber,
+    sequence,
+    time: `2024-01-0${sequence}T00:00:00.000Z`,
+    dataschema: 'urn:recordation-exchange:schema:recordation:v1',
+    datacontenttype: 'application/json',
+    data: { ...data, version: sequence },
+    changedFields,
+  };
+}
+
+function ref(e: RecordationEvent, offset: number): EventRef {
+  return { eventId: e.id, authority: e.source, type: e.type, sequence: e.sequence, topic: 'recordations.hk', partition: 0, offset: String(offset), time: e.time, receivedAt: '2024-02-01T00:00:00.000Z', keyId: 'hk-1', verified: true };
+}
+
+describe('mergeEvent', () => {
+  const created = event(1, state(), ['mark', 'goods']);
+  const first = mergeEvent(undefined, created, ref(created, 0), false);
+  const current = first.next as RegistryRecordation;
+
+  it('applies a create: every field takes the event as provenance', () => {
+    expect(first.disposition).toBe('applied');
+    expect(current.version).toBe(1);
+    expect(Object.keys(current.provenance).sort()).toEqual(Object.keys(created.data).sort());
+    expect(current.provenance.goods).toMatchObject({ eventId: created.id, offset: '0' });
+  });
+
+  it('moves provenance only for fields that changed', () => {
+    const amended = event(2, state({ goods: 'Bags and wallets' }), ['goods']);
+    const outcome = mergeEvent(current, amended, ref(amended, 1), false);
+    expect(outcome.disposition).toBe('applied');
+    expect(outcome.next?.provenance.goods.eventId).toBe(amended.id);
+    expect(outcome.next?.provenance.mark.eventId).toBe(created.id);
+    expect(outcome.next?.provenance.version.eventId).toBe(amended.id);
+    expect(outcome.changes).toEqual([
+      { field: 'goods', before: 'Bags', after: 'Bags and wallets' },
+      { field: 'version', before: 1, after: 2 },
+    ]);
+  });
+
+  it('stores a repeated event as duplicate and changes nothing', () => {
+    expect(mergeEvent(current, created, ref(created, 5), true)).toEqual({ disposition: 'duplicate', next: current, changes: [] });
+  });
+
+  it('stores an older event as stale and changes nothing', () => {
+    const other = event(1, state({ goods: 'Other' }), ['goods'], '01900001-0000-7000-8000-00000000ffff');
+    expect(mergeEvent(current, other, ref(other, 6), false)).toMatchObject({ disposition: 'stale', next: current });
+  });
+
+  it('holds an event that skips a sequence', () => {
+    const third = event(3, state({ goods: 'Later' }), ['goods']);
+    expect(mergeEvent(current, third, ref(third, 7), false)).toMatchObject({ disposition: 'held', next: current });
+    expect(mergeEvent(undefined, third, ref(third, 7), false)).toMatchObject({ disposition: 'held', next: undefined });
+  });
+});
+
+describe('mark grouping', () => {
+  it('gives each recordation its text and transliteration keys, through aliases', () => {
+    expect(markKeysOf(state(), new Map()).map((k) => [k.key, k.kind])).toEqual([
+      ['爱马仕', 'text'],
+      ['hermes', 'transliteration'],
+    ]);
+    const aliases = new Map([[matchingKey('耐吉'), matchingKey('耐克')]]);
+    expect(markKeysOf(state({ mark: { text: '耐吉', type: 'word' } }), aliases)[0].key).toBe('耐克');
+  });
+
+  it('joins recordations that share any key, transitively, whatever the order', () => {
+    const keys = new Map([
+      ['CN:T1', ['爱马仕']],
+      ['HK:H1', ['爱马仕', 'hermes']],
+      ['MO:M1', ['hermes']],
+      ['MO:M2', ['chanel']],
+    ]);
+    const reversed = new Map([...keys].reverse());
+    const expected = [['CN:T1', 'HK:H1', 'MO:M1'], ['MO:M2']];
+    expect(groupByKeys(keys).sort()).toEqual(expected);
+    expect(groupByKeys(reversed).sort()).toEqual(expected);
+  });
+
+  it('derives the mark id from its smallest key only', () => {
+    expect(markIdOf(['hermes', '爱马仕'])).toBe(markIdOf(['爱马仕', 'hermes']));
+    expect(markIdOf(['hermes'])).not.toBe(markIdOf(['chanel']));
+  });
+
+  const member = (authority: 'CN' | 'HK' | 'MO', number: string, holder: string, status: RecordationState['status'] = 'active', nameAlt?: string): MarkMember => ({
+    authority,
+    recordationNumber: number,
+    data: state({ authority, recordationNumber: number, status, rightsHolder: { name: holder, nameAlt, country: 'FR' }, mark: { text: `${authority}-text`, type: 'word' } }),
+  });
+
+  it('flags a conflict when authorities name different holders, with both sides kept', () => {
+    const summary = summariseMark([member('CN', 'T1', '金龙鱼粮油食品股份有限公司'), member('HK', 'H1', 'Golden Dragon Trading Limited')]);
+    expect(summary).toMatchObject({ conflict: true, conflicts: [{ a: 'CN:T1', b: 'HK:H1' }] });
+  });
+
+  it('sees the same holder across scripts and legal forms', () => {
+    expect(summariseMark([member('CN', 'T1', '爱马仕国际', 'active', 'Hermès International'), member('HK', 'H1', 'HERMES INTERNATIONAL SA')]).conflict).toBe(false);
+  });
+
+  it('takes the display text from the first active recordation, CN before HK before MO', () => {
+    expect(summariseMark([member('MO', 'M1', 'X'), member('HK', 'H1', 'X'), member('CN', 'T1', 'X', 'revoked')])).toMatchObject({
+      displayText: 'HK-text',
+      displaySource: 'HK:H1',
+      recorded: true,
+    });
+    expect(summariseMark([member('CN', 'T1', 'X', 'revoked')])).toMatchObject({ displaySource: 'CN:T1', recorded: false });
+  });
+});
+
+describe('RegistryDigest', () => {
+  const created = event(1, state(), ['mark']);
+  const recordation = { ...(mergeEvent(undefined, created, ref(created, 0), false).next as RegistryRecordation), markId: 'm_1' };
+
+  function digestOf(r: typeof recordation): string {
+    const digest = new RegistryDigest();
+    digest.addRecordation(r);
+    digest.addMark({ markId: 'm_1', displayText: '愛馬仕', displaySource: 'HK:HK-2024-000001', recorded: true, conflict: false });
+    return digest.digest();
+  }
+
+  it('ignores when a copy received the event', () => {
+    const later = { ...recordation, provenance: Object.fromEntries(Object.entries(recordation.provenance).map(([f, r]) => [f, { ...r, receivedAt: '2030-01-01T00:00:00Z' }])) };
+    expect(digestOf(later)).toBe(digestOf(recordation));
+  });
+
+  it('changes with any fact', () => {
+    expect(digestOf({ ...recordation, status: 'revoked' })).not.toBe(digestOf(recordation));
+    expect(digestOf({ ...recordation, provenance: { ...recordation.provenance, goods: { ...recordation.provenance.goods, offset: '9' } } })).not.toBe(digestOf(recordation));
+  });
+});
