@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthorityCode } from '#contracts';
 
-export const ROLES = ['publisher', 'officer', 'auditor'] as const;
+export const ROLES = ['publisher', 'officer', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who made a request: a role, and for publishers and officers the authority they act for. */

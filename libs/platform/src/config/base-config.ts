@@ -11,8 +11,8 @@ const toList = ({ value }: { value: unknown }) =>
 export class BaseAppConfig {
   @Transform(toInt)
   @IsInt({ message: 'must be a port number' })
-  @Min(1)
-  @Max(65535)
+  @Min(0, { message: 'must be a port number (0 picks a free one)' })
+  @Max(65535, { message: 'must be a port number' })
   PORT: number = 3000;
 
   @IsString()

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Operational metrics (Prometheus). Auditors' figures come from stored data, never from these counters. */
+@Injectable()
+export class RegistryMetrics {
+  readonly registry = new Registry();
+
+  readonly events = new Counter({
+    name: 'registry_events_total',
+    help: 'Events consumed, by authority and disposition (applied, stale, duplicate, held, quarantined)',
+    labelNames: ['authority', 'disposition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchSize = new Histogram({
+    name: 'registry_batch_size',
+    help: 'Messages per merge transaction',
+    buckets: [1, 10, 50, 100, 250, 500, 1000, 2000],
+    registers: [this.registry],
+  });
+
+  readonly mergeLatency = new Histogram({
+    name: 'registry_merge_latency_seconds',
+    help: 'Duration of one merge transaction (decode excluded)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly lag = new Gauge({
+    name: 'registry_consumer_lag',
+    help: 'Messages between the high watermark and the next offset to apply, per partition',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'registry_process_' });
+  }
+}

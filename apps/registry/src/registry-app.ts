@@ -1,0 +1,27 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { parseTrustedKeys } from '#contracts';
+import { ConfigError, createHttpApp, runMigrations } from '#platform';
+import { webRoot } from './http/static-files.js';
+import { REGISTRY_MIGRATIONS } from './migrations/index.js';
+import { loadRegistryConfig } from './registry.config.js';
+import { RegistryModule } from './registry.module.js';
+
+/** Loads config (failing fast), migrates the registry schema, starts the consumer and the HTTP API. */
+export async function startRegistryApp(env: NodeJS.ProcessEnv = process.env): Promise<NestExpressApplication> {
+  const config = loadRegistryConfig(env);
+  let trustedKeys;
+  try {
+    trustedKeys = parseTrustedKeys(config.TRUSTED_KEYS);
+  } catch (error) {
+    throw new ConfigError([{ variable: 'TRUSTED_KEYS', reason: (error as Error).message }]);
+  }
+  await runMigrations({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: REGISTRY_MIGRATIONS });
+  const app = await createHttpApp(RegistryModule.forRoot(config, trustedKeys), config, {
+    configure: (nest) => {
+      const root = webRoot();
+      if (root) nest.useStaticAssets(root, { index: 'index.html', maxAge: '1h' });
+    },
+  });
+  await app.listen(config.PORT, config.HOST);
+  return app;
+}

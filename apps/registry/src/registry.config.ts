@@ -1,0 +1,45 @@
+import { Transform } from 'class-transformer';
+import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { BaseAppConfig, loadConfig } from '#platform';
+
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
+/** Every variable the registry reads. */
+export class RegistryConfig extends BaseAppConfig {
+  override PORT: number = 3000;
+  override DATABASE_SCHEMA: string = 'registry';
+  override KAFKA_USERNAME: string = 'registry';
+
+  /** Kafka consumer group; broker ACLs allow groups starting with "registry". */
+  @Matches(/^registry[A-Za-z0-9._-]{0,100}$/, { message: 'must start with "registry" (the broker grants that prefix)' })
+  KAFKA_CONSUMER_GROUP: string = 'registry';
+
+  /** Authorities' public keys: comma-separated AUTHORITY:keyId:base64SpkiPublicKey (several per authority during rotation). */
+  @IsString()
+  @IsNotEmpty({ message: 'must list the authorities\' public keys as AUTHORITY:keyId:base64Key,…' })
+  TRUSTED_KEYS: string;
+
+  @IsOptional() @IsString() @IsNotEmpty() OFFICER_TOKEN_CN?: string;
+  @IsOptional() @IsString() @IsNotEmpty() OFFICER_TOKEN_HK?: string;
+  @IsOptional() @IsString() @IsNotEmpty() OFFICER_TOKEN_MO?: string;
+  @IsOptional() @IsString() @IsNotEmpty() AUDITOR_TOKEN?: string;
+  /** Officers' administrators: maintain the regional alias table. */
+  @IsOptional() @IsString() @IsNotEmpty() ADMIN_TOKEN?: string;
+
+  /** Upper bound of one fetch per partition (bytes); a batch is one fetch. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
+  CONSUMER_MAX_BYTES_PER_PARTITION: number = 4 * 1024 * 1024;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(6000)
+  @Max(300_000)
+  CONSUMER_SESSION_TIMEOUT_MS: number = 30_000;
+}
+
+export function loadRegistryConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {
+  return loadConfig(RegistryConfig, env);
+}

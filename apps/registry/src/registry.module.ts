@@ -1,0 +1,55 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { topicNames, type TrustedKey } from '#contracts';
+import { AuthModule, CredentialStore, HealthModule, KafkaModule, dataSourceOptions, loggingModule } from '#platform';
+import { REGISTRY_TOPICS, RegistryConsumer, TRUSTED_KEYS } from './consumer/registry-consumer.js';
+import { AliasService, AliasesController } from './http/aliases.controller.js';
+import { AuditController } from './http/audit.controller.js';
+import { LookupController } from './http/lookup.controller.js';
+import { MetricsController } from './http/metrics.controller.js';
+import { RegistryMetrics } from './metrics/registry-metrics.js';
+import { REGISTRY_MIGRATIONS } from './migrations/index.js';
+import { RegistryConfig } from './registry.config.js';
+import { RegistryQueries } from './store/registry-queries.js';
+import { RegistryTables } from './store/registry-tables.js';
+
+/** Officers, auditors and administrators the registry knows, from configuration. */
+export function registryCredentials(config: RegistryConfig): CredentialStore {
+  const store = new CredentialStore();
+  for (const authority of ['CN', 'HK', 'MO'] as const) {
+    store.add({ role: 'officer', authority, name: `officer-${authority.toLowerCase()}` }, config[`OFFICER_TOKEN_${authority}`]);
+  }
+  store.add({ role: 'auditor', name: 'auditor' }, config.AUDITOR_TOKEN);
+  store.add({ role: 'admin', name: 'admin' }, config.ADMIN_TOKEN);
+  return store;
+}
+
+@Module({})
+export class RegistryModule {
+  static forRoot(config: RegistryConfig, trustedKeys: ReadonlyMap<string, TrustedKey>): DynamicModule {
+    return {
+      module: RegistryModule,
+      imports: [
+        loggingModule('registry', config.LOG_LEVEL),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: REGISTRY_MIGRATIONS, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'registry' }),
+          retryAttempts: 3,
+        }),
+        KafkaModule.forRoot(config, 'registry'),
+        HealthModule,
+        AuthModule.forRoot(registryCredentials(config)),
+      ],
+      controllers: [LookupController, AuditController, AliasesController, MetricsController],
+      providers: [
+        { provide: RegistryConfig, useValue: config },
+        { provide: RegistryTables, useValue: new RegistryTables(config.DATABASE_SCHEMA) },
+        { provide: TRUSTED_KEYS, useValue: trustedKeys },
+        { provide: REGISTRY_TOPICS, useValue: topicNames(config.KAFKA_TOPIC_PREFIX) },
+        RegistryMetrics,
+        RegistryQueries,
+        AliasService,
+        RegistryConsumer,
+      ],
+    };
+  }
+}

@@ -1,0 +1,132 @@
+import type { EntityManager } from 'typeorm';
+import type { AuthorityCode, RecordationState } from '#contracts';
+import { groupByKeys, markIdOf, markKeysOf, recordationId, summariseMark, type AliasMap, type MarkKey } from '#domain';
+import type { RegistryTables } from './registry-tables.js';
+
+/** Serialises regrouping across registry instances: marks span partitions, so two consumers may touch one. */
+const MARK_LOCK = 'registry-marks';
+
+interface KeyRow {
+  key: string;
+  authority: AuthorityCode;
+  recordation_number: string;
+}
+
+/**
+ * Keeps mark_keys, marks and recordations.mark_id in step after recordations change, inside the caller's
+ * transaction. Only the connected components the changed recordations belong to (before and after) are
+ * recomputed; the result is the same as grouping everything from scratch.
+ */
+export class MarkGrouping {
+  constructor(private readonly tables: RegistryTables) {}
+
+  async loadAliases(manager: EntityManager): Promise<Map<string, string>> {
+    const rows: { from_key: string; to_key: string }[] = await manager.query(`SELECT from_key, to_key FROM ${this.tables.aliases}`);
+    return new Map(rows.map((row) => [row.from_key, row.to_key]));
+  }
+
+  /** `changed` maps recordation ids to their new state; every mark they belonged to or now belong to is rebuilt. */
+  async update(manager: EntityManager, changed: Map<string, { authority: AuthorityCode; recordationNumber: string; data: RecordationState }>, aliases: AliasMap): Promise<void> {
+    if (!changed.size) return;
+    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${MARK_LOCK}:${this.tables.schema}`]);
+
+    const newKeys = new Map<string, MarkKey[]>();
+    for (const [id, recordation] of changed) newKeys.set(id, markKeysOf(recordation.data, aliases));
+
+    // Old keys of the changed recordations, and their old marks (to be rebuilt or removed).
+    const authorities = [...changed.values()].map((r) => r.authority);
+    const numbers = [...changed.values()].map((r) => r.recordationNumber);
+    const oldKeyRows: KeyRow[] = await manager.query(
+      `SELECT key, authority, recordation_number FROM ${this.tables.markKeys}
+       WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [authorities, numbers],
+    );
+    const seedKeys = new Set<string>([...oldKeyRows.map((row) => row.key), ...[...newKeys.values()].flat().map((k) => k.key)]);
+
+    // Replace the changed recordations' keys.
+    await manager.query(`DELETE FROM ${this.tables.markKeys} WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, [authorities, numbers]);
+    const keyRows = [...changed].flatMap(([id, r]) => newKeys.get(id)!.map((k) => ({ ...k, authority: r.authority, recordationNumber: r.recordationNumber })));
+    if (keyRows.length) {
+      await manager.query(
+        `INSERT INTO ${this.tables.markKeys} (key, authority, recordation_number, kind, literal)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING`,
+        [keyRows.map((k) => k.key), keyRows.map((k) => k.authority), keyRows.map((k) => k.recordationNumber), keyRows.map((k) => k.kind), keyRows.map((k) => k.literal)],
+      );
+    }
+
+    // Walk the key graph from the seeds to the whole affected components.
+    const keysByRecordation = new Map<string, Set<string>>();
+    let frontier = [...seedKeys];
+    const visitedKeys = new Set<string>();
+    while (frontier.length) {
+      frontier.forEach((key) => visitedKeys.add(key));
+      const holders: KeyRow[] = await manager.query(`SELECT DISTINCT authority, recordation_number FROM ${this.tables.markKeys} WHERE key = ANY($1::text[])`, [frontier]);
+      const fresh = holders.filter((row) => !keysByRecordation.has(recordationId(row.authority, row.recordation_number)));
+      if (!fresh.length) break;
+      const rows: KeyRow[] = await manager.query(
+        `SELECT key, authority, recordation_number FROM ${this.tables.markKeys}
+         WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        [fresh.map((row) => row.authority), fresh.map((row) => row.recordation_number)],
+      );
+      for (const row of fresh) keysByRecordation.set(recordationId(row.authority, row.recordation_number), new Set());
+      for (const row of rows) keysByRecordation.get(recordationId(row.authority, row.recordation_number))!.add(row.key);
+      frontier = rows.map((row) => row.key).filter((key) => !visitedKeys.has(key));
+    }
+
+    const oldMarkRows: { mark_id: string }[] = await manager.query(
+      `SELECT DISTINCT mark_id FROM ${this.tables.recordations}
+       WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [[...keysByRecordation.keys()].map((id) => id.split(':')[0]), [...keysByRecordation.keys()].map((id) => id.slice(3))],
+    );
+    const components = groupByKeys(new Map([...keysByRecordation].map(([id, keys]) => [id, [...keys]])));
+    const assignments = components.map((members) => ({ members, markId: markIdOf(members.flatMap((id) => [...keysByRecordation.get(id)!])) }));
+
+    const ids = assignments.flatMap((a) => a.members);
+    const markIds = assignments.flatMap((a) => a.members.map(() => a.markId));
+    if (ids.length) {
+      await manager.query(
+        `UPDATE ${this.tables.recordations} AS r SET mark_id = u.mark_id
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS u(authority, recordation_number, mark_id)
+         WHERE r.authority = u.authority AND r.recordation_number = u.recordation_number AND r.mark_id IS DISTINCT FROM u.mark_id`,
+        [ids.map((id) => id.slice(0, 2)), ids.map((id) => id.slice(3)), markIds],
+      );
+    }
+    const live = new Set(assignments.map((a) => a.markId));
+    const gone = oldMarkRows.map((row) => row.mark_id).filter((id) => id && !live.has(id));
+    if (gone.length) await manager.query(`DELETE FROM ${this.tables.marks} WHERE mark_id = ANY($1::text[])`, [gone]);
+    await this.summarise(manager, [...live]);
+  }
+
+  /** Recomputes the derived fields of these marks from their recordations. */
+  async summarise(manager: EntityManager, markIds: string[]): Promise<void> {
+    if (!markIds.length) return;
+    const rows: { mark_id: string; authority: AuthorityCode; recordation_number: string; data: RecordationState }[] = await manager.query(
+      `SELECT mark_id, authority, recordation_number, data FROM ${this.tables.recordations} WHERE mark_id = ANY($1::text[])`,
+      [markIds],
+    );
+    const byMark = new Map<string, typeof rows>();
+    for (const row of rows) byMark.set(row.mark_id, [...(byMark.get(row.mark_id) ?? []), row]);
+    const present = [...byMark.keys()];
+    const summaries = present.map((markId) =>
+      summariseMark(byMark.get(markId)!.map((row) => ({ authority: row.authority, recordationNumber: row.recordation_number, data: row.data }))),
+    );
+    const empty = markIds.filter((id) => !byMark.has(id));
+    if (empty.length) await manager.query(`DELETE FROM ${this.tables.marks} WHERE mark_id = ANY($1::text[])`, [empty]);
+    if (!present.length) return;
+    await manager.query(
+      `INSERT INTO ${this.tables.marks} (mark_id, display_text, display_source, recorded, conflict, conflicts, recordation_count)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::boolean[], $6::jsonb[], $7::int[])
+       ON CONFLICT (mark_id) DO UPDATE SET display_text = EXCLUDED.display_text, display_source = EXCLUDED.display_source,
+         recorded = EXCLUDED.recorded, conflict = EXCLUDED.conflict, conflicts = EXCLUDED.conflicts, recordation_count = EXCLUDED.recordation_count`,
+      [
+        present,
+        summaries.map((s) => s.displayText),
+        summaries.map((s) => s.displaySource),
+        summaries.map((s) => s.recorded),
+        summaries.map((s) => s.conflict),
+        summaries.map((s) => JSON.stringify(s.conflicts)),
+        present.map((id) => byMark.get(id)!.length),
+      ],
+    );
+  }
+}

@@ -1,0 +1,202 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AuthorityCode, RecordationState, RecordationStatus } from '#contracts';
+import { RegistryDigest, literalKey, matchingKey, type EventRef } from '#domain';
+import { RegistryTables } from './registry-tables.js';
+
+export type MatchedBy = 'exact' | 'script' | 'alias' | 'transliteration' | 'fuzzy' | 'number';
+
+export interface SearchFilters {
+  niceClass?: number;
+  authority?: AuthorityCode;
+  status?: RecordationStatus;
+  holder?: string;
+}
+
+export interface RecordationSummary {
+  authority: AuthorityCode;
+  recordationNumber: string;
+  status: RecordationStatus;
+  rightsHolder: RecordationState['rightsHolder'];
+  niceClasses: number[];
+  validUntil: string;
+}
+
+export interface MarkHit {
+  markId: string;
+  text: string;
+  score: number;
+  matchedBy: MatchedBy;
+  recorded: boolean;
+  conflict: boolean;
+  recordations: RecordationSummary[];
+}
+
+const SCORES: Record<MatchedBy, number> = { number: 1, exact: 1, script: 0.95, alias: 0.9, transliteration: 0.9, fuzzy: 0 };
+const PREFERENCE: MatchedBy[] = ['number', 'exact', 'script', 'alias', 'transliteration', 'fuzzy'];
+/** How many candidate marks one search ranks at most (then pages through them). */
+const MAX_CANDIDATES = 200;
+
+interface RecordationRow {
+  authority: AuthorityCode;
+  recordation_number: string;
+  status: RecordationStatus;
+  data: RecordationState;
+  mark_id: string;
+}
+
+/** Read side of the registry: officers' lookups and the digest. Every figure comes from stored rows. */
+@Injectable()
+export class RegistryQueries {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tables: RegistryTables,
+  ) {}
+
+  /** Ranked marks for a query in any script: number, exact, 简/繁, alias, transliteration, then fuzzy. */
+  async search(q: string, filters: SearchFilters): Promise<MarkHit[]> {
+    const candidates = new Map<string, { matchedBy: MatchedBy; score: number }>();
+    const consider = (markId: string, matchedBy: MatchedBy, score = SCORES[matchedBy]) => {
+      const existing = candidates.get(markId);
+      if (!existing || score > existing.score || (score === existing.score && PREFERENCE.indexOf(matchedBy) < PREFERENCE.indexOf(existing.matchedBy))) {
+        candidates.set(markId, { matchedBy, score });
+      }
+    };
+
+    const trimmed = q.trim();
+    const byNumber: { mark_id: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT mark_id FROM ${this.tables.recordations}
+       WHERE upper(recordation_number) = upper($1) OR data #>> '{trademarkRegistration,number}' = $1 LIMIT ${MAX_CANDIDATES}`,
+      [trimmed],
+    );
+    byNumber.forEach((row) => consider(row.mark_id, 'number'));
+
+    const key = matchingKey(trimmed);
+    const literal = literalKey(trimmed);
+    if (key) {
+      const aliasRows: { to_key: string }[] = await this.dataSource.query(`SELECT to_key FROM ${this.tables.aliases} WHERE from_key = $1`, [key]);
+      const aliasKey = aliasRows[0]?.to_key;
+      const keyed: { key: string; kind: string; literal: string; mark_id: string }[] = await this.dataSource.query(
+        `SELECT k.key, k.kind, k.literal, r.mark_id FROM ${this.tables.markKeys} k
+         JOIN ${this.tables.recordations} r ON r.authority = k.authority AND r.recordation_number = k.recordation_number
+         WHERE k.key = ANY($1::text[]) LIMIT ${MAX_CANDIDATES * 4}`,
+        [aliasKey ? [key, aliasKey] : [key]],
+      );
+      for (const row of keyed) {
+        if (row.key !== key) consider(row.mark_id, 'alias');
+        else if (row.kind === 'transliteration') consider(row.mark_id, 'transliteration');
+        else consider(row.mark_id, row.literal === literal ? 'exact' : 'script');
+      }
+      const fuzzy: { mark_id: string; similarity: number }[] = await this.dataSource.query(
+        `SELECT r.mark_id, max(public.similarity(k.key, $1)) AS similarity FROM ${this.tables.markKeys} k
+         JOIN ${this.tables.recordations} r ON r.authority = k.authority AND r.recordation_number = k.recordation_number
+         WHERE k.key OPERATOR(public.%) $1 GROUP BY r.mark_id ORDER BY similarity DESC LIMIT ${MAX_CANDIDATES}`,
+        [key],
+      );
+      fuzzy.forEach((row) => consider(row.mark_id, 'fuzzy', Math.round(Number(row.similarity) * 0.85 * 1000) / 1000));
+    }
+    if (!candidates.size) return [];
+
+    const hits = await this.marksWithRecordations([...candidates.keys()], filters);
+    return hits
+      .map((hit) => ({ ...hit, ...candidates.get(hit.markId)! }))
+      .sort((a, b) => b.score - a.score || PREFERENCE.indexOf(a.matchedBy) - PREFERENCE.indexOf(b.matchedBy) || a.text.localeCompare(b.text) || a.markId.localeCompare(b.markId));
+  }
+
+  /** Marks with their recordations (filtered); marks left with no recordation are dropped. */
+  async marksWithRecordations(markIds: string[], filters: SearchFilters = {}): Promise<Omit<MarkHit, 'score' | 'matchedBy'>[]> {
+    const marks: { mark_id: string; display_text: string; recorded: boolean; conflict: boolean }[] = await this.dataSource.query(
+      `SELECT mark_id, display_text, recorded, conflict FROM ${this.tables.marks} WHERE mark_id = ANY($1::text[])`,
+      [markIds],
+    );
+    const rows: RecordationRow[] = await this.dataSource.query(
+      `SELECT authority, recordation_number, status, data, mark_id FROM ${this.tables.recordations} WHERE mark_id = ANY($1::text[]) ORDER BY authority, recordation_number`,
+      [markIds],
+    );
+    const holderKey = filters.holder ? matchingKey(filters.holder) : undefined;
+    const keep = (row: RecordationRow) =>
+      (filters.niceClass === undefined || row.data.niceClasses.includes(filters.niceClass)) &&
+      (filters.authority === undefined || row.authority === filters.authority) &&
+      (filters.status === undefined || row.status === filters.status) &&
+      (holderKey === undefined ||
+        matchingKey(row.data.rightsHolder.name).includes(holderKey) ||
+        (row.data.rightsHolder.nameAlt !== undefined && matchingKey(row.data.rightsHolder.nameAlt).includes(holderKey)));
+    return marks
+      .map((mark) => ({
+        markId: mark.mark_id,
+        text: mark.display_text,
+        recorded: mark.recorded,
+        conflict: mark.conflict,
+        recordations: rows.filter((row) => row.mark_id === mark.mark_id && keep(row)).map(summaryOf),
+      }))
+      .filter((mark) => mark.recordations.length > 0);
+  }
+
+  async mark(markId: string): Promise<(Omit<MarkHit, 'score' | 'matchedBy'> & { displaySource: string; conflicts: unknown }) | undefined> {
+    const rows: { display_source: string; conflicts: unknown }[] = await this.dataSource.query(`SELECT display_source, conflicts FROM ${this.tables.marks} WHERE mark_id = $1`, [markId]);
+    if (!rows.length) return undefined;
+    const [mark] = await this.marksWithRecordations([markId]);
+    return mark && { ...mark, displaySource: rows[0].display_source, conflicts: rows[0].conflicts };
+  }
+
+  async recordation(authority: AuthorityCode, recordationNumber: string) {
+    const rows: (RecordationRow & { version: number; provenance: Record<string, EventRef>; updated_at: Date })[] = await this.dataSource.query(
+      `SELECT authority, recordation_number, status, version, data, provenance, mark_id, updated_at FROM ${this.tables.recordations} WHERE authority = $1 AND recordation_number = $2`,
+      [authority, recordationNumber],
+    );
+    const row = rows[0];
+    return (
+      row && {
+        authority: row.authority,
+        recordationNumber: row.recordation_number,
+        status: row.status,
+        version: row.version,
+        markId: row.mark_id,
+        updatedAt: row.updated_at,
+        data: row.data,
+        provenance: row.provenance,
+      }
+    );
+  }
+
+  /** The registry digest, streamed in stable order (constant memory), with the number of stored events. */
+  async digest(): Promise<{ digest: string; recordations: number; marks: number; events: number }> {
+    const digest = new RegistryDigest();
+    let after: [string, string] = ['', ''];
+    for (;;) {
+      const page: (RecordationRow & { version: number; provenance: Record<string, EventRef> })[] = await this.dataSource.query(
+        `SELECT authority, recordation_number, version, status, data, provenance, mark_id FROM ${this.tables.recordations}
+         WHERE (authority, recordation_number) > ($1, $2) ORDER BY authority, recordation_number LIMIT 1000`,
+        after,
+      );
+      for (const row of page) {
+        digest.addRecordation({ authority: row.authority, recordationNumber: row.recordation_number, version: row.version, status: row.status, data: row.data, provenance: row.provenance, markId: row.mark_id });
+      }
+      if (page.length < 1000) break;
+      after = [page[page.length - 1].authority, page[page.length - 1].recordation_number];
+    }
+    let afterMark = '';
+    for (;;) {
+      const page: { mark_id: string; display_text: string; display_source: string; recorded: boolean; conflict: boolean }[] = await this.dataSource.query(
+        `SELECT mark_id, display_text, display_source, recorded, conflict FROM ${this.tables.marks} WHERE mark_id > $1 ORDER BY mark_id LIMIT 1000`,
+        [afterMark],
+      );
+      for (const row of page) digest.addMark({ markId: row.mark_id, displayText: row.display_text, displaySource: row.display_source, recorded: row.recorded, conflict: row.conflict });
+      if (page.length < 1000) break;
+      afterMark = page[page.length - 1].mark_id;
+    }
+    const [{ count }]: { count: string }[] = await this.dataSource.query(`SELECT count(*) FROM ${this.tables.events}`);
+    return { digest: digest.digest(), recordations: digest.recordations, marks: digest.marks, events: Number(count) };
+  }
+}
+
+function summaryOf(row: RecordationRow): RecordationSummary {
+  return {
+    authority: row.authority,
+    recordationNumber: row.recordation_number,
+    status: row.status,
+    rightsHolder: row.data.rightsHolder,
+    niceClasses: row.data.niceClasses,
+    validUntil: row.data.validUntil,
+  };
+}

@@ -1,0 +1,286 @@
+import type { EntityManager } from 'typeorm';
+import type { AuthorityCode, DecodedEvent, RecordationEvent, RecordationState } from '#contracts';
+import { mergeEvent, recordationId, type Disposition, type EventRef, type FieldChange, type RegistryRecordation } from '#domain';
+import { MarkGrouping } from './mark-grouping.js';
+import type { RegistryTables } from './registry-tables.js';
+
+/** One message of a batch, already decoded and verified (outside the transaction). */
+export interface IncomingMessage {
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  decoded: DecodedEvent;
+  receivedAt: string;
+}
+
+export interface BatchInput {
+  topic: string;
+  partition: number;
+  messages: IncomingMessage[];
+}
+
+export interface QuarantinedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  reason: string;
+  detail: string;
+}
+
+export interface BatchResult {
+  /** Messages below the stored offset: already applied by an earlier run, skipped. */
+  skipped: number;
+  dispositions: { authority: AuthorityCode; disposition: Disposition }[];
+  quarantined: QuarantinedMessage[];
+  nextOffset: string;
+}
+
+interface EventRow {
+  topic: string;
+  partition: number;
+  offset: string;
+  event: RecordationEvent;
+  receivedAt: string;
+  disposition: Disposition;
+  keyId: string;
+  changes: FieldChange[] | null;
+  signed: Buffer;
+}
+
+interface StoredRow {
+  authority: AuthorityCode;
+  recordation_number: string;
+  version: number;
+  status: RecordationState['status'];
+  data: RecordationState;
+  provenance: Record<string, EventRef>;
+  mark_id: string;
+}
+
+/**
+ * Applies one batch of one partition in ONE transaction: the event store rows, the merged recordations with
+ * provenance, the marks, the quarantine rows and the partition's next offset. Redelivered messages (below the
+ * stored offset) are skipped, so a crash at any instant leaves the registry as if each event was applied once.
+ */
+export class RegistryStore {
+  private readonly grouping: MarkGrouping;
+
+  constructor(private readonly tables: RegistryTables) {
+    this.grouping = new MarkGrouping(tables);
+  }
+
+  async storedOffsets(manager: EntityManager): Promise<{ topic: string; partition: number; nextOffset: string }[]> {
+    const rows: { topic: string; partition: number; next_offset: string }[] = await manager.query(`SELECT topic, partition, next_offset FROM ${this.tables.consumerOffsets}`);
+    return rows.map((row) => ({ topic: row.topic, partition: row.partition, nextOffset: row.next_offset }));
+  }
+
+  async applyBatch(manager: EntityManager, batch: BatchInput): Promise<BatchResult> {
+    await manager.query(`INSERT INTO ${this.tables.consumerOffsets} (topic, partition, next_offset) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`, [batch.topic, batch.partition]);
+    const [{ next_offset: stored }]: { next_offset: string }[] = await manager.query(
+      `SELECT next_offset FROM ${this.tables.consumerOffsets} WHERE topic = $1 AND partition = $2 FOR UPDATE`,
+      [batch.topic, batch.partition],
+    );
+    const fresh = batch.messages.filter((message) => BigInt(message.offset) >= BigInt(stored));
+    const result: BatchResult = { skipped: batch.messages.length - fresh.length, dispositions: [], quarantined: [], nextOffset: stored };
+    if (!fresh.length) return result;
+
+    const good = fresh.filter((m): m is IncomingMessage & { decoded: Extract<DecodedEvent, { ok: true }> } => m.decoded.ok);
+    for (const message of fresh) {
+      if (!message.decoded.ok) {
+        result.quarantined.push({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, reason: message.decoded.reason, detail: message.decoded.detail });
+      }
+    }
+    await this.insertQuarantine(manager, result.quarantined, fresh);
+
+    const eventRows = await this.merge(manager, batch, good, result);
+    await this.insertEvents(manager, eventRows);
+
+    const next = (BigInt(fresh[fresh.length - 1].offset) + 1n).toString();
+    await manager.query(`UPDATE ${this.tables.consumerOffsets} SET next_offset = $3, updated_at = now() WHERE topic = $1 AND partition = $2`, [batch.topic, batch.partition, next]);
+    result.nextOffset = next;
+    return result;
+  }
+
+  private async merge(
+    manager: EntityManager,
+    batch: BatchInput,
+    good: (IncomingMessage & { decoded: Extract<DecodedEvent, { ok: true }> })[],
+    result: BatchResult,
+  ): Promise<EventRow[]> {
+    if (!good.length) return [];
+    const ids = [...new Set(good.map((m) => recordationId(m.decoded.event.source, m.decoded.event.subject)))];
+    const authorities = ids.map((id) => id.slice(0, 2));
+    const numbers = ids.map((id) => id.slice(3));
+
+    const stored: StoredRow[] = await manager.query(
+      `SELECT authority, recordation_number, version, status, data, provenance, mark_id FROM ${this.tables.recordations}
+       WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE`,
+      [authorities, numbers],
+    );
+    const current = new Map<string, RegistryRecordation & { markId: string }>();
+    for (const row of stored) {
+      current.set(recordationId(row.authority, row.recordation_number), {
+        authority: row.authority,
+        recordationNumber: row.recordation_number,
+        version: row.version,
+        status: row.status,
+        data: row.data,
+        provenance: row.provenance,
+        markId: row.mark_id,
+      });
+    }
+    const seenRows: { event_id: string }[] = await manager.query(`SELECT DISTINCT event_id FROM ${this.tables.events} WHERE event_id = ANY($1::uuid[])`, [
+      good.map((m) => m.decoded.event.id),
+    ]);
+    const seen = new Set(seenRows.map((row) => row.event_id));
+    const heldRows: { topic: string; partition: number; offset: string; payload: RecordationEvent; received_at: Date; key_id: string }[] = await manager.query(
+      `SELECT topic, partition, "offset", payload, received_at, key_id FROM ${this.tables.events}
+       WHERE disposition = 'held' AND (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [authorities, numbers],
+    );
+    const held = new Map<string, { ref: EventRef; event: RecordationEvent }[]>();
+    for (const row of heldRows) {
+      const id = recordationId(row.payload.source, row.payload.subject);
+      const ref = this.refOf(row.payload, row.topic, row.partition, row.offset, row.received_at.toISOString(), row.key_id);
+      held.set(id, [...(held.get(id) ?? []), { ref, event: row.payload }]);
+    }
+
+    const rows: EventRow[] = [];
+    const releasedHeld: { ref: EventRef; changes: FieldChange[] }[] = [];
+    const touched = new Set<string>();
+    for (const message of good) {
+      const { event, keyId } = message.decoded;
+      const id = recordationId(event.source, event.subject);
+      const ref = this.refOf(event, batch.topic, batch.partition, message.offset, message.receivedAt, keyId);
+      const outcome = mergeEvent(current.get(id), event, ref, seen.has(event.id));
+      seen.add(event.id);
+      rows.push({ topic: batch.topic, partition: batch.partition, offset: message.offset, event, receivedAt: message.receivedAt, disposition: outcome.disposition, keyId, changes: outcome.disposition === 'applied' ? outcome.changes : null, signed: message.value });
+      result.dispositions.push({ authority: event.source, disposition: outcome.disposition });
+      if (outcome.disposition === 'held') {
+        held.set(id, [...(held.get(id) ?? []), { ref, event }]);
+        continue;
+      }
+      if (outcome.disposition !== 'applied') continue;
+      current.set(id, { ...outcome.next, markId: current.get(id)?.markId ?? '' });
+      touched.add(id);
+      // The gap is filled: apply the held successors, in order.
+      for (;;) {
+        const waiting = held.get(id) ?? [];
+        const successor = waiting.find((h) => h.event.sequence === current.get(id)!.version + 1);
+        if (!successor) break;
+        held.set(id, waiting.filter((h) => h !== successor));
+        const released = mergeEvent(current.get(id), successor.event, successor.ref, false);
+        if (released.disposition !== 'applied') break;
+        current.set(id, { ...released.next, markId: current.get(id)!.markId });
+        const inBatch = rows.find((r) => r.event.id === successor.event.id && r.disposition === 'held');
+        if (inBatch) {
+          inBatch.disposition = 'applied';
+          inBatch.changes = released.changes;
+        } else {
+          releasedHeld.push({ ref: successor.ref, changes: released.changes });
+        }
+        result.dispositions.push({ authority: successor.event.source, disposition: 'applied' });
+      }
+    }
+
+    for (const { ref, changes } of releasedHeld) {
+      await manager.query(`UPDATE ${this.tables.events} SET disposition = 'applied', changes = $4 WHERE topic = $1 AND partition = $2 AND "offset" = $3`, [
+        ref.topic,
+        ref.partition,
+        ref.offset,
+        JSON.stringify(changes),
+      ]);
+    }
+    await this.upsertRecordations(manager, [...touched].map((id) => current.get(id)!));
+
+    // Keys changed (new recordation, or a new mark text or transliteration) → regroup; otherwise re-summarise.
+    const aliases = await this.grouping.loadAliases(manager);
+    const regroup = new Map<string, { authority: AuthorityCode; recordationNumber: string; data: RecordationState }>();
+    const resummarise = new Set<string>();
+    for (const id of touched) {
+      const after = current.get(id)!;
+      const before = stored.find((row) => recordationId(row.authority, row.recordation_number) === id);
+      if (!before || JSON.stringify(before.data.mark) !== JSON.stringify(after.data.mark)) regroup.set(id, after);
+      else resummarise.add(after.markId);
+    }
+    await this.grouping.update(manager, regroup, aliases);
+    await this.grouping.summarise(manager, [...resummarise]);
+    return rows;
+  }
+
+  private refOf(event: RecordationEvent, topic: string, partition: number, offset: string, receivedAt: string, keyId: string): EventRef {
+    return { eventId: event.id, authority: event.source, type: event.type, sequence: event.sequence, topic, partition, offset: String(offset), time: event.time, receivedAt, keyId, verified: true };
+  }
+
+  private async upsertRecordations(manager: EntityManager, recordations: (RegistryRecordation & { markId: string })[]): Promise<void> {
+    if (!recordations.length) return;
+    await manager.query(
+      `INSERT INTO ${this.tables.recordations} (authority, recordation_number, version, status, data, provenance, mark_id, valid_until, updated_at)
+       SELECT a, n, v, s, d, p, m, u, now() FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::date[]) AS t(a, n, v, s, d, p, m, u)
+       ON CONFLICT (authority, recordation_number) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status, data = EXCLUDED.data,
+         provenance = EXCLUDED.provenance, valid_until = EXCLUDED.valid_until, updated_at = now()`,
+      [
+        recordations.map((r) => r.authority),
+        recordations.map((r) => r.recordationNumber),
+        recordations.map((r) => r.version),
+        recordations.map((r) => r.status),
+        recordations.map((r) => JSON.stringify(r.data)),
+        recordations.map((r) => JSON.stringify(r.provenance)),
+        recordations.map((r) => r.markId),
+        recordations.map((r) => r.data.validUntil),
+      ],
+    );
+  }
+
+  private async insertEvents(manager: EntityManager, rows: EventRow[]): Promise<void> {
+    if (!rows.length) return;
+    await manager.query(
+      `INSERT INTO ${this.tables.events} (topic, partition, "offset", event_id, authority, recordation_number, sequence, type, event_time, received_at, disposition, key_id, verified, changes, payload, signed)
+       SELECT topic, partition, "offset", event_id, authority, recordation_number, sequence, type, event_time, received_at, disposition, key_id, true, changes, payload, signed
+       FROM unnest($1::text[], $2::int[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::int[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[], $13::jsonb[], $14::jsonb[], $15::bytea[])
+         AS t(topic, partition, "offset", event_id, authority, recordation_number, sequence, type, event_time, received_at, disposition, key_id, changes, payload, signed)
+       ON CONFLICT DO NOTHING`,
+      [
+        rows.map((r) => r.topic),
+        rows.map((r) => r.partition),
+        rows.map((r) => r.offset),
+        rows.map((r) => r.event.id),
+        rows.map((r) => r.event.source),
+        rows.map((r) => r.event.subject),
+        rows.map((r) => r.event.sequence),
+        rows.map((r) => r.event.type),
+        rows.map((r) => r.event.time),
+        rows.map((r) => r.receivedAt),
+        rows.map((r) => r.disposition),
+        rows.map((r) => r.keyId),
+        rows.map((r) => (r.changes ? JSON.stringify(r.changes) : null)),
+        rows.map((r) => JSON.stringify(r.event)),
+        rows.map((r) => r.signed),
+      ],
+    );
+  }
+
+  private async insertQuarantine(manager: EntityManager, quarantined: QuarantinedMessage[], fresh: IncomingMessage[]): Promise<void> {
+    if (!quarantined.length) return;
+    const receivedAt = new Map(fresh.map((m) => [m.offset, m.receivedAt]));
+    const keyIds = new Map(fresh.map((m) => [m.offset, m.decoded.ok ? m.decoded.keyId : (m.decoded.keyId ?? null)]));
+    await manager.query(
+      `INSERT INTO ${this.tables.quarantine} (topic, partition, "offset", reason, detail, key_id, message_key, raw, received_at)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::timestamptz[])
+       ON CONFLICT DO NOTHING`,
+      [
+        quarantined.map((q) => q.topic),
+        quarantined.map((q) => q.partition),
+        quarantined.map((q) => q.offset),
+        quarantined.map((q) => q.reason),
+        quarantined.map((q) => q.detail),
+        quarantined.map((q) => keyIds.get(q.offset) ?? null),
+        quarantined.map((q) => q.key),
+        quarantined.map((q) => q.value),
+        quarantined.map((q) => receivedAt.get(q.offset)),
+      ],
+    );
+  }
+}
