@@ -16,5 +16,6 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
+COPY --from=build /app/apps/registry/web apps/registry/web
 USER node
 CMD ["node", "dist/apps/registry/src/main.js"]

@@ -61,7 +61,9 @@ async function main(): Promise<void> {
   const last = dataset.recordations[dataset.recordations.length - 1];
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const response = await fetch(`${registryUrl}/api/recordations/${last.authority}/${encodeURIComponent(last.recordationNumber)}`).catch(() => undefined);
+    const response = await fetch(`${registryUrl}/api/recordations/${last.authority}/${encodeURIComponent(last.recordationNumber)}`, {
+      headers: { authorization: `Bearer ${process.env.AUDITOR_TOKEN ?? ''}` },
+    }).catch(() => undefined);
     if (response?.ok) break;
     if (Date.now() > deadline) throw new Error(`the registry did not show ${last.recordationNumber} within 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -32,6 +32,11 @@ say "provisioning topics and ACLs"
 node dist/libs/platform/src/kafka/provision.cli.js
 
 DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/recordation_exchange}"
+# Development credentials (see .env.example); every app and the demo loader get the same values.
+export PUBLISHER_TOKEN_CN="${PUBLISHER_TOKEN_CN:-dev-publisher-cn}" PUBLISHER_TOKEN_HK="${PUBLISHER_TOKEN_HK:-dev-publisher-hk}" \
+  PUBLISHER_TOKEN_MO="${PUBLISHER_TOKEN_MO:-dev-publisher-mo}" OFFICER_TOKEN_CN="${OFFICER_TOKEN_CN:-dev-officer-cn}" \
+  OFFICER_TOKEN_HK="${OFFICER_TOKEN_HK:-dev-officer-hk}" OFFICER_TOKEN_MO="${OFFICER_TOKEN_MO:-dev-officer-mo}" \
+  AUDITOR_TOKEN="${AUDITOR_TOKEN:-dev-auditor}" ADMIN_TOKEN="${ADMIN_TOKEN:-dev-admin}"
 REGISTRY_PORT="${REGISTRY_PORT:-3000}"
 MAINLAND_PORT="${MAINLAND_PORT:-3001}"
 HONG_KONG_PORT="${HONG_KONG_PORT:-3002}"
@@ -87,6 +92,12 @@ cat <<INFO
   Macao Customs service         http://127.0.0.1:$MACAO_PORT/recordations
   Kafka                         127.0.0.1:${KAFKA_PORT:-9092} (SASL/SCRAM-SHA-512)
   Logs                          .local/logs/
+
+  Development credentials (Authorization: Bearer <token>):
+    publishers   CN $PUBLISHER_TOKEN_CN   HK $PUBLISHER_TOKEN_HK   MO $PUBLISHER_TOKEN_MO
+    officers     CN $OFFICER_TOKEN_CN   HK $OFFICER_TOKEN_HK   MO $OFFICER_TOKEN_MO
+    auditor      $AUDITOR_TOKEN        alias admin  $ADMIN_TOKEN
+    e.g. curl -H "Authorization: Bearer $OFFICER_TOKEN_HK" 'http://127.0.0.1:$REGISTRY_PORT/api/check?mark=HERMES'
 
   Press Ctrl-C to stop everything.
 INFO
