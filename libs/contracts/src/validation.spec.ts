@@ -73,3 +73,10 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson({ f: () => 1 })).toThrow();
   });
 });
+
+describe('validatePlain result', () => {
+  it('holds only the fields that were sent', () => {
+    const result = validatePlain(CreateRecordationDto, { goods: 'Bags' });
+    expect(result.ok && Object.keys(result.value)).toEqual(['goods']);
+  });
+});

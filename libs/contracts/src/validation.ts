@@ -64,7 +64,8 @@ export function validatePlain<T extends object>(cls: ClassConstructor<T>, plain:
     validationError: { target: false, value: false },
   });
   if (errors.length) return { ok: false, errors: flattenValidationErrors(errors) };
-  return { ok: true, value: instance };
+  // Class fields exist on every instance even when the request did not send them; hand back only what was sent.
+  return { ok: true, value: JSON.parse(JSON.stringify(instance)) as T };
 }
 
 /** Names every listed field that is absent (undefined or null) in a plain object. */
