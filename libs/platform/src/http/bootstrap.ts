@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
@@ -8,7 +9,7 @@ import type { BaseAppConfig } from '../config/base-config.js';
 import { ConfigError } from '../config/load-config.js';
 import { createLogger } from '../logging/logging.js';
 import { ContractValidationPipe } from './contract-validation.pipe.js';
-import { HttpErrorFilter } from './http-error.filter.js';
+import { HttpErrorFilter, sendError } from './http-error.filter.js';
 
 export interface HttpAppOptions {
   /** Routes that take large bodies (bulk uploads), with their own limit; JSON and NDJSON. */
@@ -27,17 +28,23 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
 
   const large = options.largeBodyRoutes;
   if (large) {
-    const largeParsers = [express.json({ limit: large.limit, strict: true }), express.text({ type: ['application/x-ndjson', 'application/ndjson'], limit: large.limit })];
-    app.use(large.paths, ...largeParsers);
+    app.use(large.paths, answeringErrors(express.json({ limit: large.limit, strict: true })));
+    app.use(large.paths, answeringErrors(express.text({ type: ['application/x-ndjson', 'application/ndjson'], limit: large.limit })));
   }
   // body-parser skips a request whose body a large-route parser already consumed.
-  app.use(express.json({ limit: config.HTTP_BODY_LIMIT, strict: false }));
+  app.use(answeringErrors(express.json({ limit: config.HTTP_BODY_LIMIT, strict: false })));
 
   app.useGlobalPipes(new ContractValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
   await options.configure?.(app);
   return app;
+}
+
+/** Body-parser errors happen before Nest's filters: answer them here in the same shape (400 / 413). */
+function answeringErrors(parser: express.RequestHandler): express.RequestHandler {
+  const logger = new NestLogger('BodyParser');
+  return (req, res, next) => parser(req, res, (error?: unknown) => (error ? sendError(res, error, logger) : next()));
 }
 
 /**

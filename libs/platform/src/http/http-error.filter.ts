@@ -28,33 +28,37 @@ export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrorFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    if (response.headersSent) return;
-    const { status, body } = this.describe(exception);
-    if (status >= 500) this.logger.error({ err: exception }, 'request failed');
-    if (status === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '5');
-    response.status(status).json(body);
+    sendError(host.switchToHttp().getResponse<Response>(), exception, this.logger);
   }
+}
 
-  private describe(exception: unknown): { status: number; body: Record<string, unknown> } {
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const payload = exception.getResponse();
-      const body = typeof payload === 'string' ? { statusCode: status, error: exception.name, message: payload } : { statusCode: status, ...payload };
-      return { status, body };
-    }
-    const parserError = exception as BodyParserError;
-    if (parserError?.type === 'entity.parse.failed' || parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
-      return badRequest([{ field: '(body)', reason: 'is not valid JSON in UTF-8' }]);
-    }
-    if (parserError?.type === 'entity.too.large') {
-      return { status: 413, body: { statusCode: 413, error: 'Payload Too Large', message: `request body exceeds ${parserError.limit} bytes` } };
-    }
-    if (isDatabaseUnavailable(exception)) {
-      return { status: 503, body: { statusCode: 503, error: 'Service Unavailable', message: 'the database is unavailable; nothing was stored, retry later' } };
-    }
-    return { status: 500, body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' } };
+/** Answers a request with the error's status and body (also used for body-parser errors, which never reach Nest). */
+export function sendError(response: Response, exception: unknown, logger: Pick<Logger, 'error'>): void {
+  if (response.headersSent) return;
+  const { status, body } = describeError(exception);
+  if (status >= 500) logger.error({ err: exception }, 'request failed');
+  if (status === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '5');
+  response.status(status).json(body);
+}
+
+function describeError(exception: unknown): { status: number; body: Record<string, unknown> } {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const payload = exception.getResponse();
+    const body = typeof payload === 'string' ? { statusCode: status, error: exception.name, message: payload } : { statusCode: status, ...payload };
+    return { status, body };
   }
+  const parserError = exception as BodyParserError;
+  if (parserError?.type === 'entity.parse.failed' || parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
+    return badRequest([{ field: '(body)', reason: 'is not valid JSON in UTF-8' }]);
+  }
+  if (parserError?.type === 'entity.too.large') {
+    return { status: 413, body: { statusCode: 413, error: 'Payload Too Large', message: `request body exceeds ${parserError.limit} bytes` } };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return { status: 503, body: { statusCode: 503, error: 'Service Unavailable', message: 'the database is unavailable; nothing was stored, retry later' } };
+  }
+  return { status: 500, body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' } };
 }
 
 export function badRequest(errors: FieldError[]): { status: number; body: Record<string, unknown> } {
