@@ -31,10 +31,12 @@ const shared = {
 };
 
 export default {
+  // A global option (projects cannot set it): end-to-end hooks start brokers and apps.
+  testTimeout: 180_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/consistency/**/*.spec.ts'] },
-    { ...shared, displayName: 'integration', testTimeout: 60_000, testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'] },
-    { ...shared, displayName: 'smoke', testTimeout: 120_000, testMatch: ['<rootDir>/test/smoke/**/*.smoke-spec.ts'] },
-    { ...shared, displayName: 'e2e', testTimeout: 180_000, testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'] },
+    { ...shared, displayName: 'smoke', testMatch: ['<rootDir>/test/smoke/**/*.smoke-spec.ts'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
   ],
 };

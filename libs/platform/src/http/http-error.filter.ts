@@ -36,7 +36,8 @@ export class HttpErrorFilter implements ExceptionFilter {
 export function sendError(response: Response, exception: unknown, logger: Pick<Logger, 'error'>): void {
   if (response.headersSent) return;
   const { status, body } = describeError(exception);
-  if (status >= 500) logger.error({ err: exception }, 'request failed');
+  // Our own 5xx answers (503 readiness, …) are expected outcomes; anything else is a fault worth a stack trace.
+  if (status >= 500 && !(exception instanceof HttpException)) logger.error({ err: exception }, 'request failed');
   if (status === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '5');
   response.status(status).json(body);
 }

@@ -1,7 +1,8 @@
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { Admin, Kafka } from 'kafkajs';
 import { KAFKA_PROBE, type KafkaProbe } from '../health/health.module.js';
-import { createKafka } from './kafka-client.factory.js';
+import { createLogger } from '../logging/logging.js';
+import { createKafka, type KafkaLogSink } from './kafka-client.factory.js';
 
 export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
 
@@ -9,6 +10,18 @@ export interface KafkaConnectionConfig {
   KAFKA_BROKERS: string[];
   KAFKA_USERNAME: string;
   KAFKA_PASSWORD: string;
+  LOG_LEVEL: string;
+}
+
+/** kafkajs log lines through the app's JSON logger, at the app's level. */
+function kafkaLogSink(service: string, level: string): KafkaLogSink {
+  const logger = createLogger(service, level).child({ component: 'kafkajs' });
+  return {
+    error: (message, context) => logger.error(context, message),
+    warn: (message, context) => logger.warn(context, message),
+    log: (message, context) => logger.info(context, message),
+    debug: (message, context) => logger.debug(context, message),
+  };
 }
 
 /** Answers readiness probes through one long-lived admin connection. */
@@ -51,7 +64,13 @@ export class KafkaModule {
         {
           provide: KAFKA_CLIENT,
           useFactory: () =>
-            createKafka({ brokers: config.KAFKA_BROKERS, clientId, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD }),
+            createKafka({
+              brokers: config.KAFKA_BROKERS,
+              clientId,
+              username: config.KAFKA_USERNAME,
+              password: config.KAFKA_PASSWORD,
+              logger: kafkaLogSink(clientId, config.LOG_LEVEL),
+            }),
         },
         KafkaAdminProbe,
         { provide: KAFKA_PROBE, useExisting: KafkaAdminProbe },
