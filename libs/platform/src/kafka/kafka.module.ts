@@ -15,7 +15,7 @@ export interface KafkaConnectionConfig {
 
 /** kafkajs log lines through the app's JSON logger, at the app's level. */
 function kafkaLogSink(service: string, level: string): KafkaLogSink {
-  const logger = createLogger(service, level).child({ component: 'kafkajs' });
+  const logger = createLogger(service, level);
   return {
     error: (message, context) => logger.error(context, message),
     warn: (message, context) => logger.warn(context, message),
