@@ -41,7 +41,7 @@ export class TestSystem {
     return {
       ...process.env,
       PORT: '0',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'error',
       DATABASE_URL: this.database.url,
       KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
       KAFKA_TOPIC_PREFIX: this.prefix,

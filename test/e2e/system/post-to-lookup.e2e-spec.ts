@@ -26,7 +26,7 @@ describe('POST to an authority → lookup in the registry', () => {
       { topicPrefix: prefix },
     );
     const keys = createTestSigningKeys();
-    const shared = { ...process.env, PORT: '0', DATABASE_URL: database.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' };
+    const shared = { ...process.env, PORT: '0', DATABASE_URL: database.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'error' };
     hongKong = await startAuthorityApp('HK', {
       ...shared,
       KAFKA_USERNAME: TEST_KAFKA_PRINCIPALS.HK.username,
