@@ -4,6 +4,7 @@ import { topicNames, type TrustedKey } from '#contracts';
 import { AuthModule, CredentialStore, HealthModule, KafkaModule, dataSourceOptions, loggingModule } from '#platform';
 import { REGISTRY_TOPICS, RegistryConsumer, TRUSTED_KEYS } from './consumer/registry-consumer.js';
 import { AliasService, AliasesController } from './http/aliases.controller.js';
+import { AuditQueries } from './audit/audit-queries.js';
 import { AuditController } from './http/audit.controller.js';
 import { LookupController } from './http/lookup.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
@@ -47,6 +48,7 @@ export class RegistryModule {
         { provide: REGISTRY_TOPICS, useValue: topicNames(config.KAFKA_TOPIC_PREFIX) },
         RegistryMetrics,
         RegistryQueries,
+        AuditQueries,
         AliasService,
         RegistryConsumer,
       ],

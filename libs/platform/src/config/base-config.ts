@@ -50,6 +50,13 @@ export class BaseAppConfig {
   @Matches(/^[a-zA-Z0-9._-]{0,100}$/, { message: 'must be letters, digits, dot, underscore or dash' })
   KAFKA_TOPIC_PREFIX: string = '';
 
+  /** Requests per minute per client address (429 beyond); health probes are exempt. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  RATE_LIMIT_PER_MINUTE: number = 6000;
+
   /** Request bodies above this size are refused with 413. */
   @IsString()
   @Matches(/^\d+(kb|mb)$/, { message: 'must be a size such as 100kb or 20mb' })

@@ -3,6 +3,7 @@ import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
+import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { BaseAppConfig } from '../config/base-config.js';
@@ -25,6 +26,17 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'"] } } }));
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Per client address, every route but the probes: one broken or hostile client cannot starve the others.
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: config.RATE_LIMIT_PER_MINUTE,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      skip: (req) => req.path.startsWith('/health') || req.path === '/metrics',
+      handler: (_req, res) => res.status(429).json({ statusCode: 429, error: 'Too Many Requests', message: `more than ${config.RATE_LIMIT_PER_MINUTE} requests a minute` }),
+    }),
+  );
 
   const large = options.largeBodyRoutes;
   if (large) {
