@@ -5,6 +5,7 @@ import { AuthModule, CredentialStore, HealthModule, KafkaModule, dataSourceOptio
 import { REGISTRY_TOPICS, RegistryConsumer, TRUSTED_KEYS } from './consumer/registry-consumer.js';
 import { AliasService, AliasesController } from './http/aliases.controller.js';
 import { AuditQueries } from './audit/audit-queries.js';
+import { HistoryQueries } from './audit/history-queries.js';
 import { AuditController } from './http/audit.controller.js';
 import { LookupController } from './http/lookup.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
@@ -49,6 +50,7 @@ export class RegistryModule {
         RegistryMetrics,
         RegistryQueries,
         AuditQueries,
+        HistoryQueries,
         AliasService,
         RegistryConsumer,
       ],

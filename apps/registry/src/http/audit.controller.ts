@@ -1,8 +1,13 @@
-import { Controller, Get, NotFoundException, Query } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { once } from 'node:events';
+import { DataSource } from 'typeorm';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
 import { Roles } from '#platform';
 import { AuditQueries } from '../audit/audit-queries.js';
+import { exportLines, type ExportFormat, type ExportWhat } from '../audit/export.js';
+import { RegistryTables } from '../store/registry-tables.js';
 import { RegistryQueries } from '../store/registry-queries.js';
 
 export class VerifyQuery {
@@ -19,6 +24,19 @@ export class QuarantineQuery {
   limit?: number;
 }
 
+export class ExportQuery {
+  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 time' })
+  since: string;
+
+  @IsOptional()
+  @IsIn(['ndjson', 'csv'], { message: 'must be ndjson or csv' })
+  format?: ExportFormat;
+
+  @IsOptional()
+  @IsIn(['events', 'registry'], { message: 'must be events or registry' })
+  what?: ExportWhat;
+}
+
 /** Auditors' read of stored facts. */
 @Roles('auditor')
 @Controller('api/audit')
@@ -26,7 +44,23 @@ export class AuditController {
   constructor(
     private readonly queries: RegistryQueries,
     private readonly audit: AuditQueries,
+    private readonly dataSource: DataSource,
+    private readonly tables: RegistryTables,
   ) {}
+
+  /** Streams events or registry rows changed since a time, page by page: memory stays constant. */
+  @Get('export')
+  async export(@Query() query: ExportQuery, @Res() res: Response): Promise<void> {
+    const format = query.format ?? 'ndjson';
+    const what = query.what ?? 'events';
+    res.status(200).setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+    res.setHeader('content-disposition', `attachment; filename="registry-${what}-since-${query.since.replace(/[^0-9TZ]/g, '')}.${format}"`);
+    for await (const line of exportLines(this.dataSource, this.tables, what, format, new Date(query.since))) {
+      if (!res.write(line)) await once(res, 'drain');
+      if (res.destroyed) return;
+    }
+    res.end();
+  }
 
   /** A deterministic hash of the registry's state, computed from the stored rows. */
   @Get('digest')

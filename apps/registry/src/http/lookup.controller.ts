@@ -1,8 +1,10 @@
 import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
 import { isAuthorityCode } from '#contracts';
+import { summariseMark } from '#domain';
 import { CurrentPrincipal, FieldValidationException, Roles, type Principal } from '#platform';
+import { HistoryQueries } from '../audit/history-queries.js';
 import { RegistryQueries } from '../store/registry-queries.js';
-import { CheckQuery, SearchQuery } from './lookup.dto.js';
+import { AsOfQuery, CheckQuery, SearchQuery } from './lookup.dto.js';
 import { visibleTo } from './restricted-fields.js';
 
 function decodeCursor(cursor: string | undefined): number {
@@ -16,7 +18,10 @@ function decodeCursor(cursor: string | undefined): number {
 @Roles('officer', 'auditor')
 @Controller('api')
 export class LookupController {
-  constructor(private readonly queries: RegistryQueries) {}
+  constructor(
+    private readonly queries: RegistryQueries,
+    private readonly history: HistoryQueries,
+  ) {}
 
   @Get('marks/search')
   async search(@Query() query: SearchQuery) {
@@ -37,17 +42,68 @@ export class LookupController {
   }
 
   @Get('marks/:markId')
-  async mark(@Param('markId') markId: string) {
+  async mark(@Param('markId') markId: string, @Query() query: AsOfQuery) {
     const mark = markId.length <= 40 ? await this.queries.mark(markId) : undefined;
     if (!mark) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no mark ${markId}` });
-    return mark;
+    if (!query.asOf) return mark;
+    // Its recordations as they stood then (membership is today's: a mark's id is derived from its keys).
+    const asOf = new Date(query.asOf);
+    const members = [];
+    for (const r of mark.recordations) {
+      const then = await this.history.recordationAsOf(r.authority, r.recordationNumber, asOf);
+      if (then) members.push(then);
+    }
+    if (!members.length) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `mark ${markId} had no recordation at ${query.asOf}` });
+    const summary = summariseMark(members.map((m) => ({ authority: m.authority, recordationNumber: m.recordationNumber, data: m.data })));
+    return {
+      markId,
+      asOf: query.asOf,
+      text: summary.displayText,
+      displaySource: summary.displaySource,
+      recorded: summary.recorded,
+      conflict: summary.conflict,
+      conflicts: summary.conflicts,
+      recordations: members.map((m) => ({
+        authority: m.authority,
+        recordationNumber: m.recordationNumber,
+        status: m.status,
+        rightsHolder: m.data.rightsHolder,
+        niceClasses: m.data.niceClasses,
+        validUntil: m.data.validUntil,
+      })),
+    };
   }
 
   @Get('recordations/:authority/:number')
-  async recordation(@Param('authority') authority: string, @Param('number') number: string, @CurrentPrincipal() principal: Principal) {
+  async recordation(@Param('authority') authority: string, @Param('number') number: string, @Query() query: AsOfQuery, @CurrentPrincipal() principal: Principal) {
     if (!isAuthorityCode(authority)) throw new FieldValidationException([{ field: 'authority', reason: 'must be one of: CN, HK, MO' }]);
-    const found = number.length <= 40 ? await this.queries.recordation(authority, number) : undefined;
-    if (!found) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no recordation ${authority} ${number}` });
+    const found =
+      number.length > 40
+        ? undefined
+        : query.asOf
+          ? await this.history.recordationAsOf(authority, number, new Date(query.asOf)).then((r) => r && { ...r, asOf: query.asOf })
+          : await this.queries.recordation(authority, number);
+    if (!found) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no recordation ${authority} ${number}${query.asOf ? ` at ${query.asOf}` : ''}` });
     return visibleTo(found, principal);
+  }
+
+  @Roles('auditor')
+  @Get('recordations/:authority/:number/history')
+  async recordationHistory(@Param('authority') authority: string, @Param('number') number: string) {
+    if (!isAuthorityCode(authority)) throw new FieldValidationException([{ field: 'authority', reason: 'must be one of: CN, HK, MO' }]);
+    const events = number.length <= 40 ? await this.history.recordationHistory(authority, number) : [];
+    if (!events.length) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no events for ${authority} ${number}` });
+    return { authority, recordationNumber: number, events };
+  }
+
+  @Roles('auditor')
+  @Get('marks/:markId/history')
+  async markHistory(@Param('markId') markId: string) {
+    const recordations = markId.length <= 40 ? await this.history.markHistory(markId) : [];
+    if (!recordations.length) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no mark ${markId}` });
+    const events = recordations
+      .flatMap((r) => r.events.map((event) => ({ authority: r.authority, recordationNumber: r.recordationNumber, ...event })))
+      .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.time.localeCompare(b.time));
+    return { markId, events };
   }
 }

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { AUTHORITIES, RECORDATION_STATUSES, type AuthorityCode, type RecordationStatus } from '#contracts';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value);
@@ -65,4 +65,11 @@ export class AliasDto {
   @IsString()
   @Length(1, 200)
   to: string;
+}
+
+/** `asOf=<ISO timestamp>`: the registry as it stood at that moment, from the event store. */
+export class AsOfQuery {
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 timestamp' })
+  asOf?: string;
 }

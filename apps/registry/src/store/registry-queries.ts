@@ -159,14 +159,14 @@ export class RegistryQueries {
     );
   }
 
-  /** The registry digest, streamed in stable order (constant memory), with the number of stored events. */
+  /** The registry digest, streamed in a stable, locale-independent order (constant memory), with the number of stored events. */
   async digest(): Promise<{ digest: string; recordations: number; marks: number; events: number }> {
     const digest = new RegistryDigest();
     let after: [string, string] = ['', ''];
     for (;;) {
       const page: (RecordationRow & { version: number; provenance: Record<string, EventRef> })[] = await this.dataSource.query(
         `SELECT authority, recordation_number, version, status, data, provenance, mark_id FROM ${this.tables.recordations}
-         WHERE (authority, recordation_number) > ($1, $2) ORDER BY authority, recordation_number LIMIT 1000`,
+         WHERE (authority COLLATE "C", recordation_number COLLATE "C") > ($1, $2) ORDER BY authority COLLATE "C", recordation_number COLLATE "C" LIMIT 1000`,
         after,
       );
       for (const row of page) {
@@ -178,7 +178,7 @@ export class RegistryQueries {
     let afterMark = '';
     for (;;) {
       const page: { mark_id: string; display_text: string; display_source: string; recorded: boolean; conflict: boolean }[] = await this.dataSource.query(
-        `SELECT mark_id, display_text, display_source, recorded, conflict FROM ${this.tables.marks} WHERE mark_id > $1 ORDER BY mark_id LIMIT 1000`,
+        `SELECT mark_id, display_text, display_source, recorded, conflict FROM ${this.tables.marks} WHERE mark_id COLLATE "C" > $1 ORDER BY mark_id COLLATE "C" LIMIT 1000`,
         [afterMark],
       );
       for (const row of page) digest.addMark({ markId: row.mark_id, displayText: row.display_text, displaySource: row.display_source, recorded: row.recorded, conflict: row.conflict });

@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AuthorityCode, RecordationEvent } from '#contracts';
+import { mergeEvent, type EventRef, type FieldChange, type RegistryRecordation } from '#domain';
+import { RegistryTables } from '../store/registry-tables.js';
+
+export interface HistoryEntry {
+  eventId: string;
+  type: string;
+  sequence: number;
+  time: string;
+  receivedAt: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  disposition: string;
+  keyId: string;
+  verified: boolean;
+  changes: FieldChange[];
+}
+
+interface EventRow {
+  event_id: string;
+  type: string;
+  sequence: number;
+  event_time: Date;
+  received_at: Date;
+  topic: string;
+  partition: number;
+  offset: string;
+  disposition: string;
+  key_id: string;
+  verified: boolean;
+  changes: FieldChange[] | null;
+  payload: RecordationEvent;
+}
+
+/**
+ * Auditors' history and point-in-time views, computed from the event store alone: each event carries the full
+ * state after it, so a recordation as of T is the applied event of highest sequence received by T, and its
+ * provenance is the fold of the applied events up to it.
+ */
+@Injectable()
+export class HistoryQueries {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tables: RegistryTables,
+  ) {}
+
+  private async events(pairs: { authority: AuthorityCode; recordationNumber: string }[], until?: Date): Promise<EventRow[]> {
+    if (!pairs.length) return [];
+    const params: unknown[] = [pairs.map((p) => p.authority), pairs.map((p) => p.recordationNumber)];
+    let condition = '';
+    if (until) {
+      params.push(until);
+      condition = `AND received_at <= $${params.length}`;
+    }
+    return this.dataSource.query(
+      `SELECT event_id, type, sequence, event_time, received_at, topic, partition, "offset", disposition, key_id, verified, changes, payload
+       FROM ${this.tables.events}
+       WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[])) ${condition}
+       ORDER BY authority, recordation_number, sequence, received_at, topic, partition, "offset"`,
+      params,
+    );
+  }
+
+  /** Every event of one recordation in order, with what each changed (applied ones) and what became of it. */
+  async recordationHistory(authority: AuthorityCode, recordationNumber: string): Promise<HistoryEntry[]> {
+    return (await this.events([{ authority, recordationNumber }])).map(toEntry);
+  }
+
+  /** Every event of every recordation that belongs to the mark now. */
+  async markHistory(markId: string): Promise<{ authority: AuthorityCode; recordationNumber: string; events: HistoryEntry[] }[]> {
+    const members: { authority: AuthorityCode; recordation_number: string }[] = await this.dataSource.query(
+      `SELECT authority, recordation_number FROM ${this.tables.recordations} WHERE mark_id = $1 ORDER BY authority, recordation_number`,
+      [markId],
+    );
+    const rows = await this.events(members.map((m) => ({ authority: m.authority, recordationNumber: m.recordation_number })));
+    return members.map((member) => ({
+      authority: member.authority,
+      recordationNumber: member.recordation_number,
+      events: rows.filter((row) => row.payload.source === member.authority && row.payload.subject === member.recordation_number).map(toEntry),
+    }));
+  }
+
+  /** The recordation as the registry held it at `asOf` (undefined if it had not arrived yet). */
+  async recordationAsOf(authority: AuthorityCode, recordationNumber: string, asOf: Date): Promise<RegistryRecordation | undefined> {
+    const applied = (await this.events([{ authority, recordationNumber }], asOf)).filter((row) => row.disposition === 'applied').sort((a, b) => a.sequence - b.sequence);
+    let current: RegistryRecordation | undefined;
+    for (const row of applied) {
+      const outcome = mergeEvent(current, row.payload, refOf(row), false);
+      if (outcome.disposition === 'applied') current = outcome.next;
+    }
+    return current;
+  }
+}
+
+function refOf(row: EventRow): EventRef {
+  return {
+    eventId: row.event_id,
+    authority: row.payload.source,
+    type: row.type,
+    sequence: row.sequence,
+    topic: row.topic,
+    partition: row.partition,
+    offset: String(row.offset),
+    time: row.payload.time,
+    receivedAt: row.received_at.toISOString(),
+    keyId: row.key_id,
+    verified: row.verified,
+  };
+}
+
+function toEntry(row: EventRow): HistoryEntry {
+  return {
+    eventId: row.event_id,
+    type: row.type,
+    sequence: row.sequence,
+    time: row.payload.time,
+    receivedAt: row.received_at.toISOString(),
+    topic: row.topic,
+    partition: row.partition,
+    offset: String(row.offset),
+    disposition: row.disposition,
+    keyId: row.key_id,
+    verified: row.verified,
+    changes: row.changes ?? [],
+  };
+}

@@ -1,0 +1,215 @@
+import type { Kafka } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { authorityForTopic, authorityTopics, canonicalJson, decodeSignedEvent, type RecordationEvent, type TopicSet, type TrustedKey } from '#contracts';
+import {
+  RegistryDigest,
+  groupByKeys,
+  markIdOf,
+  markKeysOf,
+  mergeEvent,
+  recordationId,
+  summariseMark,
+  type EventRef,
+  type RegistryRecordation,
+} from '#domain';
+import { dataSourceOptions, quoteIdent, runMigrations } from '#platform';
+import { REGISTRY_MIGRATIONS } from '../migrations/index.js';
+import { RegistryQueries } from '../store/registry-queries.js';
+import { RegistryStore, type IncomingMessage } from '../store/registry-store.js';
+import { RegistryTables } from '../store/registry-tables.js';
+import { Progress } from './progress.js';
+
+export interface ReplayOptions {
+  kafka: Kafka;
+  databaseUrl: string;
+  liveSchema: string;
+  targetSchema: string;
+  topics: TopicSet;
+  trustedKeys: ReadonlyMap<string, TrustedKey>;
+  /** Only events whose time is at or before this. */
+  until?: Date;
+  progress?: boolean;
+}
+
+export interface ReplayResult {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  replayDigest: string;
+  liveDigest: string;
+  match: boolean;
+  differences: { recordation: string; live: unknown; replay: unknown }[];
+}
+
+/**
+ * Rebuilds the registry from the Kafka log, from offset 0 of every partition up to the end offsets seen at the
+ * start, into a fresh schema, through the same batch merge the live consumer uses; then compares digests.
+ */
+export async function replayRegistry(options: ReplayOptions): Promise<ReplayResult> {
+  if (options.targetSchema === options.liveSchema) throw new Error('the replay target must be another schema than the live registry');
+  const live = new RegistryTables(options.liveSchema);
+  const target = new RegistryTables(options.targetSchema);
+  const setup = new DataSource(dataSourceOptions({ url: options.databaseUrl, schema: 'public', migrations: [] }));
+  await setup.initialize();
+  try {
+    await setup.query(`DROP SCHEMA IF EXISTS ${quoteIdent(options.targetSchema)} CASCADE`);
+  } finally {
+    await setup.destroy();
+  }
+  await runMigrations({ url: options.databaseUrl, schema: options.targetSchema, migrations: REGISTRY_MIGRATIONS });
+  const dataSource = new DataSource(dataSourceOptions({ url: options.databaseUrl, schema: options.targetSchema, migrations: REGISTRY_MIGRATIONS, poolSize: 4 }));
+  await dataSource.initialize();
+  try {
+    // Aliases are administrators' data, not events: the replay starts from the live table.
+    await dataSource.query(`INSERT INTO ${target.aliases} SELECT * FROM ${live.aliases}`);
+
+    const ends = await endOffsets(options.kafka, authorityTopics(options.topics));
+    const total = ends.reduce((sum, end) => sum + Number(end.high - end.low), 0);
+    const progress = options.progress ? new Progress('replay', total) : undefined;
+    const started = Date.now();
+    const store = new RegistryStore(target);
+    let done = 0;
+
+    const consumer = options.kafka.consumer({ groupId: `registry-replay-${Date.now().toString(36)}`, allowAutoTopicCreation: false, maxBytesPerPartition: 8 * 1024 * 1024 });
+    const remaining = new Set(ends.filter((end) => end.high > end.low).map((end) => `${end.topic}:${end.partition}`));
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: authorityTopics(options.topics), fromBeginning: true });
+      let finish: () => void = () => undefined;
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      if (remaining.size === 0) finish();
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          const end = ends.find((e) => e.topic === batch.topic && e.partition === batch.partition)!;
+          const inRange = batch.messages.filter((m) => BigInt(m.offset) < end.high);
+          if (!inRange.length) return;
+          const authority = authorityForTopic(batch.topic, options.topics);
+          const receivedAt = new Date().toISOString();
+          let messages: IncomingMessage[] = inRange.map((m) => ({
+            offset: m.offset,
+            key: m.key ? m.key.toString('utf8') : null,
+            value: m.value ?? Buffer.alloc(0),
+            decoded: decodeSignedEvent(m.value, options.trustedKeys, authority),
+            receivedAt,
+          }));
+          if (options.until) messages = messages.filter((m) => !m.decoded.ok || Date.parse(m.decoded.event.time) <= options.until!.getTime());
+          for (let start = 0; start < messages.length; start += 1000) {
+            const chunk = messages.slice(start, start + 1000);
+            await dataSource.transaction((manager) => store.applyBatch(manager, { topic: batch.topic, partition: batch.partition, messages: chunk }));
+            await heartbeat();
+          }
+          resolveOffset(inRange[inRange.length - 1].offset);
+          done += inRange.length;
+          progress?.update(done);
+          if (BigInt(inRange[inRange.length - 1].offset) + 1n >= end.high) {
+            remaining.delete(`${batch.topic}:${batch.partition}`);
+            if (remaining.size === 0) finish();
+          }
+        },
+      });
+      await finished;
+    } finally {
+      await consumer.disconnect();
+    }
+    progress?.update(done, true);
+    const seconds = (Date.now() - started) / 1000;
+
+    const replayDigest = (await new RegistryQueries(dataSource, target).digest()).digest;
+    const liveDigest = options.until ? await digestFromEventStore(dataSource, live, options.until) : (await new RegistryQueries(dataSource, live).digest()).digest;
+    const match = replayDigest === liveDigest;
+    return {
+      events: done,
+      seconds,
+      eventsPerSecond: Math.round(done / Math.max(seconds, 0.001)),
+      replayDigest,
+      liveDigest,
+      match,
+      differences: match && !options.until ? [] : await firstDifferences(dataSource, live, target, 5),
+    };
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+async function endOffsets(kafka: Kafka, topics: string[]): Promise<{ topic: string; partition: number; low: bigint; high: bigint }[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const out: { topic: string; partition: number; low: bigint; high: bigint }[] = [];
+    for (const topic of topics) {
+      for (const offsets of await admin.fetchTopicOffsets(topic)) out.push({ topic, partition: offsets.partition, low: BigInt(offsets.low), high: BigInt(offsets.high) });
+    }
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+type Row = { authority: string; recordation_number: string; version: number; status: string; data: unknown; provenance: Record<string, EventRef>; mark_id: string };
+
+function comparable(row: Row): string {
+  const provenance = Object.fromEntries(Object.entries(row.provenance).map(([field, { receivedAt: _r, ...ref }]) => [field, ref]));
+  return canonicalJson({ version: row.version, status: row.status, data: row.data, provenance, markId: row.mark_id });
+}
+
+/** The first recordations that differ between two registries (missing on either side counts). */
+export async function firstDifferences(dataSource: DataSource, live: RegistryTables, replay: RegistryTables, limit: number) {
+  const rows: (Row & { side: 'live' | 'replay' })[] = await dataSource.query(
+    `SELECT 'live' AS side, authority, recordation_number, version, status, data, provenance, mark_id FROM ${live.recordations}
+     UNION ALL SELECT 'replay', authority, recordation_number, version, status, data, provenance, mark_id FROM ${replay.recordations}
+     ORDER BY authority, recordation_number`,
+  );
+  const byId = new Map<string, { live?: Row; replay?: Row }>();
+  for (const row of rows) {
+    const id = `${row.authority}:${row.recordation_number}`;
+    byId.set(id, { ...byId.get(id), [row.side]: row });
+  }
+  const differences: { recordation: string; live: unknown; replay: unknown }[] = [];
+  for (const [id, pair] of byId) {
+    if (pair.live && pair.replay && comparable(pair.live) === comparable(pair.replay)) continue;
+    differences.push({ recordation: id, live: pair.live ? JSON.parse(comparable(pair.live)) : null, replay: pair.replay ? JSON.parse(comparable(pair.replay)) : null });
+    if (differences.length >= limit) break;
+  }
+  return differences;
+}
+
+/**
+ * The digest the registry would have had with only the events whose time is at or before `until`, computed from
+ * the stored applied events alone with the pure merge and grouping rules.
+ */
+export async function digestFromEventStore(dataSource: DataSource, tables: RegistryTables, until: Date): Promise<string> {
+  const events: { payload: RecordationEvent; topic: string; partition: number; offset: string; received_at: Date; key_id: string; verified: boolean }[] = await dataSource.query(
+    `SELECT payload, topic, partition, "offset", received_at, key_id, verified FROM ${tables.events}
+     WHERE disposition = 'applied' AND (payload->>'time')::timestamptz <= $1 ORDER BY authority, recordation_number, sequence`,
+    [until],
+  );
+  const aliases = new Map<string, string>(
+    ((await dataSource.query(`SELECT from_key, to_key FROM ${tables.aliases}`)) as { from_key: string; to_key: string }[]).map((row) => [row.from_key, row.to_key]),
+  );
+  const recordations = new Map<string, RegistryRecordation>();
+  for (const row of events) {
+    const id = recordationId(row.payload.source, row.payload.subject);
+    const ref: EventRef = { eventId: row.payload.id, authority: row.payload.source, type: row.payload.type, sequence: row.payload.sequence, topic: row.topic, partition: row.partition, offset: String(row.offset), time: row.payload.time, receivedAt: row.received_at.toISOString(), keyId: row.key_id, verified: row.verified };
+    const outcome = mergeEvent(recordations.get(id), row.payload, ref, false);
+    if (outcome.disposition === 'applied') recordations.set(id, outcome.next);
+  }
+  const keys = new Map([...recordations].map(([id, r]) => [id, markKeysOf(r.data, aliases).map((k) => k.key)]));
+  const markOf = new Map<string, string>();
+  const marks: { markId: string; members: string[] }[] = [];
+  for (const members of groupByKeys(keys)) {
+    const markId = markIdOf(members.flatMap((id) => keys.get(id)!));
+    members.forEach((id) => markOf.set(id, markId));
+    marks.push({ markId, members });
+  }
+  const digest = new RegistryDigest();
+  for (const id of [...recordations.keys()].sort()) digest.addRecordation({ ...recordations.get(id)!, markId: markOf.get(id)! });
+  for (const mark of marks.sort((a, b) => (a.markId < b.markId ? -1 : 1))) {
+    const summary = summariseMark(mark.members.map((id) => ({ authority: recordations.get(id)!.authority, recordationNumber: recordations.get(id)!.recordationNumber, data: recordations.get(id)!.data })));
+    digest.addMark({ markId: mark.markId, displayText: summary.displayText, displaySource: summary.displaySource, recorded: summary.recorded, conflict: summary.conflict });
+  }
+  return digest.digest();
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs one of the registry's command-line tools (replay, export) with the same environment `npm start` gives
+# the registry: .env if present, the development signing keys, and the local defaults.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+tool=$1; shift
+if [[ -f .env ]]; then set -a; source .env; set +a; fi
+if [[ -f .local/dev-keys.env && -z "${TRUSTED_KEYS:-}" ]]; then set -a; source .local/dev-keys.env; set +a; fi
+install_node_modules
+build >/dev/null
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/recordation_exchange}" DATABASE_SCHEMA="${DATABASE_SCHEMA:-registry}" \
+  KAFKA_USERNAME="${KAFKA_USERNAME:-registry}" KAFKA_PASSWORD="${KAFKA_PASSWORD:-${KAFKA_PASSWORD_REGISTRY:-registry-dev-secret}}" LOG_LEVEL="${LOG_LEVEL:-warn}"
+exec node "dist/apps/registry/src/replay/$tool.cli.js" "$@"
