@@ -1,4 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { parseTrustedKeys } from '#contracts';
 import { ConfigError, createHttpApp, runMigrations } from '#platform';
 import { webRoot } from './http/static-files.js';
@@ -18,6 +19,16 @@ export async function startRegistryApp(env: NodeJS.ProcessEnv = process.env): Pr
   await runMigrations({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: REGISTRY_MIGRATIONS });
   const app = await createHttpApp(RegistryModule.forRoot(config, trustedKeys), config, {
     configure: (nest) => {
+      const document = SwaggerModule.createDocument(
+        nest,
+        new DocumentBuilder()
+          .setTitle('Recordation Exchange — registry')
+          .setDescription('Officers look marks up in any script; auditors read history, digests and exports. Every call but /health needs a bearer credential.')
+          .setVersion('1')
+          .addBearerAuth()
+          .build(),
+      );
+      SwaggerModule.setup('api/docs', nest, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
       const root = webRoot();
       if (root) nest.useStaticAssets(root, { index: 'index.html', maxAge: '1h' });
     },

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { DataSource } from 'typeorm';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Roles } from '#platform';
 import { AuditQueries } from '../audit/audit-queries.js';
 import { exportLines, type ExportFormat, type ExportWhat } from '../audit/export.js';
@@ -38,6 +39,8 @@ export class ExportQuery {
 }
 
 /** Auditors' read of stored facts. */
+@ApiTags('auditors')
+@ApiBearerAuth()
 @Roles('auditor')
 @Controller('api/audit')
 export class AuditController {

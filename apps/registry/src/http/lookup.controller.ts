@@ -1,4 +1,5 @@
 import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { isAuthorityCode } from '#contracts';
 import { summariseMark } from '#domain';
 import { CurrentPrincipal, FieldValidationException, Roles, type Principal } from '#platform';
@@ -15,6 +16,26 @@ function decodeCursor(cursor: string | undefined): number {
 }
 
 /** Officers' lookups: is this mark recorded, where and for whom. */
+const SEARCH_EXAMPLE = {
+  items: [
+    {
+      markId: 'm_8cfde6efdfc4ed5ab1f6',
+      text: '爱马仕',
+      score: 0.95,
+      matchedBy: 'script',
+      recorded: true,
+      conflict: false,
+      recordations: [
+        { authority: 'CN', recordationNumber: 'T2024-01234', status: 'active', rightsHolder: { name: '爱马仕国际', nameAlt: 'Hermès International', country: 'FR' }, niceClasses: [18, 25], validUntil: '2034-04-30' },
+        { authority: 'HK', recordationNumber: 'HK-2024-000001', status: 'active', rightsHolder: { name: 'Hermès International', country: 'FR' }, niceClasses: [18], validUntil: '2030-01-01' },
+      ],
+    },
+  ],
+  nextCursor: null,
+};
+
+@ApiTags('officers')
+@ApiBearerAuth()
 @Roles('officer', 'auditor')
 @Controller('api')
 export class LookupController {
@@ -24,6 +45,8 @@ export class LookupController {
   ) {}
 
   @Get('marks/search')
+  @ApiOperation({ summary: 'Ranked marks: number, exact, 简/繁, alias, transliteration, then fuzzy look-alikes' })
+  @ApiOkResponse({ schema: { example: SEARCH_EXAMPLE } })
   async search(@Query() query: SearchQuery) {
     const limit = query.limit ?? 20;
     const offset = decodeCursor(query.cursor);
@@ -33,6 +56,8 @@ export class LookupController {
   }
 
   @Get('check')
+  @ApiOperation({ summary: 'The border question in one call: is this mark recorded, and by whom (active recordations)' })
+  @ApiOkResponse({ schema: { example: { recorded: true, matches: [{ markId: 'm_8cfde6efdfc4ed5ab1f6', text: '爱马仕', matchedBy: 'transliteration', score: 0.9, recordations: SEARCH_EXAMPLE.items[0].recordations }] } } })
   async check(@Query() query: CheckQuery) {
     const hits = await this.queries.search(query.mark, { niceClass: query.niceClass });
     const matches = hits

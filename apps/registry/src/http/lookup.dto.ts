@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { AUTHORITIES, RECORDATION_STATUSES, type AuthorityCode, type RecordationStatus } from '#contracts';
@@ -6,10 +7,12 @@ const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /
 
 /** `GET /api/marks/search`; unknown parameters are refused (400). */
 export class SearchQuery {
+  @ApiProperty({ description: 'Mark text in any script, a recordation number or a trademark registration number', example: '愛馬仕' })
   @IsString()
   @Length(1, 200, { message: 'must be between 1 and 200 characters' })
   q: string;
 
+  @ApiPropertyOptional({ description: 'Only recordations covering this Nice class', minimum: 1, maximum: 45, example: 18 })
   @IsOptional()
   @Transform(toInt)
   @IsInt({ message: 'must be a Nice class number' })
@@ -17,19 +20,23 @@ export class SearchQuery {
   @Max(45)
   niceClass?: number;
 
+  @ApiPropertyOptional({ enum: AUTHORITIES })
   @IsOptional()
   @IsIn(AUTHORITIES as unknown as string[], { message: `must be one of: ${AUTHORITIES.join(', ')}` })
   authority?: AuthorityCode;
 
+  @ApiPropertyOptional({ enum: RECORDATION_STATUSES })
   @IsOptional()
   @IsIn(RECORDATION_STATUSES as unknown as string[], { message: `must be one of: ${RECORDATION_STATUSES.join(', ')}` })
   status?: RecordationStatus;
 
+  @ApiPropertyOptional({ description: "Rights holder's name in either script", example: 'Hermès' })
   @IsOptional()
   @IsString()
   @Length(1, 200)
   holder?: string;
 
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -37,6 +44,7 @@ export class SearchQuery {
   @Max(100)
   limit?: number;
 
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @Length(1, 20)
@@ -45,10 +53,12 @@ export class SearchQuery {
 
 /** `GET /api/check`: the border question. */
 export class CheckQuery {
+  @ApiProperty({ description: 'The mark as read on the goods, in any script', example: 'HERMES' })
   @IsString()
   @Length(1, 200, { message: 'must be between 1 and 200 characters' })
   mark: string;
 
+  @ApiPropertyOptional({ minimum: 1, maximum: 45, example: 18 })
   @IsOptional()
   @Transform(toInt)
   @IsInt({ message: 'must be a Nice class number' })
@@ -58,10 +68,12 @@ export class CheckQuery {
 }
 
 export class AliasDto {
+  @ApiProperty({ example: '耐吉' })
   @IsString()
   @Length(1, 200)
   from: string;
 
+  @ApiProperty({ example: '耐克' })
   @IsString()
   @Length(1, 200)
   to: string;
@@ -69,6 +81,7 @@ export class AliasDto {
 
 /** `asOf=<ISO timestamp>`: the registry as it stood at that moment, from the event store. */
 export class AsOfQuery {
+  @ApiPropertyOptional({ description: 'The registry as it stood at this time', example: '2026-01-01T00:00:00Z' })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 timestamp' })
   asOf?: string;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthorityCode, RecordationState, RecordationStatus } from '#contracts';
-import { RegistryDigest, literalKey, matchingKey, type EventRef } from '#domain';
+import { RegistryDigest, literalKey, lookalikeTexts, matchingKey, type EventRef } from '#domain';
 import { RegistryTables } from './registry-tables.js';
 
 export type MatchedBy = 'exact' | 'script' | 'alias' | 'transliteration' | 'fuzzy' | 'number';
@@ -94,6 +94,18 @@ export class RegistryQueries {
         [key],
       );
       fuzzy.forEach((row) => consider(row.mark_id, 'fuzzy', Math.round(Number(row.similarity) * 0.85 * 1000) / 1000));
+
+      // Look-alikes: N1KE reads as NIKE. A hit on the folded text is a strong fuzzy match.
+      const foldedKeys = lookalikeTexts(trimmed).map(matchingKey).filter((folded) => folded && folded !== key);
+      if (foldedKeys.length) {
+        const lookalikes: { mark_id: string }[] = await this.dataSource.query(
+          `SELECT DISTINCT r.mark_id FROM ${this.tables.markKeys} k
+           JOIN ${this.tables.recordations} r ON r.authority = k.authority AND r.recordation_number = k.recordation_number
+           WHERE k.key = ANY($1::text[]) LIMIT ${MAX_CANDIDATES}`,
+          [foldedKeys],
+        );
+        lookalikes.forEach((row) => consider(row.mark_id, 'fuzzy', 0.85));
+      }
     }
     if (!candidates.size) return [];
 

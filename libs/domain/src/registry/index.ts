@@ -2,3 +2,4 @@ export * from './normalise.js';
 export * from './merge.js';
 export * from './marks.js';
 export * from './digest.js';
+export * from './lookalike.js';

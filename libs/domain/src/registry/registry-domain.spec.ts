@@ -3,6 +3,7 @@ import type { RecordationEvent, RecordationState } from '#contracts';
 import { RegistryDigest } from './digest.js';
 import { groupByKeys, markIdOf, markKeysOf, summariseMark, type MarkMember } from './marks.js';
 import { mergeEvent, type EventRef, type RegistryRecordation } from './merge.js';
+import { lookalikeTexts } from './lookalike.js';
 import { holderKey, literalKey, matchingKey } from './normalise.js';
 
 describe('matchingKey', () => {
@@ -201,5 +202,26 @@ describe('RegistryDigest', () => {
   it('changes with any fact', () => {
     expect(digestOf({ ...recordation, status: 'revoked' })).not.toBe(digestOf(recordation));
     expect(digestOf({ ...recordation, provenance: { ...recordation.provenance, goods: { ...recordation.provenance.goods, offset: '9' } } })).not.toBe(digestOf(recordation));
+  });
+});
+
+describe('lookalikeTexts', () => {
+  it.each([
+    ['N1KE', ['NiKE', 'NlKE']],
+    ['H3RM3S', ['HeRMeS']],
+    ['CHANE1', ['CHANEi', 'CHANEl']],
+    ['$ONY', ['sONY']],
+  ])('reads %s as %j', (text, readings) => {
+    expect(lookalikeTexts(text)).toEqual(readings);
+  });
+
+  it('finds the imitated mark among the readings', () => {
+    expect(lookalikeTexts('N1KE').map(matchingKey)).toContain(matchingKey('NIKE'));
+    expect(lookalikeTexts('CHANE1').map(matchingKey)).toContain(matchingKey('CHANEL'));
+  });
+
+  it('leaves plain text and numbers alone', () => {
+    expect(lookalikeTexts('NIKE')).toEqual([]);
+    expect(lookalikeTexts('300123456')).toEqual([]);
   });
 });
