@@ -57,3 +57,16 @@ ensure_postgres() {
     exit 1
   fi
 }
+
+# The officers' page is tested in Debian's Chromium (playwright-core drives it; no browser download).
+ensure_chromium() {
+  if [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]]; then return; fi
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    say "installing Chromium and a CJK font from Debian's packages (browser test)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei >/dev/null
+  else
+    echo "Chromium is missing: install Debian's chromium package (or set CHROMIUM_PATH) for the browser test" >&2
+    exit 1
+  fi
+}

@@ -9,6 +9,7 @@ cd "$ROOT"
 require_tools
 install_node_modules
 ensure_postgres
+ensure_chromium
 build
 trap stop_kafka_if_started_here EXIT
 ensure_kafka
