@@ -1,3 +1,4 @@
 export * from './prng.js';
 export * from './catalogue.js';
 export * from './generator.js';
+export * from './events.js';

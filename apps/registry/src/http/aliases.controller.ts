@@ -26,6 +26,7 @@ export class AliasService {
   /** Adds `from → to` and regroups every recordation filed under `from`, in one transaction. */
   async add(from: string, to: string, createdBy: string): Promise<{ fromKey: string; toKey: string; regrouped: number }> {
     return this.dataSource.transaction(async (manager) => {
+      await this.grouping.lock(manager);
       const aliases = await this.grouping.loadAliases(manager);
       const fromKey = matchingKey(from);
       const toKey = resolveAlias(matchingKey(to), aliases);

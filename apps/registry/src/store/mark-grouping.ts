@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { AuthorityCode, RecordationState } from '#contracts';
-import { groupByKeys, markIdOf, markKeysOf, recordationId, summariseMark, type AliasMap, type MarkKey } from '#domain';
+import { groupByKeys, markIdOf, markKeysOf, pinyinKey, recordationId, summariseMark, type AliasMap, type MarkKey } from '#domain';
 import type { RegistryTables } from './registry-tables.js';
 
 /** Serialises regrouping across registry instances: marks span partitions, so two consumers may touch one. */
@@ -25,10 +25,19 @@ export class MarkGrouping {
     return new Map(rows.map((row) => [row.from_key, row.to_key]));
   }
 
+  /**
+   * Takes the registry's merge lock for the rest of the transaction. Callers take it FIRST, before any row lock:
+   * marks span partitions, so merges of different partitions (or instances, or an alias change) are serialised
+   * here rather than deadlocking on each other's rows.
+   */
+  async lock(manager: EntityManager): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${MARK_LOCK}:${this.tables.schema}`]);
+  }
+
   /** `changed` maps recordation ids to their new state; every mark they belonged to or now belong to is rebuilt. */
   async update(manager: EntityManager, changed: Map<string, { authority: AuthorityCode; recordationNumber: string; data: RecordationState }>, aliases: AliasMap): Promise<void> {
     if (!changed.size) return;
-    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${MARK_LOCK}:${this.tables.schema}`]);
+    await this.lock(manager);
 
     const newKeys = new Map<string, MarkKey[]>();
     for (const [id, recordation] of changed) newKeys.set(id, markKeysOf(recordation.data, aliases));
@@ -38,14 +47,19 @@ export class MarkGrouping {
     const numbers = [...changed.values()].map((r) => r.recordationNumber);
     const oldKeyRows: KeyRow[] = await manager.query(
       `SELECT key, authority, recordation_number FROM ${this.tables.markKeys}
-       WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+       WHERE kind <> 'pinyin' AND (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
       [authorities, numbers],
     );
     const seedKeys = new Set<string>([...oldKeyRows.map((row) => row.key), ...[...newKeys.values()].flat().map((k) => k.key)]);
 
     // Replace the changed recordations' keys.
     await manager.query(`DELETE FROM ${this.tables.markKeys} WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, [authorities, numbers]);
-    const keyRows = [...changed].flatMap(([id, r]) => newKeys.get(id)!.map((k) => ({ ...k, authority: r.authority, recordationNumber: r.recordationNumber })));
+    // Pinyin readings are stored for search only (kind 'pinyin') and never walked when grouping: homophones are not one mark.
+    const keyRows = [...changed].flatMap(([id, r]) => {
+      const keys = newKeys.get(id)!;
+      const readings = keys.map((k) => pinyinKey(k.key)).filter((reading): reading is string => !!reading && !keys.some((k) => k.key === reading));
+      return [...keys, ...[...new Set(readings)].map((reading) => ({ key: reading, kind: 'pinyin', literal: reading }))].map((k) => ({ ...k, authority: r.authority, recordationNumber: r.recordationNumber }));
+    });
     if (keyRows.length) {
       await manager.query(
         `INSERT INTO ${this.tables.markKeys} (key, authority, recordation_number, kind, literal)
@@ -60,12 +74,12 @@ export class MarkGrouping {
     const visitedKeys = new Set<string>();
     while (frontier.length) {
       frontier.forEach((key) => visitedKeys.add(key));
-      const holders: KeyRow[] = await manager.query(`SELECT DISTINCT authority, recordation_number FROM ${this.tables.markKeys} WHERE key = ANY($1::text[])`, [frontier]);
+      const holders: KeyRow[] = await manager.query(`SELECT DISTINCT authority, recordation_number FROM ${this.tables.markKeys} WHERE key = ANY($1::text[]) AND kind <> 'pinyin'`, [frontier]);
       const fresh = holders.filter((row) => !keysByRecordation.has(recordationId(row.authority, row.recordation_number)));
       if (!fresh.length) break;
       const rows: KeyRow[] = await manager.query(
         `SELECT key, authority, recordation_number FROM ${this.tables.markKeys}
-         WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+         WHERE kind <> 'pinyin' AND (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
         [fresh.map((row) => row.authority), fresh.map((row) => row.recordation_number)],
       );
       for (const row of fresh) keysByRecordation.set(recordationId(row.authority, row.recordation_number), new Set());
