@@ -78,6 +78,13 @@ describe("officers' lookup", () => {
     expect((await search({ q: 'pasteis de belem' })).items[0]).toMatchObject({ matchedBy: 'exact', text: 'Pastéis de Belém' });
   });
 
+  it('bridges pinyin to Chinese marks', async () => {
+    for (const [q, text] of [['naike', '耐克'], ['ai ma shi', '爱马仕'], ['Huawei', '华为']]) {
+      const { items } = await search({ q });
+      expect({ q, matchedBy: items[0]?.matchedBy, text: items[0]?.text }).toEqual({ q, matchedBy: 'transliteration', text });
+    }
+  });
+
   it('matches a regional alias from the alias table', async () => {
     const { items } = await search({ q: '耐吉' });
     expect(items[0]).toMatchObject({ matchedBy: 'alias', text: '耐克' });

@@ -84,7 +84,7 @@ export class RegistryQueries {
       );
       for (const row of keyed) {
         if (row.key !== key) consider(row.mark_id, 'alias');
-        else if (row.kind === 'transliteration') consider(row.mark_id, 'transliteration');
+        else if (row.kind === 'transliteration' || row.kind === 'pinyin') consider(row.mark_id, 'transliteration');
         else consider(row.mark_id, row.literal === literal ? 'exact' : 'script');
       }
       const fuzzy: { mark_id: string; similarity: number }[] = await this.dataSource.query(

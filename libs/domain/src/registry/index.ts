@@ -3,3 +3,4 @@ export * from './merge.js';
 export * from './marks.js';
 export * from './digest.js';
 export * from './lookalike.js';
+export * from './pinyin.js';

@@ -4,6 +4,7 @@ import { RegistryDigest } from './digest.js';
 import { groupByKeys, markIdOf, markKeysOf, summariseMark, type MarkMember } from './marks.js';
 import { mergeEvent, type EventRef, type RegistryRecordation } from './merge.js';
 import { lookalikeTexts } from './lookalike.js';
+import { pinyinKey } from './pinyin.js';
 import { holderKey, literalKey, matchingKey } from './normalise.js';
 
 describe('matchingKey', () => {
@@ -223,5 +224,21 @@ describe('lookalikeTexts', () => {
   it('leaves plain text and numbers alone', () => {
     expect(lookalikeTexts('NIKE')).toEqual([]);
     expect(lookalikeTexts('300123456')).toEqual([]);
+  });
+});
+
+describe('pinyinKey', () => {
+  it('reads Chinese keys out in toneless pinyin, whichever script they were written in', () => {
+    expect(pinyinKey(matchingKey('愛馬仕'))).toBe('aimashi');
+    expect(pinyinKey(matchingKey('耐克'))).toBe('naike');
+    expect(pinyinKey(matchingKey('華為'))).toBe(matchingKey('huawei'));
+  });
+
+  it('meets the pinyin an officer types', () => {
+    expect(pinyinKey(matchingKey('爱马仕'))).toBe(matchingKey('ai ma shi'));
+  });
+
+  it('has nothing to say about marks without Chinese characters', () => {
+    expect(pinyinKey(matchingKey('HERMÈS'))).toBeUndefined();
   });
 });
