@@ -31,8 +31,8 @@ build() {
 # Starts the local broker unless one answers already. Sets KAFKA_STARTED_HERE=1 when we started it.
 KAFKA_STARTED_HERE=0
 ensure_kafka() {
-  if bash "$KAFKA_SH" status >/dev/null 2>&1; then
-    say "Kafka already running"
+  if bash "$KAFKA_SH" answers >/dev/null 2>&1; then
+    say "a Kafka broker already answers on 127.0.0.1:${KAFKA_PORT:-9092}; using it"
   else
     say "starting Kafka (deploy/kafka/kafka.sh start)"
     bash "$KAFKA_SH" start

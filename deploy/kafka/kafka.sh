@@ -5,6 +5,7 @@
 #   kafka.sh start    fetch if needed, format storage on first run, start in the background, wait until it answers
 #   kafka.sh stop     SIGTERM, wait, SIGKILL after a timeout
 #   kafka.sh status   exit 0 when running and answering, 1 otherwise
+#   kafka.sh answers  exit 0 when any broker (ours or not) answers on the client port
 #   kafka.sh reset    stop and delete the data dir (topics, SCRAM users, ACLs are gone; next start re-formats)
 #   kafka.sh acls ... run the Kafka ACL tool (org.apache.kafka.tools.AclCommand) as admin, e.g. `kafka.sh acls --list`
 #
@@ -249,6 +250,7 @@ case "$cmd" in
   start) start ;;
   stop) stop ;;
   status) status ;;
+  answers) probe ;;
   reset) reset ;;
   acls) acls "$@" ;;
   *) usage ;;
