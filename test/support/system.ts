@@ -91,9 +91,13 @@ export class TestSystem {
     return app;
   }
 
-  /** Reads every message of a topic from the beginning (as the registry principal) until `expected` arrived. */
+  /**
+   * Reads every message of a topic from the beginning until `expected` arrived: as the registry principal, or as
+   * the admin for the quarantine topic (the registry may only write there).
+   */
   async readTopic(topic: string, expected: number, timeoutMs = 30_000): Promise<(KafkaMessage & { partition: number; decoded: DecodedEvent })[]> {
-    const kafka = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'test-reader', ...TEST_KAFKA_PRINCIPALS.registry, logLevel: 'ERROR' });
+    const principal = topic === this.topics.QUARANTINE ? TEST_KAFKA_PRINCIPALS.admin : TEST_KAFKA_PRINCIPALS.registry;
+    const kafka = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'test-reader', ...principal, logLevel: 'ERROR' });
     const consumer = kafka.consumer({ groupId: `registry-reader-${this.prefix}-${Math.random().toString(36).slice(2, 8)}` });
     const received: (KafkaMessage & { partition: number; decoded: DecodedEvent })[] = [];
     const trusted = parseTrustedKeys(this.keys.trustedKeys);
