@@ -84,3 +84,11 @@ describe('signed event codec', () => {
     if (!decoded.ok) expect(decoded.errors).toContainEqual({ field: 'data.goods', reason: 'is required' });
   });
 });
+
+describe('NUL characters', () => {
+  it('refuses an event carrying a NUL, which PostgreSQL could never store', () => {
+    const event = sampleEvent();
+    event.changedFields = ['mark\u0000'];
+    expect(decodeSignedEvent(encodeSignedEvent(event, cnKey), trusted, 'CN')).toMatchObject({ ok: false, reason: 'schema-violation', detail: expect.stringMatching(/NUL/) });
+  });
+});

@@ -71,9 +71,14 @@ export function decodeSignedEvent(
     return { ok: false, reason: verification.reason, keyId: verification.keyId, detail: `signature check failed: ${verification.reason}` };
   }
 
+  const payloadText = verification.payload.toString('utf8');
+  // PostgreSQL cannot store NUL in text or jsonb: such an event could never be merged, so it is refused here.
+  if (payloadText.includes('\u0000') || payloadText.includes('\\u0000')) {
+    return { ok: false, reason: 'schema-violation', keyId: verification.keyId, detail: 'contains a NUL character' };
+  }
   let payload: unknown;
   try {
-    payload = JSON.parse(verification.payload.toString('utf8'));
+    payload = JSON.parse(payloadText);
   } catch (error) {
     return { ok: false, reason: 'unparseable', keyId: verification.keyId, detail: `payload not JSON: ${(error as Error).message.slice(0, 200)}` };
   }

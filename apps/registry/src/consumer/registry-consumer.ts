@@ -124,6 +124,11 @@ export class RegistryConsumer implements OnApplicationBootstrap, OnApplicationSh
       await this.publishQuarantine(batch.topic, batch.partition, chunk);
       const began = process.hrtime.bigint();
       const result = await this.dataSource.transaction((manager) => this.store.applyBatch(manager, { topic: batch.topic, partition: batch.partition, messages: chunk }));
+      if (result.seekTo !== undefined) {
+        this.logger.warn({ topic: batch.topic, partition: batch.partition, from: chunk[0].offset, to: result.seekTo }, 'batch starts past the stored offset; seeking back');
+        this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: result.seekTo });
+        return;
+      }
       this.metrics.mergeLatency.observe(Number(process.hrtime.bigint() - began) / 1e9);
       this.metrics.batchSize.observe(chunk.length);
       for (const { authority, disposition } of result.dispositions) this.metrics.events.inc({ authority, disposition });

@@ -4,7 +4,7 @@ import { authorityForTopic, authorityTopics, canonicalJson, decodeSignedEvent, t
 import {
   RegistryDigest,
   groupByKeys,
-  markIdOf,
+  markIdOfComponent,
   markKeysOf,
   mergeEvent,
   recordationId,
@@ -201,7 +201,7 @@ export async function digestFromEventStore(dataSource: DataSource, tables: Regis
   const markOf = new Map<string, string>();
   const marks: { markId: string; members: string[] }[] = [];
   for (const members of groupByKeys(keys)) {
-    const markId = markIdOf(members.flatMap((id) => keys.get(id)!));
+    const markId = markIdOfComponent(members, (id) => keys.get(id)!);
     members.forEach((id) => markOf.set(id, markId));
     marks.push({ markId, members });
   }

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { AuthorityCode, RecordationState } from '#contracts';
-import { groupByKeys, markIdOf, markKeysOf, pinyinKey, recordationId, summariseMark, type AliasMap, type MarkKey } from '#domain';
+import { groupByKeys, markIdOfComponent, markKeysOf, pinyinKey, recordationId, summariseMark, type AliasMap, type MarkKey } from '#domain';
 import type { RegistryTables } from './registry-tables.js';
 
 /** Serialises regrouping across registry instances: marks span partitions, so two consumers may touch one. */
@@ -93,7 +93,7 @@ export class MarkGrouping {
       [[...keysByRecordation.keys()].map((id) => id.split(':')[0]), [...keysByRecordation.keys()].map((id) => id.slice(3))],
     );
     const components = groupByKeys(new Map([...keysByRecordation].map(([id, keys]) => [id, [...keys]])));
-    const assignments = components.map((members) => ({ members, markId: markIdOf(members.flatMap((id) => [...keysByRecordation.get(id)!])) }));
+    const assignments = components.map((members) => ({ members, markId: markIdOfComponent(members, (id) => keysByRecordation.get(id)!) }));
 
     const ids = assignments.flatMap((a) => a.members);
     const markIds = assignments.flatMap((a) => a.members.map(() => a.markId));

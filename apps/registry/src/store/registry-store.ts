@@ -35,6 +35,8 @@ export interface BatchResult {
   dispositions: { authority: AuthorityCode; disposition: Disposition }[];
   quarantined: QuarantinedMessage[];
   nextOffset: string;
+  /** Set when the batch was refused because it starts past the stored offset: where to resume. */
+  seekTo?: string;
 }
 
 interface EventRow {
@@ -86,6 +88,9 @@ export class RegistryStore {
     const fresh = batch.messages.filter((message) => BigInt(message.offset) >= BigInt(stored));
     const result: BatchResult = { skipped: batch.messages.length - fresh.length, dispositions: [], quarantined: [], nextOffset: stored };
     if (!fresh.length) return result;
+    // A batch that starts past the stored offset (Kafka's committed offset ran ahead of this database, e.g. a fresh
+    // or restored database with an old group): apply nothing; the consumer seeks back to the stored offset.
+    if (BigInt(fresh[0].offset) > BigInt(stored)) return { ...result, seekTo: stored };
 
     const good = fresh.filter((m): m is IncomingMessage & { decoded: Extract<DecodedEvent, { ok: true }> } => m.decoded.ok);
     for (const message of fresh) {
@@ -273,7 +278,7 @@ export class RegistryStore {
         quarantined.map((q) => q.reason),
         quarantined.map((q) => q.detail),
         quarantined.map((q) => keyIds.get(q.offset) ?? null),
-        quarantined.map((q) => q.key),
+        quarantined.map((q) => (q.key === null ? null : q.key.replace(/\u0000/g, '\uFFFD'))),
         quarantined.map((q) => q.value),
         quarantined.map((q) => receivedAt.get(q.offset)),
       ],

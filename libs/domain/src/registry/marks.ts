@@ -74,6 +74,15 @@ export function groupByKeys(keysByRecordation: ReadonlyMap<string, readonly stri
   return [...components.values()].map((members) => members.sort());
 }
 
+/**
+ * The id of a component of recordations: from its smallest key; a component with no key at all (a mark such as
+ * "★" that normalises to nothing) takes it from its recordations, so unrelated keyless marks never share an id.
+ */
+export function markIdOfComponent(members: readonly string[], keysOf: (recordation: string) => Iterable<string>): string {
+  const keys = members.flatMap((member) => [...keysOf(member)]);
+  return markIdOf(keys.length ? keys : members.map((member) => `recordation:${member}`));
+}
+
 /** A mark's id: derived from the smallest key of its component, so it is the same wherever it is computed. */
 export function markIdOf(keys: Iterable<string>): string {
   let smallest: string | undefined;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RecordationEvent, RecordationState } from '#contracts';
 import { RegistryDigest } from './digest.js';
-import { groupByKeys, markIdOf, markKeysOf, summariseMark, type MarkMember } from './marks.js';
+import { groupByKeys, markIdOf, markIdOfComponent, markKeysOf, summariseMark, type MarkMember } from './marks.js';
 import { mergeEvent, type EventRef, type RegistryRecordation } from './merge.js';
 import { lookalikeTexts } from './lookalike.js';
 import { pinyinKey } from './pinyin.js';
@@ -240,5 +240,12 @@ describe('pinyinKey', () => {
 
   it('has nothing to say about marks without Chinese characters', () => {
     expect(pinyinKey(matchingKey('HERMÈS'))).toBeUndefined();
+  });
+});
+
+describe('markIdOfComponent', () => {
+  it('gives keyless marks ids of their own', () => {
+    expect(markIdOfComponent(['HK:H1'], () => [])).not.toBe(markIdOfComponent(['HK:H2'], () => []));
+    expect(markIdOfComponent(['HK:H1', 'CN:T1'], () => ['hermes'])).toBe(markIdOf(['hermes']));
   });
 });
