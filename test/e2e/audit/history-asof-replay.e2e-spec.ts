@@ -78,6 +78,15 @@ describe('audit: history, asOf, replay, export', () => {
     await request(registry.getHttpServer()).get(`/api/recordations/CN/${cnNumber}`).query({ asOf: 'yesterday' }).set(auditor).expect(400);
   });
 
+  it('gives the digest as of now equal to the live digest, and another one before the revocation', async () => {
+    const live = await request(registry.getHttpServer()).get('/api/audit/digest').set(auditor).expect(200);
+    const now = await request(registry.getHttpServer()).get('/api/audit/digest').query({ asOf: new Date().toISOString() }).set(auditor).expect(200);
+    const before = await request(registry.getHttpServer()).get('/api/audit/digest').query({ asOf: beforeRevocation }).set(auditor).expect(200);
+    expect(now.body).toMatchObject({ digest: live.body.digest, events: 6, recordations: 3 });
+    expect(before.body).toMatchObject({ events: 5, recordations: 3 });
+    expect(before.body.digest).not.toBe(live.body.digest);
+  });
+
   it('replays the log into a fresh schema with the same digest, and names a corrupted record', async () => {
     const options = {
       kafka: createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'replay-test', ...TEST_KAFKA_PRINCIPALS.registry, logLevel: 'NOTHING' as const }),

@@ -8,7 +8,9 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Roles } from '#platform';
 import { AuditQueries } from '../audit/audit-queries.js';
 import { exportLines, type ExportFormat, type ExportWhat } from '../audit/export.js';
+import { digestFromEventStore } from '../replay/replay.js';
 import { RegistryTables } from '../store/registry-tables.js';
+import { AsOfQuery } from './lookup.dto.js';
 import { RegistryQueries } from '../store/registry-queries.js';
 
 export class VerifyQuery {
@@ -65,10 +67,17 @@ export class AuditController {
     res.end();
   }
 
-  /** A deterministic hash of the registry's state, computed from the stored rows. */
+  /** A deterministic hash of the registry's state, computed from the stored rows; with asOf, from the event store. */
   @Get('digest')
-  digest() {
-    return this.queries.digest();
+  async digest(@Query() query: AsOfQuery) {
+    if (!query.asOf) return this.queries.digest();
+    const asOf = new Date(query.asOf);
+    const [{ recordations, events }] = (await this.dataSource.query(
+      `SELECT count(DISTINCT (authority, recordation_number)) FILTER (WHERE disposition = 'applied')::int AS recordations, count(*)::int AS events
+       FROM ${this.tables.events} WHERE received_at <= $1`,
+      [asOf],
+    )) as { recordations: number; events: number }[];
+    return { asOf: query.asOf, digest: await digestFromEventStore(this.dataSource, this.tables, asOf, 'received'), recordations, events };
   }
 
   /** Re-verifies the signature of every stored copy of an event from its original bytes. */

@@ -178,13 +178,14 @@ export async function firstDifferences(dataSource: DataSource, live: RegistryTab
 }
 
 /**
- * The digest the registry would have had with only the events whose time is at or before `until`, computed from
- * the stored applied events alone with the pure merge and grouping rules.
+ * The digest the registry would have had with only the events whose time (or, `by: 'received'`, whose receipt) is
+ * at or before `until`, computed from the stored applied events alone with the pure merge and grouping rules.
  */
-export async function digestFromEventStore(dataSource: DataSource, tables: RegistryTables, until: Date): Promise<string> {
+export async function digestFromEventStore(dataSource: DataSource, tables: RegistryTables, until: Date, by: 'event-time' | 'received' = 'event-time'): Promise<string> {
+  const column = by === 'received' ? 'received_at' : "(payload->>'time')::timestamptz";
   const events: { payload: RecordationEvent; topic: string; partition: number; offset: string; received_at: Date; key_id: string; verified: boolean }[] = await dataSource.query(
     `SELECT payload, topic, partition, "offset", received_at, key_id, verified FROM ${tables.events}
-     WHERE disposition = 'applied' AND (payload->>'time')::timestamptz <= $1 ORDER BY authority, recordation_number, sequence`,
+     WHERE disposition = 'applied' AND ${column} <= $1 ORDER BY authority, recordation_number, sequence`,
     [until],
   );
   const aliases = new Map<string, string>(
