@@ -16,11 +16,11 @@ describe('registry ordering, duplicates and quarantine within a batch', () => {
   const auditor = { authorization: `Bearer ${TOKENS.auditor}` };
   const number = 'HK-2025-777001';
 
-  function event(sequence: number, goods: string): RecordationEvent {
+  function event(sequence: number, goods: string, idSuffix = `0${sequence}`): RecordationEvent {
     const type = sequence === 1 ? 'recordation.created' : 'recordation.amended';
     return {
       specversion: '1.0',
-      id: `0193a000-0000-7000-8000-00000000000${sequence}`,
+      id: `0193a000-0000-7000-8000-0000000000${idSuffix}`,
       type,
       source: 'HK',
       subject: number,
@@ -37,6 +37,8 @@ describe('registry ordering, duplicates and quarantine within a batch', () => {
     system = await TestSystem.create('order');
     const key = { keyId: system.keys.signers.HK.keyId, privateKey: parsePrivateKey(system.keys.signers.HK.privateKey) };
     const signed = [1, 2, 3, 4].map((sequence) => encodeSignedEvent(event(sequence, `Goods v${sequence}`), key));
+    // A second, different event with sequence 3 (an authority's retry gone wrong): the first in the log wins.
+    const rivalOfThree = encodeSignedEvent(event(3, 'Goods v3 (rival)', '33'), key);
     const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'order-test', ...TEST_KAFKA_PRINCIPALS.HK, logLevel: 'NOTHING' }).producer();
     await producer.connect();
     // One send, one key: one partition, in this order, before the registry starts (so it arrives as one batch).
@@ -46,15 +48,16 @@ describe('registry ordering, duplicates and quarantine within a batch', () => {
         { key: number, value: signed[0] },
         { key: number, value: Buffer.from('{"this is": "not a signed event"') },
         { key: number, value: signed[2] }, // sequence 3 before 2: held
+        { key: number, value: rivalOfThree }, // another sequence 3: held too
         { key: number, value: signed[0] }, // redelivery of 1: duplicate
-        { key: number, value: signed[1] }, // 2 fills the gap: 2 then 3 apply
-        { key: number, value: Buffer.from([0xde, 0xad, 0xbe, 0xef]) },
+        { key: number, value: signed[1] }, // 2 fills the gap: 2 then the first 3 apply; the rival becomes stale
+        { key: Buffer.from('bad\u0000key'), value: Buffer.from([0xde, 0xad, 0xbe, 0xef]) }, // a key PostgreSQL text cannot hold (another key: another partition)
         { key: number, value: signed[3] },
       ],
     });
     await producer.disconnect();
     registry = await system.startRegistry();
-    await waitFor(async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set(auditor)).body.events === 5, { description: 'five stored events' });
+    await waitFor(async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set(auditor)).body.events === 6, { description: 'six stored events' });
   });
   afterAll(() => system?.close());
 
@@ -68,13 +71,13 @@ describe('registry ordering, duplicates and quarantine within a batch', () => {
   it('records what became of each delivery', async () => {
     const history = await request(registry.getHttpServer()).get(`/api/recordations/HK/${number}/history`).set(auditor).expect(200);
     const dispositions = (history.body.events as { sequence: number; offset: string; disposition: string }[]).map((e) => `${e.sequence}@${e.offset}:${e.disposition}`);
-    expect(dispositions.sort()).toEqual(['1@0:applied', '1@3:duplicate', '2@4:applied', '3@2:applied', '4@6:applied'].sort());
+    expect(dispositions.sort()).toEqual(['1@0:applied', '1@4:duplicate', '2@5:applied', '3@2:applied', '3@3:stale', '4@6:applied'].sort());
   });
 
   it('quarantines the malformed messages with their reasons and keeps the partition moving', async () => {
     const quarantine = await request(registry.getHttpServer()).get('/api/audit/quarantine').set(auditor).expect(200);
     const mine = (quarantine.body.items as { topic: string; offset: string; reason: string }[]).filter((item) => item.topic === system.topics.HK);
-    expect(mine.map((item) => `${item.offset}:${item.reason}`).sort()).toEqual(['1:unparseable', '5:unparseable']);
+    expect(mine.map((item) => `${item.offset}:${item.reason}`).sort()).toEqual(['0:unparseable', '1:unparseable']); // the NUL-keyed one went to another partition, at its offset 0
     const copies = await system.readTopic(system.topics.QUARANTINE, 2);
     expect(copies.map((message) => message.headers?.reason?.toString()).sort()).toEqual(['unparseable', 'unparseable']);
   });
@@ -83,6 +86,8 @@ describe('registry ordering, duplicates and quarantine within a batch', () => {
     const metrics = await request(registry.getHttpServer()).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/registry_events_total\{authority="HK",disposition="applied"\} 4/);
     expect(metrics.text).toMatch(/registry_events_total\{authority="HK",disposition="duplicate"\} 1/);
+    expect(metrics.text).toMatch(/registry_events_total\{authority="HK",disposition="stale"\} 1/);
+    expect(metrics.text).not.toMatch(/registry_events_total\{authority="HK",disposition="held"\} [1-9]/);
     expect(metrics.text).toMatch(/registry_consumer_lag\{topic="[^"]+",partition="\d+"\} 0/);
   });
 });

@@ -1,11 +1,11 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import kafkajs, { type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import kafkajs, { type Batch, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { authorityForTopic, authorityTopics, decodeSignedEvent, type TopicSet, type TrustedKey } from '#contracts';
 import { KAFKA_CLIENT } from '#platform';
 import { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { RegistryConfig } from '../registry.config.js';
-import { RegistryStore, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
+import { RegistryStore, asQuarantined, screenMessage, type BatchResult, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
 import { RegistryTables } from '../store/registry-tables.js';
 
 const { Partitioners } = kafkajs;
@@ -17,18 +17,35 @@ export const REGISTRY_TOPICS = Symbol('REGISTRY_TOPICS');
 const CHUNK = 1000;
 
 /**
+ * Whether a failed merge transaction failed on the data of its messages (so retrying the same messages can never
+ * succeed) rather than on the database being away or busy. PostgreSQL classes 22 (data exception), 23 (integrity
+ * constraint) and 54 (program limit, e.g. an index row too large); JavaScript type and range errors raised while
+ * merging a message. Connection loss, serialisation failures, deadlocks and shutdowns are not: they are retried.
+ */
+export function failsOnItsData(error: unknown): boolean {
+  if (error instanceof TypeError || error instanceof RangeError) return true;
+  const code = (error as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+/**
  * The registry's consumer group over the three authority topics, with kafkajs directly (Nest's transport
  * auto-commits per message). Each chunk of a batch is merged in one PostgreSQL transaction that also stores the
  * partition's next offset; the database, not Kafka, is the source of truth for where to resume.
  */
 @Injectable()
-export class RegistryConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('RegistryConsumer');
   private consumer?: Consumer;
   private producer?: Producer;
   private readonly store: RegistryStore;
   private stopping = false;
   private startup?: Promise<void>;
+  /**
+   * The database's next offsets as last read or written by this process (`topic:partition` → offset). Never ahead of
+   * the database, so seeking to it on a join is safe (at worst it re-reads messages the store then skips).
+   */
+  private readonly stored = new Map<string, string>();
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -47,8 +64,11 @@ export class RegistryConsumer implements OnApplicationBootstrap, OnApplicationSh
     this.startup = this.startWithRetry();
   }
 
-  /** Stops fetching, lets the batch in flight commit, and leaves the group. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Stops fetching, lets the batch in flight commit, and leaves the group: BEFORE the application's shutdown hooks,
+   * where TypeORM closes its DataSource (a batch still merging then would fail half-way and be redone).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.startup;
     await this.consumer?.disconnect().catch(() => undefined);
@@ -81,7 +101,11 @@ export class RegistryConsumer implements OnApplicationBootstrap, OnApplicationSh
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
+    await this.refreshStoredOffsets();
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // Synchronously, from the cached offsets, before the first fetch can start from Kafka's committed offset; then
+      // from the database, in case another instance moved a partition on since.
+      this.seekFromCache(payload.memberAssignment);
       void this.seekToStoredOffsets(payload.memberAssignment).catch((error: unknown) => this.logger.warn({ err: error }, 'could not seek to stored offsets'));
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed'));
@@ -96,13 +120,32 @@ export class RegistryConsumer implements OnApplicationBootstrap, OnApplicationSh
     this.logger.log({ group: this.config.KAFKA_CONSUMER_GROUP, topics: authorityTopics(this.topics) }, 'registry consumer running');
   }
 
-  /** After a join or rebalance, resume each assigned partition where the database says. */
+  private async refreshStoredOffsets(): Promise<void> {
+    for (const { topic, partition, nextOffset } of await this.store.storedOffsets(this.dataSource.manager)) this.remember(topic, partition, nextOffset);
+  }
+
+  /** Offsets only move forward: keeps the larger of the cached and the given one. */
+  private remember(topic: string, partition: number, offset: string): void {
+    const key = `${topic}:${partition}`;
+    const cached = this.stored.get(key);
+    if (cached === undefined || BigInt(offset) > BigInt(cached)) this.stored.set(key, offset);
+  }
+
+  private seekFromCache(assignment: Record<string, number[]>): void {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) this.consumer?.seek({ topic, partition, offset: this.stored.get(`${topic}:${partition}`) ?? '0' });
+    }
+  }
+
+  /** After a join or rebalance, resume each assigned partition where the database says (when it is past the cache). */
   private async seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
-    const stored = await this.store.storedOffsets(this.dataSource.manager);
+    const before = new Map(this.stored);
+    await this.refreshStoredOffsets();
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
-        const offset = stored.find((s) => s.topic === topic && s.partition === partition)?.nextOffset ?? '0';
-        this.consumer?.seek({ topic, partition, offset });
+        const key = `${topic}:${partition}`;
+        const offset = this.stored.get(key);
+        if (offset !== undefined && offset !== before.get(key)) this.consumer?.seek({ topic, partition, offset });
       }
     }
   }
@@ -110,25 +153,30 @@ export class RegistryConsumer implements OnApplicationBootstrap, OnApplicationSh
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const topicAuthority = authorityForTopic(batch.topic, this.topics);
     const receivedAt = new Date().toISOString();
-    // Verify signatures before the transaction: it is the CPU-heavy part and holds no locks.
-    const messages: IncomingMessage[] = batch.messages.map((message) => ({
-      offset: message.offset,
-      key: message.key ? message.key.toString('utf8') : null,
-      value: message.value ?? Buffer.alloc(0),
-      decoded: decodeSignedEvent(message.value, this.trustedKeys, topicAuthority),
-      receivedAt,
-    }));
+    // Verify signatures before the transaction: it is the CPU-heavy part and holds no locks. An event PostgreSQL
+    // could not store (NUL, lone surrogate) is turned into a quarantine here too.
+    const messages: IncomingMessage[] = batch.messages.map((message) =>
+      screenMessage({
+        offset: message.offset,
+        key: message.key ?? null,
+        value: message.value ?? Buffer.alloc(0),
+        decoded: decodeSignedEvent(message.value, this.trustedKeys, topicAuthority),
+        receivedAt,
+      }),
+    );
+    const fetchedFrom = fetchedOffsetOf(batch);
     for (let start = 0; start < messages.length; start += CHUNK) {
       if (!isRunning() || isStale()) return;
       const chunk = messages.slice(start, start + CHUNK);
-      await this.publishQuarantine(batch.topic, batch.partition, chunk);
       const began = process.hrtime.bigint();
-      const result = await this.dataSource.transaction((manager) => this.store.applyBatch(manager, { topic: batch.topic, partition: batch.partition, messages: chunk }));
+      const result = await this.applyChunk(batch.topic, batch.partition, chunk, fetchedFrom);
       if (result.seekTo !== undefined) {
         this.logger.warn({ topic: batch.topic, partition: batch.partition, from: chunk[0].offset, to: result.seekTo }, 'batch starts past the stored offset; seeking back');
+        this.remember(batch.topic, batch.partition, result.seekTo);
         this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: result.seekTo });
         return;
       }
+      this.remember(batch.topic, batch.partition, result.nextOffset);
       this.metrics.mergeLatency.observe(Number(process.hrtime.bigint() - began) / 1e9);
       this.metrics.batchSize.observe(chunk.length);
       for (const { authority, disposition } of result.dispositions) this.metrics.events.inc({ authority, disposition });
@@ -139,6 +187,39 @@ export class RegistryConsumer implements OnApplicationBootstrap, OnApplicationSh
       this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(result.nextOffset))));
       await heartbeat();
     }
+  }
+
+  /**
+   * One chunk in one transaction. If the transaction fails on the data of its messages, the chunk is applied one
+   * message at a time and a message that fails alone is quarantined (`unstorable`): a batch never stops its partition.
+   */
+  private async applyChunk(topic: string, partition: number, chunk: IncomingMessage[], fetchedFrom: string | undefined): Promise<BatchResult> {
+    try {
+      await this.publishQuarantine(topic, partition, chunk);
+      return await this.dataSource.transaction((manager) => this.store.applyBatch(manager, { topic, partition, messages: chunk, fetchedFrom }));
+    } catch (error) {
+      if (!failsOnItsData(error) || chunk.length === 0) throw error;
+      this.logger.warn({ err: error, topic, partition, from: chunk[0].offset, to: chunk[chunk.length - 1].offset }, 'chunk failed on its data; applying it one message at a time');
+    }
+    const combined: BatchResult = { skipped: 0, dispositions: [], quarantined: [], nextOffset: chunk[0].offset };
+    for (const message of chunk) {
+      let result: BatchResult;
+      try {
+        result = await this.dataSource.transaction((manager) => this.store.applyBatch(manager, { topic, partition, messages: [message], fetchedFrom }));
+      } catch (error) {
+        if (!failsOnItsData(error)) throw error;
+        const refused = asQuarantined(message, 'unstorable', `the merge transaction failed: ${(error as Error).message.slice(0, 500)}`);
+        this.logger.error({ err: error, topic, partition, offset: message.offset }, 'message cannot be merged; quarantined');
+        await this.publishQuarantine(topic, partition, [refused]);
+        result = await this.dataSource.transaction((manager) => this.store.applyBatch(manager, { topic, partition, messages: [refused], fetchedFrom }));
+      }
+      if (result.seekTo !== undefined) return { ...combined, seekTo: result.seekTo };
+      combined.skipped += result.skipped;
+      combined.dispositions.push(...result.dispositions);
+      combined.quarantined.push(...result.quarantined);
+      combined.nextOffset = result.nextOffset;
+    }
+    return combined;
   }
 
   /**
@@ -163,4 +244,10 @@ export class RegistryConsumer implements OnApplicationBootstrap, OnApplicationSh
       })),
     });
   }
+}
+
+/** The offset the fetch of this batch started at (kafkajs keeps it on the batch; not in its typings). */
+function fetchedOffsetOf(batch: Batch): string | undefined {
+  const fetched = (batch as Batch & { fetchedOffset?: unknown }).fetchedOffset;
+  return typeof fetched === 'string' || typeof fetched === 'number' ? String(fetched) : undefined;
 }

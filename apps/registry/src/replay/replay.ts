@@ -91,7 +91,7 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
           const receivedAt = new Date().toISOString();
           let messages: IncomingMessage[] = inRange.map((m) => ({
             offset: m.offset,
-            key: m.key ? m.key.toString('utf8') : null,
+            key: m.key ?? null,
             value: m.value ?? Buffer.alloc(0),
             decoded: decodeSignedEvent(m.value, options.trustedKeys, authority),
             receivedAt,

@@ -68,8 +68,9 @@ export class MarkGrouping {
       );
     }
 
-    // Walk the key graph from the seeds to the whole affected components.
-    const keysByRecordation = new Map<string, Set<string>>();
+    // Walk the key graph from the seeds to the whole affected components. The changed recordations are members
+    // whatever their keys: one whose mark normalises to nothing ("★", "!!!") is a component of its own.
+    const keysByRecordation = new Map<string, Set<string>>([...newKeys].map(([id, keys]) => [id, new Set(keys.map((k) => k.key))]));
     let frontier = [...seedKeys];
     const visitedKeys = new Set<string>();
     while (frontier.length) {
@@ -114,6 +115,8 @@ export class MarkGrouping {
   /** Recomputes the derived fields of these marks from their recordations. */
   async summarise(manager: EntityManager, markIds: string[]): Promise<void> {
     if (!markIds.length) return;
+    // Under the merge lock like every other write to marks (re-entrant: callers usually hold it already).
+    await this.lock(manager);
     const rows: { mark_id: string; authority: AuthorityCode; recordation_number: string; data: RecordationState }[] = await manager.query(
       `SELECT mark_id, authority, recordation_number, data FROM ${this.tables.recordations} WHERE mark_id = ANY($1::text[])`,
       [markIds],

@@ -1,13 +1,14 @@
 import type { EntityManager } from 'typeorm';
-import type { AuthorityCode, DecodedEvent, RecordationEvent, RecordationState } from '#contracts';
-import { mergeEvent, recordationId, type Disposition, type EventRef, type FieldChange, type RegistryRecordation } from '#domain';
+import { canonicalJson, type AuthorityCode, type DecodedEvent, type RecordationEvent, type RecordationState } from '#contracts';
+import { mergeEvent, recordationId, storableText, unstorableText, type Disposition, type EventRef, type FieldChange, type RegistryRecordation } from '#domain';
 import { MarkGrouping } from './mark-grouping.js';
 import type { RegistryTables } from './registry-tables.js';
 
 /** One message of a batch, already decoded and verified (outside the transaction). */
 export interface IncomingMessage {
   offset: string;
-  key: string | null;
+  /** The Kafka message key as sent (bytes: it may hold anything, NUL included). */
+  key: Buffer | null;
   value: Buffer;
   decoded: DecodedEvent;
   receivedAt: string;
@@ -17,13 +18,19 @@ export interface BatchInput {
   topic: string;
   partition: number;
   messages: IncomingMessage[];
+  /**
+   * The offset the Kafka fetch these messages come from started at. When it is at or below the stored offset, an
+   * offset missing between the stored one and the first message is a hole in the log (transaction markers,
+   * compaction), not a message this database never saw. Without it, a batch must start exactly at the stored offset.
+   */
+  fetchedFrom?: string;
 }
 
 export interface QuarantinedMessage {
   topic: string;
   partition: number;
   offset: string;
-  key: string | null;
+  key: Buffer | null;
   value: Buffer;
   reason: string;
   detail: string;
@@ -49,6 +56,32 @@ interface EventRow {
   keyId: string;
   changes: FieldChange[] | null;
   signed: Buffer;
+}
+
+interface HeldEvent {
+  ref: EventRef;
+  event: RecordationEvent;
+  /** Set when the held event arrived in this batch (its row is not stored yet). */
+  row?: EventRow;
+}
+
+type GoodMessage = IncomingMessage & { decoded: Extract<DecodedEvent, { ok: true }> };
+
+/**
+ * Refuses, before any database work, a verified event that PostgreSQL could not store (a NUL anywhere, a lone
+ * surrogate): it is quarantined as a schema violation instead of failing its batch on every retry.
+ */
+export function screenMessage(message: IncomingMessage): IncomingMessage {
+  if (!message.decoded.ok) return message;
+  const problem = unstorableText(message.decoded.event);
+  if (!problem) return message;
+  return { ...message, decoded: { ok: false, reason: 'schema-violation', keyId: message.decoded.keyId, detail: `unstorable text: ${problem}` } };
+}
+
+/** The same message, to be quarantined with this reason instead of merged (the consumer's last resort). */
+export function asQuarantined(message: IncomingMessage, reason: string, detail: string): IncomingMessage {
+  const keyId = message.decoded.ok ? message.decoded.keyId : message.decoded.keyId;
+  return { ...message, decoded: { ok: false, reason: reason as Extract<DecodedEvent, { ok: false }>['reason'], keyId, detail } };
 }
 
 interface StoredRow {
@@ -79,20 +112,24 @@ export class RegistryStore {
   }
 
   async applyBatch(manager: EntityManager, batch: BatchInput): Promise<BatchResult> {
+    // The merge lock FIRST, before any row lock: marks span partitions, so every merge transaction (and an alias
+    // change) queues here instead of deadlocking on another's rows.
     await this.grouping.lock(manager);
+    const messages = batch.messages.map(screenMessage);
     await manager.query(`INSERT INTO ${this.tables.consumerOffsets} (topic, partition, next_offset) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`, [batch.topic, batch.partition]);
     const [{ next_offset: stored }]: { next_offset: string }[] = await manager.query(
       `SELECT next_offset FROM ${this.tables.consumerOffsets} WHERE topic = $1 AND partition = $2 FOR UPDATE`,
       [batch.topic, batch.partition],
     );
-    const fresh = batch.messages.filter((message) => BigInt(message.offset) >= BigInt(stored));
-    const result: BatchResult = { skipped: batch.messages.length - fresh.length, dispositions: [], quarantined: [], nextOffset: stored };
+    const fresh = messages.filter((message) => BigInt(message.offset) >= BigInt(stored));
+    const result: BatchResult = { skipped: messages.length - fresh.length, dispositions: [], quarantined: [], nextOffset: stored };
     if (!fresh.length) return result;
     // A batch that starts past the stored offset (Kafka's committed offset ran ahead of this database, e.g. a fresh
     // or restored database with an old group): apply nothing; the consumer seeks back to the stored offset.
-    if (BigInt(fresh[0].offset) > BigInt(stored)) return { ...result, seekTo: stored };
+    const fetchedFrom = batch.fetchedFrom === undefined ? undefined : BigInt(batch.fetchedFrom);
+    if (BigInt(fresh[0].offset) > BigInt(stored) && (fetchedFrom === undefined || fetchedFrom > BigInt(stored))) return { ...result, seekTo: stored };
 
-    const good = fresh.filter((m): m is IncomingMessage & { decoded: Extract<DecodedEvent, { ok: true }> } => m.decoded.ok);
+    const good = fresh.filter((m): m is GoodMessage => m.decoded.ok);
     for (const message of fresh) {
       if (!message.decoded.ok) {
         result.quarantined.push({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, reason: message.decoded.reason, detail: message.decoded.detail });
@@ -112,7 +149,7 @@ export class RegistryStore {
   private async merge(
     manager: EntityManager,
     batch: BatchInput,
-    good: (IncomingMessage & { decoded: Extract<DecodedEvent, { ok: true }> })[],
+    good: GoodMessage[],
     result: BatchResult,
   ): Promise<EventRow[]> {
     if (!good.length) return [];
@@ -143,10 +180,12 @@ export class RegistryStore {
     const seen = new Set(seenRows.map((row) => row.event_id));
     const heldRows: { topic: string; partition: number; offset: string; payload: RecordationEvent; received_at: Date; key_id: string }[] = await manager.query(
       `SELECT topic, partition, "offset", payload, received_at, key_id FROM ${this.tables.events}
-       WHERE disposition = 'held' AND (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+       WHERE disposition = 'held' AND (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       ORDER BY topic, partition, "offset"`,
       [authorities, numbers],
     );
-    const held = new Map<string, { ref: EventRef; event: RecordationEvent }[]>();
+    // Per recordation, in log order: of two held events with one sequence, the first in the log is the one applied.
+    const held = new Map<string, HeldEvent[]>();
     for (const row of heldRows) {
       const id = recordationId(row.payload.source, row.payload.subject);
       const ref = this.refOf(row.payload, row.topic, row.partition, row.offset, row.received_at.toISOString(), row.key_id);
@@ -154,49 +193,60 @@ export class RegistryStore {
     }
 
     const rows: EventRow[] = [];
-    const releasedHeld: { ref: EventRef; changes: FieldChange[] }[] = [];
+    const resolvedHeld: { ref: EventRef; disposition: Disposition; changes: FieldChange[] | null }[] = [];
     const touched = new Set<string>();
+    const resolve = (entry: HeldEvent, disposition: Disposition, changes: FieldChange[] | null) => {
+      if (entry.row) {
+        entry.row.disposition = disposition;
+        entry.row.changes = changes;
+      } else {
+        resolvedHeld.push({ ref: entry.ref, disposition, changes });
+      }
+      result.dispositions.push({ authority: entry.event.source, disposition });
+    };
     for (const message of good) {
       const { event, keyId } = message.decoded;
       const id = recordationId(event.source, event.subject);
       const ref = this.refOf(event, batch.topic, batch.partition, message.offset, message.receivedAt, keyId);
       const outcome = mergeEvent(current.get(id), event, ref, seen.has(event.id));
       seen.add(event.id);
-      rows.push({ topic: batch.topic, partition: batch.partition, offset: message.offset, event, receivedAt: message.receivedAt, disposition: outcome.disposition, keyId, changes: outcome.disposition === 'applied' ? outcome.changes : null, signed: message.value });
-      result.dispositions.push({ authority: event.source, disposition: outcome.disposition });
+      const row: EventRow = { topic: batch.topic, partition: batch.partition, offset: message.offset, event, receivedAt: message.receivedAt, disposition: outcome.disposition, keyId, changes: outcome.disposition === 'applied' ? outcome.changes : null, signed: message.value };
+      rows.push(row);
       if (outcome.disposition === 'held') {
-        held.set(id, [...(held.get(id) ?? []), { ref, event }]);
+        held.set(id, [...(held.get(id) ?? []), { ref, event, row }]);
         continue;
       }
+      result.dispositions.push({ authority: event.source, disposition: outcome.disposition });
       if (outcome.disposition !== 'applied') continue;
       current.set(id, { ...outcome.next, markId: current.get(id)?.markId ?? '' });
       touched.add(id);
-      // The gap is filled: apply the held successors, in order.
+      // The gap is filled: apply the held successors, in order. A held event the recordation has now passed (another
+      // event of its sequence came first) is stale: it must not wait for ever.
       for (;;) {
+        const version = current.get(id)!.version;
         const waiting = held.get(id) ?? [];
-        const successor = waiting.find((h) => h.event.sequence === current.get(id)!.version + 1);
+        for (const passed of waiting.filter((h) => h.event.sequence <= version)) resolve(passed, 'stale', null);
+        const pending = waiting.filter((h) => h.event.sequence > version);
+        held.set(id, pending);
+        const successor = pending.find((h) => h.event.sequence === version + 1);
         if (!successor) break;
-        held.set(id, waiting.filter((h) => h !== successor));
+        held.set(id, pending.filter((h) => h !== successor));
         const released = mergeEvent(current.get(id), successor.event, successor.ref, false);
         if (released.disposition !== 'applied') break;
         current.set(id, { ...released.next, markId: current.get(id)!.markId });
-        const inBatch = rows.find((r) => r.event.id === successor.event.id && r.disposition === 'held');
-        if (inBatch) {
-          inBatch.disposition = 'applied';
-          inBatch.changes = released.changes;
-        } else {
-          releasedHeld.push({ ref: successor.ref, changes: released.changes });
-        }
-        result.dispositions.push({ authority: successor.event.source, disposition: 'applied' });
+        resolve(successor, 'applied', released.changes);
       }
     }
+    // Held events still waiting after this batch are counted as held once.
+    for (const entries of held.values()) for (const entry of entries) if (entry.row) result.dispositions.push({ authority: entry.event.source, disposition: 'held' });
 
-    for (const { ref, changes } of releasedHeld) {
-      await manager.query(`UPDATE ${this.tables.events} SET disposition = 'applied', changes = $4 WHERE topic = $1 AND partition = $2 AND "offset" = $3`, [
+    for (const { ref, disposition, changes } of resolvedHeld) {
+      await manager.query(`UPDATE ${this.tables.events} SET disposition = $4, changes = $5 WHERE topic = $1 AND partition = $2 AND "offset" = $3`, [
         ref.topic,
         ref.partition,
         ref.offset,
-        JSON.stringify(changes),
+        disposition,
+        changes === null ? null : JSON.stringify(changes),
       ]);
     }
     await this.upsertRecordations(manager, [...touched].map((id) => current.get(id)!));
@@ -208,7 +258,8 @@ export class RegistryStore {
     for (const id of touched) {
       const after = current.get(id)!;
       const before = stored.find((row) => recordationId(row.authority, row.recordation_number) === id);
-      if (!before || JSON.stringify(before.data.mark) !== JSON.stringify(after.data.mark)) regroup.set(id, after);
+      // jsonb hands keys back in its own order: compare canonical forms, not JSON.stringify.
+      if (!before || canonicalJson(before.data.mark) !== canonicalJson(after.data.mark)) regroup.set(id, after);
       else resummarise.add(after.markId);
     }
     await this.grouping.update(manager, regroup, aliases);
@@ -269,16 +320,19 @@ export class RegistryStore {
     const keyIds = new Map(fresh.map((m) => [m.offset, m.decoded.ok ? m.decoded.keyId : (m.decoded.keyId ?? null)]));
     await manager.query(
       `INSERT INTO ${this.tables.quarantine} (topic, partition, "offset", reason, detail, key_id, message_key, raw, received_at)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::timestamptz[])
+       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bytea[], $9::timestamptz[])
        ON CONFLICT DO NOTHING`,
       [
         quarantined.map((q) => q.topic),
         quarantined.map((q) => q.partition),
         quarantined.map((q) => q.offset),
         quarantined.map((q) => q.reason),
-        quarantined.map((q) => q.detail),
-        quarantined.map((q) => keyIds.get(q.offset) ?? null),
-        quarantined.map((q) => (q.key === null ? null : q.key.replace(/\u0000/g, '\uFFFD'))),
+        quarantined.map((q) => storableText(q.detail)),
+        quarantined.map((q) => {
+          const keyId = keyIds.get(q.offset);
+          return keyId ? storableText(keyId) : null;
+        }),
+        quarantined.map((q) => q.key),
         quarantined.map((q) => q.value),
         quarantined.map((q) => receivedAt.get(q.offset)),
       ],

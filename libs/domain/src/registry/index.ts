@@ -4,3 +4,4 @@ export * from './marks.js';
 export * from './digest.js';
 export * from './lookalike.js';
 export * from './pinyin.js';
+export * from './storable.js';

@@ -15,8 +15,15 @@ export interface MarkKey {
 /** Regional aliases: matching key → the key it stands for (耐吉 → 耐克). Kept in a table admins extend. */
 export type AliasMap = ReadonlyMap<string, string>;
 
+/** Follows alias chains to their end (耐吉 → 耐克 → nike), stopping on a cycle. */
 export function resolveAlias(key: string, aliases: AliasMap): string {
-  return aliases.get(key) ?? key;
+  let resolved = key;
+  const visited = new Set<string>([key]);
+  for (let next = aliases.get(resolved); next !== undefined && !visited.has(next); next = aliases.get(resolved)) {
+    visited.add(next);
+    resolved = next;
+  }
+  return resolved;
 }
 
 /** The keys of a recordation: its mark text and each transliteration, through the alias table. */

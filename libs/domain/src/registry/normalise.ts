@@ -5,18 +5,20 @@ const hongKongToSimplified = OpenCC.Converter({ from: 'hk', to: 'cn' });
 const taiwanToSimplified = OpenCC.Converter({ from: 'tw', to: 'cn' });
 
 const PUNCTUATION_AND_SPACE = /[\p{P}\p{S}\p{Z}\p{Cc}\p{Cf}]+/gu;
-const COMBINING_MARKS = /\p{M}+/gu;
+/** Accents on Latin letters only: kana voicing marks, Devanagari vowel signs and the like are part of the letter. */
+const LATIN_ACCENTS = /(\p{Script=Latin})\p{M}+/gu;
 
 /**
  * The literal form of a text: Unicode NFKC (which also folds full-width Latin and digits to half-width), case
- * folded, accents removed, whitespace and punctuation removed. 「ＨＥＲＭÈＳ」, "Hermès" and "H-E-R-M-E-S" meet here.
+ * folded, accents on Latin letters removed, whitespace and punctuation removed. 「ＨＥＲＭÈＳ」, "Hermès" and
+ * "H-E-R-M-E-S" meet here; ガ stays apart from カ and हिंदी keeps its vowel signs (other scripts' marks are letters).
  */
 export function literalKey(text: string): string {
   return text
     .normalize('NFKC')
     .toLowerCase()
     .normalize('NFKD')
-    .replace(COMBINING_MARKS, '')
+    .replace(LATIN_ACCENTS, '$1')
     .normalize('NFKC')
     .replace(PUNCTUATION_AND_SPACE, '');
 }

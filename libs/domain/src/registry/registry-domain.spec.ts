@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RecordationEvent, RecordationState } from '#contracts';
 import { RegistryDigest } from './digest.js';
-import { groupByKeys, markIdOf, markIdOfComponent, markKeysOf, summariseMark, type MarkMember } from './marks.js';
+import { groupByKeys, markIdOf, markIdOfComponent, markKeysOf, resolveAlias, summariseMark, type MarkMember } from './marks.js';
 import { mergeEvent, type EventRef, type RegistryRecordation } from './merge.js';
 import { lookalikeTexts } from './lookalike.js';
 import { pinyinKey } from './pinyin.js';
 import { holderKey, literalKey, matchingKey } from './normalise.js';
+import { storableText, unstorableText } from './storable.js';
 
 describe('matchingKey', () => {
   it.each([
@@ -247,5 +248,56 @@ describe('markIdOfComponent', () => {
   it('gives keyless marks ids of their own', () => {
     expect(markIdOfComponent(['HK:H1'], () => [])).not.toBe(markIdOfComponent(['HK:H2'], () => []));
     expect(markIdOfComponent(['HK:H1', 'CN:T1'], () => ['hermes'])).toBe(markIdOf(['hermes']));
+  });
+});
+
+describe('accents are Latin only', () => {
+  it('keeps kana voicing marks: ガ is not カ, パ is not ハ', () => {
+    expect(matchingKey('ガ')).not.toBe(matchingKey('カ'));
+    expect(matchingKey('パン')).not.toBe(matchingKey('ハン'));
+    expect(matchingKey('ｶﾞﾝﾀﾞﾑ')).toBe(matchingKey('ガンダム'));
+  });
+
+  it('keeps Devanagari vowel signs and viramas', () => {
+    expect(matchingKey('हिंदी')).toBe('हिंदी'.normalize('NFKC'));
+    expect(matchingKey('कि')).not.toBe(matchingKey('क'));
+  });
+
+  it('still strips accents on Latin letters', () => {
+    expect(matchingKey('Ångström Crème Brûlée')).toBe('angstromcremebrulee');
+  });
+});
+
+describe('alias chains', () => {
+  it('resolve transitively (耐吉 → 耐克 → nike) and stop on a cycle', () => {
+    const aliases = new Map([
+      ['耐吉', '耐克'],
+      ['耐克', 'nike'],
+      ['a', 'b'],
+      ['b', 'a'],
+    ]);
+    expect(resolveAlias('耐吉', aliases)).toBe('nike');
+    expect(markKeysOf({ mark: { text: '耐吉', script: 'Hant', type: 'word' } } as Pick<RecordationState, 'mark'>, aliases).map((k) => k.key)).toEqual(['nike']);
+    expect(['a', 'b']).toContain(resolveAlias('a', aliases));
+    expect(resolveAlias('other', aliases)).toBe('other');
+  });
+});
+
+describe('keyless marks', () => {
+  it('never yield an empty key and get ids from their recordation', () => {
+    for (const text of ['★', '!!!', '®']) expect(markKeysOf({ mark: { text, script: 'Latn', type: 'figurative' } } as Pick<RecordationState, 'mark'>, new Map())).toEqual([]);
+    const ids = ['CN:T1', 'HK:H1', 'MO:M1'].map((id) => markIdOfComponent([id], () => []));
+    expect(new Set(ids).size).toBe(3);
+    expect(markIdOfComponent(['HK:H1'], () => [])).toBe(markIdOfComponent(['HK:H1'], () => []));
+  });
+});
+
+describe('unstorableText', () => {
+  it('finds a NUL or a lone surrogate anywhere, keys included', () => {
+    expect(unstorableText({ a: ['x', 'y\u0000'] })).toMatch(/a\[1\].*NUL/);
+    expect(unstorableText({ data: { genuineGoods: [{ name: 'ok' }, { name: 'bad\uD800' }] } })).toMatch(/genuineGoods\[1\]\.name.*surrogate/);
+    expect(unstorableText({ ['k\u0000']: 1 })).toMatch(/name/);
+    expect(unstorableText({ a: '😀 愛馬仕', b: [1, true, null] })).toBeUndefined();
+    expect(storableText('a\u0000b\uDC00')).toBe('a\uFFFDb\uFFFD');
   });
 });
