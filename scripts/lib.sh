@@ -47,15 +47,31 @@ stop_kafka_if_started_here() {
   fi
 }
 
-ensure_postgres() {
-  if ! node -e "
+postgres_answers() {
+  (cd "$ROOT" && node -e "
     const pg = require('pg');
-    const c = new pg.Client({ connectionString: process.env.DATABASE_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres' });
-    c.connect().then(() => c.end()).catch(() => process.exit(1));" 2>/dev/null; then
-    echo "PostgreSQL is not reachable on 127.0.0.1:5432 (user postgres). Start it, e.g.:" >&2
-    echo "  pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start" >&2
-    exit 1
-  fi
+    const c = new pg.Client({ connectionString: process.env.DATABASE_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres', connectionTimeoutMillis: 5000 });
+    c.connect().then(() => c.end()).catch(() => process.exit(1));") 2>/dev/null
+}
+
+# Waits up to a minute for PostgreSQL (it may still be starting on a fresh machine); as root, starts the local
+# cluster once if it is installed but down.
+ensure_postgres() {
+  local tried_start=0
+  for _ in $(seq 1 60); do
+    postgres_answers && return 0
+    if [[ $tried_start == 0 && $(id -u) == 0 ]] && command -v pg_ctlcluster >/dev/null && [[ -d /etc/postgresql ]]; then
+      tried_start=1
+      local version
+      version=$(ls /etc/postgresql | sort -n | tail -1)
+      say "PostgreSQL does not answer; starting cluster $version/main"
+      pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true
+    fi
+    sleep 1
+  done
+  echo "PostgreSQL is not reachable on 127.0.0.1:5432 (user postgres). Start it, e.g.:" >&2
+  echo "  pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start" >&2
+  exit 1
 }
 
 # The officers' page is tested in Debian's Chromium (playwright-core drives it; no browser download).
