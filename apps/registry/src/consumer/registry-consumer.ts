@@ -225,6 +225,10 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
   /**
    * Copies refused messages to the quarantine topic before the transaction that records them, so a crash can
    * only repeat a copy (at least once), never lose one. Skips messages the database already applied.
+   * The copy is the WHOLE message, even an oversized one (up to the authority topics' 16 MiB `max.message.bytes`;
+   * the quarantine topic allows 1 MiB more for the headers): it is the evidence an auditor takes to the authority,
+   * and Kafka is where bulk bytes belong. The database row keeps only a prefix of it (see `quarantineRow`). No fetch
+   * setting limits what can be read: the broker always returns a first message larger than maxBytes(PerPartition).
    */
   private async publishQuarantine(topic: string, partition: number, chunk: IncomingMessage[]): Promise<void> {
     const refused = chunk.filter((m) => !m.decoded.ok);

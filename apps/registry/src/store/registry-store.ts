@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { canonicalJson, type AuthorityCode, type DecodedEvent, type RecordationEvent, type RecordationState } from '#contracts';
+import { MAX_EVENT_BYTES, canonicalJson, type AuthorityCode, type DecodedEvent, type RecordationEvent, type RecordationState } from '#contracts';
 import { mergeEvent, recordationId, storableText, unstorableText, type Disposition, type EventRef, type FieldChange, type RegistryRecordation } from '#domain';
 import { MarkGrouping } from './mark-grouping.js';
 import type { RegistryTables } from './registry-tables.js';
@@ -76,6 +77,26 @@ export function screenMessage(message: IncomingMessage): IncomingMessage {
   const problem = unstorableText(message.decoded.event);
   if (!problem) return message;
   return { ...message, decoded: { ok: false, reason: 'schema-violation', keyId: message.decoded.keyId, detail: `unstorable text: ${problem}` } };
+}
+
+/** How much of a message larger than MAX_EVENT_BYTES the quarantine row keeps (its first bytes). */
+export const QUARANTINE_RAW_PREFIX_BYTES = 64 * 1024;
+
+/**
+ * What the `quarantine` row stores of a refused message. Anything up to MAX_EVENT_BYTES (every message that could
+ * have been an event) is kept whole, so an auditor can re-verify it byte for byte. A larger message (`too-large`,
+ * up to the topics' 16 MiB limit) keeps only its first QUARANTINE_RAW_PREFIX_BYTES, and the detail says its full
+ * size and SHA-256: the complete bytes are in the quarantine topic's copy (Kafka is the place for bulk evidence),
+ * while the database row, the audit API that reads it and the pg driver that writes it (a bytea parameter is sent
+ * as hex: twice the size, per row of a chunk) stay small whatever an authority writes to its topic.
+ */
+export function quarantineRow(value: Buffer, detail: string): { raw: Buffer; detail: string } {
+  if (value.length <= MAX_EVENT_BYTES) return { raw: value, detail };
+  const sha256 = createHash('sha256').update(value).digest('hex');
+  return {
+    raw: value.subarray(0, QUARANTINE_RAW_PREFIX_BYTES),
+    detail: `${detail}; raw keeps the first ${QUARANTINE_RAW_PREFIX_BYTES} of ${value.length} bytes (sha256 ${sha256}); the full message is on the quarantine topic`,
+  };
 }
 
 /** The same message, to be quarantined with this reason instead of merged (the consumer's last resort). */
@@ -318,6 +339,7 @@ export class RegistryStore {
     if (!quarantined.length) return;
     const receivedAt = new Map(fresh.map((m) => [m.offset, m.receivedAt]));
     const keyIds = new Map(fresh.map((m) => [m.offset, m.decoded.ok ? m.decoded.keyId : (m.decoded.keyId ?? null)]));
+    const rows = quarantined.map((q) => quarantineRow(q.value, q.detail));
     await manager.query(
       `INSERT INTO ${this.tables.quarantine} (topic, partition, "offset", reason, detail, key_id, message_key, raw, received_at)
        SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bytea[], $9::timestamptz[])
@@ -327,13 +349,13 @@ export class RegistryStore {
         quarantined.map((q) => q.partition),
         quarantined.map((q) => q.offset),
         quarantined.map((q) => q.reason),
-        quarantined.map((q) => storableText(q.detail)),
+        rows.map((row) => storableText(row.detail)),
         quarantined.map((q) => {
           const keyId = keyIds.get(q.offset);
           return keyId ? storableText(keyId) : null;
         }),
         quarantined.map((q) => q.key),
-        quarantined.map((q) => q.value),
+        rows.map((row) => row.raw),
         quarantined.map((q) => receivedAt.get(q.offset)),
       ],
     );

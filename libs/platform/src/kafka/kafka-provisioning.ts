@@ -1,6 +1,7 @@
 import kafkajs from 'kafkajs';
 import type {
   Admin,
+  IResourceConfig,
   AclEntry,
   AclOperationTypes as AclOperation,
   AclResourceTypes as AclResource,
@@ -9,7 +10,7 @@ import type {
 } from 'kafkajs';
 import { TOPICS, TOPIC_PARTITIONS, topicNames, type TopicSet } from '../../../contracts/src/topics.js';
 
-const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
+const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes, ConfigResourceTypes, ConfigSource } = kafkajs;
 
 /** SCRAM principals created by deploy/kafka/kafka.sh at format time. */
 export const KAFKA_PRINCIPALS = {
@@ -26,13 +27,28 @@ export const REGISTRY_GROUP_PREFIX = 'registry';
 export interface TopicSpec {
   topic: string;
   numPartitions: number;
+  /** Topic config `max.message.bytes`: the largest record batch the broker accepts on this topic. */
+  maxMessageBytes: number;
 }
 
-/** Topic names and partition counts (6 per authority topic, 3 for quarantine) for one topic set. */
+/**
+ * The largest message an authority topic accepts (topic config `max.message.bytes`, 16 MiB). A recordation is a
+ * few kilobytes and the registry refuses anything over MAX_EVENT_BYTES (1 MB) as `too-large`; the topics still
+ * accept far larger messages ON PURPOSE, so that an oversized message written by a (buggy or compromised)
+ * authority lands where the registry sees it and quarantines it with its reason, instead of being refused at the
+ * broker where nobody on the exchange's side would ever know. Set on the topic, not left to the broker's
+ * `message.max.bytes` (1 MiB by default), so it holds on any cluster. Larger than this is refused by the broker.
+ */
+export const AUTHORITY_TOPIC_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** The quarantine topic takes a full copy of any authority message plus the registry's headers (reason, detail, source). */
+export const QUARANTINE_TOPIC_MAX_MESSAGE_BYTES = AUTHORITY_TOPIC_MAX_MESSAGE_BYTES + 1024 * 1024;
+
+/** Topic names, partition counts (6 per authority topic, 3 for quarantine) and size limits for one topic set. */
 export function recordationTopicSpecs(topics: TopicSet = TOPICS): TopicSpec[] {
   return (Object.keys(TOPIC_PARTITIONS) as Array<keyof typeof TOPIC_PARTITIONS>).map((key) => ({
     topic: topics[key],
     numPartitions: TOPIC_PARTITIONS[key],
+    maxMessageBytes: key === 'QUARANTINE' ? QUARANTINE_TOPIC_MAX_MESSAGE_BYTES : AUTHORITY_TOPIC_MAX_MESSAGE_BYTES,
   }));
 }
 
@@ -56,6 +72,8 @@ export interface ProvisionKafkaResult {
   existingTopics: string[];
   /** Topics whose partition count was raised to the requested one. */
   expandedTopics: string[];
+  /** Existing topics whose `max.message.bytes` was raised to the requested one. */
+  reconfiguredTopics: string[];
   /** ACL entries requested (CreateAcls is idempotent on the broker). */
   acls: number;
   /** Of those, how many were not present before. */
@@ -144,9 +162,37 @@ async function waitForAcls(admin: Admin, acls: readonly AclEntry[], timeoutMs: n
 }
 
 /**
+ * Raises `max.message.bytes` of existing topics to their spec (topics created before the limit was provisioned);
+ * a larger value an operator set is kept. AlterConfigs (the only config call kafkajs has) REPLACES a topic's whole
+ * set of overrides, so the topic's other overrides (retention…) are read first and written back with it.
+ */
+async function raiseMaxMessageBytes(admin: Admin, specs: readonly TopicSpec[]): Promise<string[]> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: specs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic })),
+  });
+  const resources: IResourceConfig[] = [];
+  for (const spec of specs) {
+    const entries = described.resources.find((r) => r.resourceName === spec.topic)?.configEntries ?? [];
+    const current = Number(entries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 0);
+    if (current >= spec.maxMessageBytes) continue;
+    // Overrides set on the topic itself (DYNAMIC_TOPIC_CONFIG); defaults and broker settings are not written back.
+    const overrides = entries.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && e.configName !== 'max.message.bytes' && e.configValue !== null);
+    resources.push({
+      type: ConfigResourceTypes.TOPIC,
+      name: spec.topic,
+      configEntries: [...overrides.map((e) => ({ name: e.configName, value: e.configValue })), { name: 'max.message.bytes', value: String(spec.maxMessageBytes) }],
+    });
+  }
+  if (resources.length === 0) return [];
+  await admin.alterConfigs({ validateOnly: false, resources });
+  return resources.map((r) => r.name);
+}
+
+/**
  * Idempotently creates the recordation topics (under an optional prefix) and their ACLs. `kafka` must authenticate as a super user
  * (`admin` on the local broker). Safe to run on every deployment: existing topics are left alone
- * (their partition count is only ever raised), and CreateAcls does not duplicate existing bindings.
+ * (their partition count and `max.message.bytes` are only ever raised), and CreateAcls does not duplicate existing bindings.
  */
 export async function provisionKafka(kafka: Kafka, opts: ProvisionKafkaOptions = {}): Promise<ProvisionKafkaResult> {
   const topics = opts.topics ?? topicNames(opts.topicPrefix ?? '');
@@ -165,7 +211,12 @@ export async function provisionKafka(kafka: Kafka, opts: ProvisionKafkaOptions =
       await admin.createTopics({
         waitForLeaders: true,
         timeout,
-        topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor })),
+        topics: missing.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.numPartitions,
+          replicationFactor,
+          configEntries: [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }],
+        })),
       });
     }
 
@@ -182,6 +233,7 @@ export async function provisionKafka(kafka: Kafka, opts: ProvisionKafkaOptions =
         expandedTopics.push(...toExpand.map((s) => s.topic));
       }
     }
+    const reconfiguredTopics = existing.length > 0 ? await raiseMaxMessageBytes(admin, existing) : [];
 
     let newAcls = 0;
     if (acls.length > 0) {
@@ -200,6 +252,7 @@ export async function provisionKafka(kafka: Kafka, opts: ProvisionKafkaOptions =
       createdTopics: missing.map((s) => s.topic),
       existingTopics: existing.map((s) => s.topic),
       expandedTopics,
+      reconfiguredTopics,
       acls: acls.length,
       newAcls,
     };
