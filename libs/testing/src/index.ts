@@ -2,3 +2,4 @@ export * from './test-database.js';
 export * from './wait-for.js';
 export * from './test-kafka.js';
 export * from './private-broker.js';
+export * from './private-postgres.js';

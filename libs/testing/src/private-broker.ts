@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const KAFKA_SH = fileURLToPath(new URL('../../../deploy/kafka/kafka.sh', import.meta.url));
+// From the sources (jest) or from the build (dist/libs/testing/src): the script stays in the repository's deploy/.
+const KAFKA_SH = ['../../../deploy/kafka/kafka.sh', '../../../../deploy/kafka/kafka.sh'].map((relative) => fileURLToPath(new URL(relative, import.meta.url))).find((path) => existsSync(path))!;
 
 /**
  * A Kafka broker of a test's own (same script, same config, other ports and data dir), for tests that stop and
