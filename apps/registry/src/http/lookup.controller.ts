@@ -15,6 +15,9 @@ function decodeCursor(cursor: string | undefined): number {
   return offset;
 }
 
+/** The check lists a fuzzy look-alike from this score up (a search lists them all). */
+const CHECK_MIN_FUZZY_SCORE = 0.5;
+
 /** Officers' lookups: is this mark recorded, where and for whom. */
 const SEARCH_EXAMPLE = {
   items: [
@@ -59,10 +62,10 @@ export class LookupController {
   @ApiOperation({ summary: 'The border question in one call: is this mark recorded, and by whom (active recordations)' })
   @ApiOkResponse({ schema: { example: { recorded: true, matches: [{ markId: 'm_8cfde6efdfc4ed5ab1f6', text: '爱马仕', matchedBy: 'transliteration', score: 0.9, recordations: SEARCH_EXAMPLE.items[0].recordations }] } } })
   async check(@Query() query: CheckQuery) {
-    const hits = await this.queries.search(query.mark, { niceClass: query.niceClass });
+    const hits = await this.queries.search(query.mark, { niceClass: query.niceClass, minFuzzyScore: CHECK_MIN_FUZZY_SCORE });
     const matches = hits
       .map((hit) => ({ markId: hit.markId, text: hit.text, matchedBy: hit.matchedBy, score: hit.score, recordations: hit.recordations.filter((r) => r.status === 'active') }))
-      .filter((match) => match.matchedBy !== 'fuzzy' || match.score >= 0.5);
+      .filter((match) => match.matchedBy !== 'fuzzy' || match.score >= CHECK_MIN_FUZZY_SCORE);
     return { recorded: matches.some((match) => match.matchedBy !== 'fuzzy' && match.recordations.length > 0), matches };
   }
 

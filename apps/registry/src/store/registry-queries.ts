@@ -11,6 +11,11 @@ export interface SearchFilters {
   authority?: AuthorityCode;
   status?: RecordationStatus;
   holder?: string;
+  /**
+   * Fuzzy candidates scoring below this are not wanted (the border check keeps only ≥ 0.5): passed down as the
+   * trigram threshold, so the index yields fewer candidates instead of the answer dropping them afterwards.
+   */
+  minFuzzyScore?: number;
 }
 
 export interface RecordationSummary {
@@ -34,6 +39,10 @@ export interface MarkHit {
 
 const SCORES: Record<MatchedBy, number> = { number: 1, exact: 1, script: 0.95, alias: 0.9, transliteration: 0.9, fuzzy: 0 };
 const PREFERENCE: MatchedBy[] = ['number', 'exact', 'script', 'alias', 'transliteration', 'fuzzy'];
+/** A fuzzy hit scores its trigram similarity times this: below every exact kind of match. */
+const FUZZY_WEIGHT = 0.85;
+/** pg_trgm's own default: the loosest similarity a search considers. */
+const MIN_SIMILARITY = 0.3;
 /** How many candidate marks one search ranks at most (then pages through them). */
 const MAX_CANDIDATES = 200;
 
@@ -64,6 +73,7 @@ export class RegistryQueries {
     };
 
     const trimmed = q.trim();
+    // Both sides indexed (recordations_number_upper, recordations_registration): no scan of the table.
     const byNumber: { mark_id: string }[] = await this.dataSource.query(
       `SELECT DISTINCT mark_id FROM ${this.tables.recordations}
        WHERE upper(recordation_number) = upper($1) OR data #>> '{trademarkRegistration,number}' = $1 LIMIT ${MAX_CANDIDATES}`,
@@ -87,13 +97,18 @@ export class RegistryQueries {
         else if (row.kind === 'transliteration' || row.kind === 'pinyin') consider(row.mark_id, 'transliteration');
         else consider(row.mark_id, row.literal === literal ? 'exact' : 'script');
       }
-      const fuzzy: { mark_id: string; similarity: number }[] = await this.dataSource.query(
-        `SELECT r.mark_id, max(public.similarity(k.key, $1)) AS similarity FROM ${this.tables.markKeys} k
-         JOIN ${this.tables.recordations} r ON r.authority = k.authority AND r.recordation_number = k.recordation_number
-         WHERE k.key OPERATOR(public.%) $1 GROUP BY r.mark_id ORDER BY similarity DESC LIMIT ${MAX_CANDIDATES}`,
-        [key],
-      );
-      fuzzy.forEach((row) => consider(row.mark_id, 'fuzzy', Math.round(Number(row.similarity) * 0.85 * 1000) / 1000));
+      const threshold = Math.max(MIN_SIMILARITY, (filters.minFuzzyScore ?? 0) / FUZZY_WEIGHT - 0.005);
+      const fuzzy: { mark_id: string; similarity: number }[] = await this.dataSource.transaction(async (manager) => {
+        // SET LOCAL: the threshold of this transaction only (the pooled connection keeps the default).
+        await manager.query(`SELECT set_config('pg_trgm.similarity_threshold', $1, true)`, [threshold.toFixed(3)]);
+        return manager.query(
+          `SELECT r.mark_id, max(public.similarity(k.key, $1)) AS similarity FROM ${this.tables.markKeys} k
+           JOIN ${this.tables.recordations} r ON r.authority = k.authority AND r.recordation_number = k.recordation_number
+           WHERE k.key OPERATOR(public.%) $1 GROUP BY r.mark_id ORDER BY similarity DESC LIMIT ${MAX_CANDIDATES}`,
+          [key],
+        );
+      });
+      fuzzy.forEach((row) => consider(row.mark_id, 'fuzzy', Math.round(Number(row.similarity) * FUZZY_WEIGHT * 1000) / 1000));
 
       // Look-alikes: N1KE reads as NIKE. A hit on the folded text is a strong fuzzy match.
       const foldedKeys = lookalikeTexts(trimmed).map(matchingKey).filter((folded) => folded && folded !== key);
