@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # npm run bench [-- --quick] [--events N]: the benchmark on the real broker and database (see bench/run.ts).
+# npm run bench:lookup [-- --quick] [--recordations N]: lookup latency on 1 000 000 recordations (bench/lookup-scale.ts).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -9,4 +10,10 @@ ensure_postgres
 build
 trap stop_kafka_if_started_here EXIT
 ensure_kafka
-node dist/bench/run.js "$@"
+if [[ "${1:-}" == --lookup-scale ]]; then
+  shift
+  # A million recordations are folded in memory before they are copied.
+  node --max-old-space-size=12288 dist/bench/lookup-scale.js "$@"
+else
+  node dist/bench/run.js "$@"
+fi

@@ -24,7 +24,7 @@ export interface GeneratedEvent {
   authority: AuthorityCode;
   key: string;
   event: RecordationEvent;
-  /** The Kafka message value: the event signed by its authority. */
+  /** The Kafka message value: the event signed by its authority (empty when generated without keys). */
   value: Buffer;
 }
 
@@ -39,7 +39,7 @@ function eventId(seed: number, counter: number, time: number): string {
  * The generator's data set as the signed events the three authorities would publish: creates, then the lifecycle
  * operations, each the result of the real domain transition. Feeds the benchmark and the fault suite.
  */
-export function generateEvents(options: { seed?: number; events: number; now?: Date; keys: Record<AuthorityCode, SigningKey> }): GeneratedEvent[] {
+export function generateEvents(options: { seed?: number; events: number; now?: Date; keys: Record<AuthorityCode, SigningKey> | null }): GeneratedEvent[] {
   const now = options.now ?? new Date('2026-11-28T00:00:00Z');
   const today = now.toISOString().slice(0, 10);
   const dataset: Dataset = generateDataset({ seed: options.seed, recordations: Math.ceil(options.events / 1.15), now });
@@ -64,7 +64,8 @@ export function generateEvents(options: { seed?: number; events: number; now?: D
       data: result.state,
       changedFields: result.changedFields,
     };
-    out.push({ authority, key: event.subject, event, value: encodeSignedEvent(event, options.keys[authority]) });
+    // keys: null → unsigned (an empty value): for loaders that write the registry's tables directly.
+    out.push({ authority, key: event.subject, event, value: options.keys ? encodeSignedEvent(event, options.keys[authority]) : Buffer.alloc(0) });
   };
 
   for (const recordation of dataset.recordations) {
