@@ -20,6 +20,14 @@ describe('generateDataset', () => {
     for (const r of recordations) expect(r.recordationNumber).toMatch(NUMBER_PATTERNS[r.authority]);
   });
 
+  it('stays in the Mainland number format past 100 000 recordations (numbered per year, as authorities do)', () => {
+    const { recordations } = generateDataset({ seed: 3, recordations: 330_000, now, includeCatalogue: false });
+    const mainland = recordations.filter((r) => r.authority === 'CN');
+    expect(mainland.length).toBeGreaterThan(100_000);
+    expect(mainland.filter((r) => !NUMBER_PATTERNS.CN.test(r.recordationNumber))).toEqual([]);
+    expect(new Set(recordations.map((r) => `${r.authority}:${r.recordationNumber}`)).size).toBe(recordations.length);
+  });
+
   it('records the same mark in several authorities and scripts', () => {
     const { recordations } = generateDataset({ seed: 1, recordations: 30, now });
     const hermes = recordations.filter((r) => ['爱马仕', '愛馬仕'].includes(r.body.mark.text));

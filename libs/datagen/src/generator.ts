@@ -55,13 +55,19 @@ export function generateDataset(options: GeneratorOptions): Dataset {
   const random = new SeededRandom(options.seed ?? 20240314);
   const now = options.now ?? new Date();
   const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-  const counters: Record<AuthorityCode, number> = { CN: 0, HK: 0, MO: 0 };
+  // Per authority and year, as the authorities number them (a Mainland number has five digits after its year).
+  const counters = new Map<string, number>();
   const recordations: GeneratedRecordation[] = [];
   const operations: LifecycleOperation[] = [];
 
   const marks: CatalogueMark[] = options.includeCatalogue === false ? [] : [...CATALOGUE];
   let generated = 0;
-  while (countRecordations(marks) < options.recordations) marks.push(syntheticMark(random, generated++));
+  let planned = countRecordations(marks);
+  while (planned < options.recordations) {
+    const mark = syntheticMark(random, generated++);
+    marks.push(mark);
+    planned += mark.authorities.length;
+  }
 
   for (const mark of marks) {
     for (const authority of mark.authorities) {
@@ -112,14 +118,15 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function recordationNumber(authority: AuthorityCode, year: number, counters: Record<AuthorityCode, number>): string {
-  const next = ++counters[authority];
+function recordationNumber(authority: AuthorityCode, year: number, counters: Map<string, number>): string {
+  const next = (counters.get(`${authority}${year}`) ?? 0) + 1;
+  counters.set(`${authority}${year}`, next);
   if (authority === 'CN') return `T${year}-${String(next).padStart(5, '0')}`;
   if (authority === 'HK') return `HK-${year}-${String(next).padStart(6, '0')}`;
   return `MO-${year}-${String(next).padStart(5, '0')}`;
 }
 
-function recordationFor(mark: CatalogueMark, authority: AuthorityCode, random: SeededRandom, today: Date, counters: Record<AuthorityCode, number>): GeneratedRecordation {
+function recordationFor(mark: CatalogueMark, authority: AuthorityCode, random: SeededRandom, today: Date, counters: Map<string, number>): GeneratedRecordation {
   // Mainland writes Simplified, Hong Kong and Macao Traditional; Latin-only marks stay Latin.
   const chinese = authority === 'CN' ? (mark.hans ?? mark.hant) : (mark.hant ?? mark.hans);
   const script = chinese ? (authority === 'CN' && mark.hans ? 'Hans' : 'Hant') : 'Latn';
@@ -166,7 +173,7 @@ function recordationFor(mark: CatalogueMark, authority: AuthorityCode, random: S
     body.restrictions = [{ field: 'knownInfringers', sharedWith: [authority] }];
   }
   if (authority !== 'CN' || random.chance(0.5)) {
-    body.representative = { name: `${holder.name} — local examiner`, email: `examiner${counters[authority]}@example.org` };
+    body.representative = { name: `${holder.name} — local examiner`, email: `examiner.${number.toLowerCase()}@example.org` };
   }
   return { authority, recordationNumber: number, body };
 }
