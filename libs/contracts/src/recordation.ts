@@ -8,6 +8,7 @@ import {
   IsEmail,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -17,7 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { AUTHORITIES, type AuthorityCode } from './authorities.js';
-import { IsCalendarDate, IsTrimmedText } from './validators.js';
+import { IsCalendarDate, IsStorableText, IsTrimmedText } from './validators.js';
 
 /**
  * The canonical recordation. JSON names are a contract shared by the three authorities and the registry:
@@ -165,6 +166,7 @@ export class MarkDto implements Mark {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)
+  @IsObject({ each: true, message: 'each item must be an object' })
   @ValidateNested({ each: true })
   @Type(() => TransliterationDto)
   transliterations?: TransliterationDto[];
@@ -220,6 +222,7 @@ export class GenuineGoodsDto implements GenuineGoods {
   @ArrayMaxSize(100)
   @IsString({ each: true })
   @Length(1, 300, { each: true })
+  @IsStorableText({ each: true })
   authorisedImporters?: string[];
 
   @IsOptional()
@@ -227,6 +230,7 @@ export class GenuineGoodsDto implements GenuineGoods {
   @ArrayMaxSize(100)
   @IsString({ each: true })
   @Length(1, 300, { each: true })
+  @IsStorableText({ each: true })
   authorisedExporters?: string[];
 
   @IsOptional()
@@ -234,6 +238,7 @@ export class GenuineGoodsDto implements GenuineGoods {
   @ArrayMaxSize(100)
   @IsString({ each: true })
   @Length(1, 100, { each: true })
+  @IsStorableText({ each: true })
   ports?: string[];
 
   @IsOptional()
@@ -271,6 +276,7 @@ export class RecordationFieldsDto implements Partial<RecordationFields> {
   ipType?: 'trademark';
 
   @IsOptional()
+  @IsObject({ message: 'must be an object' })
   @ValidateNested()
   @Type(() => MarkDto)
   mark?: MarkDto;
@@ -290,11 +296,13 @@ export class RecordationFieldsDto implements Partial<RecordationFields> {
   goods?: string;
 
   @IsOptional()
+  @IsObject({ message: 'must be an object' })
   @ValidateNested()
   @Type(() => RightsHolderDto)
   rightsHolder?: RightsHolderDto;
 
   @IsOptional()
+  @IsObject({ message: 'must be an object' })
   @ValidateNested()
   @Type(() => TrademarkRegistrationDto)
   trademarkRegistration?: TrademarkRegistrationDto;
@@ -310,6 +318,7 @@ export class RecordationFieldsDto implements Partial<RecordationFields> {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(200)
+  @IsObject({ each: true, message: 'each item must be an object' })
   @ValidateNested({ each: true })
   @Type(() => PartyDto)
   licensees?: PartyDto[];
@@ -317,6 +326,7 @@ export class RecordationFieldsDto implements Partial<RecordationFields> {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(200)
+  @IsObject({ each: true, message: 'each item must be an object' })
   @ValidateNested({ each: true })
   @Type(() => GenuineGoodsDto)
   genuineGoods?: GenuineGoodsDto[];
@@ -324,11 +334,13 @@ export class RecordationFieldsDto implements Partial<RecordationFields> {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(500)
+  @IsObject({ each: true, message: 'each item must be an object' })
   @ValidateNested({ each: true })
   @Type(() => PartyDto)
   knownInfringers?: PartyDto[];
 
   @IsOptional()
+  @IsObject({ message: 'must be an object' })
   @ValidateNested()
   @Type(() => RepresentativeDto)
   representative?: RepresentativeDto;
@@ -336,6 +348,7 @@ export class RecordationFieldsDto implements Partial<RecordationFields> {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(RESTRICTABLE_FIELDS.length)
+  @IsObject({ each: true, message: 'each item must be an object' })
   @ValidateNested({ each: true })
   @Type(() => FieldRestrictionDto)
   restrictions?: FieldRestrictionDto[];

@@ -1,15 +1,63 @@
 import { applyDecorators } from './decorators.js';
-import { IsString, Length, Matches, registerDecorator, type ValidationOptions } from 'class-validator';
+import { IsString, Length, Matches, isISO8601, registerDecorator, type ValidationOptions } from 'class-validator';
 
-/** A non-blank string within length bounds, with no control characters (NUL and friends). */
+/** A string of whole UTF-16 characters: no lone surrogate, which PostgreSQL cannot store in jsonb. */
+export const WELL_FORMED_TEXT = /^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/;
+/** No control characters (NUL and friends); tab, line feed and carriage return are allowed. */
+// eslint-disable-next-line no-control-regex
+export const NO_CONTROL_CHARACTERS = /^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/;
+
+/** A non-blank string within length bounds, with no control characters (NUL and friends) and no lone surrogate. */
 export function IsTrimmedText(min: number, max: number): PropertyDecorator {
   return applyDecorators(
     IsString({ message: 'must be a string' }),
     Length(min, max, { message: `must be between ${min} and ${max} characters` }),
     Matches(/\S/, { message: 'must not be blank' }),
-    // eslint-disable-next-line no-control-regex
-    Matches(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/, { message: 'must not contain control characters' }),
+    ...storable(),
   );
+}
+
+/** Text PostgreSQL can store: no control characters, no lone UTF-16 surrogate (for strings or, with each, arrays). */
+export function IsStorableText(options: ValidationOptions = {}): PropertyDecorator {
+  return applyDecorators(...storable(options));
+}
+
+function storable(options: ValidationOptions = {}): PropertyDecorator[] {
+  return [
+    Matches(NO_CONTROL_CHARACTERS, { ...options, message: 'must not contain control characters' }),
+    Matches(WELL_FORMED_TEXT, { ...options, message: 'must not contain a lone UTF-16 surrogate' }),
+  ];
+}
+
+/** True for a string with any control character (tab and line feed too) or a lone surrogate: for path and query values. */
+export function hasControlOrLoneSurrogate(value: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001F\u007F]/.test(value) || !WELL_FORMED_TEXT.test(value);
+}
+
+/**
+ * An ISO 8601 timestamp (or date) that JavaScript can also read, between the years 1 and 9999. class-validator's
+ * strict ISO 8601 alone also takes forms such as `20240101` or `2024-W01` that `new Date()` cannot parse: an
+ * Invalid Date then reached the database as a query parameter (a 500).
+ */
+export function parseTimestamp(value: unknown): Date | undefined {
+  // A leading sign is ISO 8601 for expanded years, which V8 then reads leniently (-2024-01-01 as 2024): not taken.
+  if (typeof value !== 'string' || !/^\d{4}/.test(value) || !isISO8601(value, { strict: true })) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return undefined;
+  const year = date.getUTCFullYear();
+  return year >= 1 && year <= 9999 ? date : undefined;
+}
+
+export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isTimestamp',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: 'must be an ISO 8601 timestamp such as 2026-01-01T00:00:00Z', ...options },
+      validator: { validate: (value: unknown) => parseTimestamp(value) !== undefined },
+    });
 }
 
 const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

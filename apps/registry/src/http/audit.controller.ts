@@ -3,7 +3,8 @@ import type { Response } from 'express';
 import { once } from 'node:events';
 import { DataSource } from 'typeorm';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsTimestamp } from '#contracts';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Roles } from '#platform';
 import { AuditQueries } from '../audit/audit-queries.js';
@@ -28,7 +29,7 @@ export class QuarantineQuery {
 }
 
 export class ExportQuery {
-  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 time' })
+  @IsTimestamp({ message: 'must be an ISO 8601 time' })
   since: string;
 
   @IsOptional()

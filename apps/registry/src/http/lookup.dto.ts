@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { AUTHORITIES, RECORDATION_STATUSES, type AuthorityCode, type RecordationStatus } from '#contracts';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { AUTHORITIES, IsTimestamp, RECORDATION_STATUSES, type AuthorityCode, type RecordationStatus } from '#contracts';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value);
 
@@ -83,6 +83,6 @@ export class AliasDto {
 export class AsOfQuery {
   @ApiPropertyOptional({ description: 'The registry as it stood at this time', example: '2026-01-01T00:00:00Z' })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 timestamp' })
+  @IsTimestamp({ message: 'must be an ISO 8601 timestamp' })
   asOf?: string;
 }

@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { RECORDATION_STATUSES, type RecordationStatus } from '#contracts';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsTimestamp, RECORDATION_STATUSES, type RecordationStatus } from '#contracts';
 
 /** Query of `GET /recordations`; unknown parameters are refused like unknown body fields. */
 export class ListRecordationsQuery {
@@ -9,7 +9,7 @@ export class ListRecordationsQuery {
   status?: RecordationStatus;
 
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 date or timestamp' })
+  @IsTimestamp({ message: 'must be an ISO 8601 date or timestamp' })
   updatedSince?: string;
 
   @IsOptional()

@@ -2,7 +2,7 @@ import { HttpException, Injectable } from '@nestjs/common';
 import { CreateRecordationDto, validatePlain, type FieldError } from '#contracts';
 import { FieldValidationException } from '#platform';
 import { CreateRecordationUseCase } from './create-recordation.use-case.js';
-import { IdempotentWrite } from './idempotent-write.js';
+import { IdempotentWrite, checkIdempotencyKey } from './idempotent-write.js';
 import type { WriteResult } from './recordation-writer.js';
 
 export const MAX_BULK_ITEMS = 10_000;
@@ -50,6 +50,8 @@ export class BulkCreateUseCase {
 
   /** With an Idempotency-Key, item i is idempotent under `<key>:<i>`: a retried bulk request creates nothing twice. */
   async execute(items: unknown[], idempotencyKey?: string): Promise<BulkResult> {
+    // The whole request's key, checked before items get `<key>:<i>`: an empty header made valid keys `:0`, `:1`…
+    checkIdempotencyKey(idempotencyKey);
     if (items.length === 0) throw new FieldValidationException([{ field: '(body)', reason: 'must hold at least one recordation' }]);
     if (items.length > MAX_BULK_ITEMS) throw new FieldValidationException([{ field: '(body)', reason: `must hold at most ${MAX_BULK_ITEMS} recordations` }]);
     const results: BulkItemResult[] = [];

@@ -15,6 +15,18 @@ export interface WriteRequest {
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
+/** 400 unless the Idempotency-Key header is absent or 1 to 200 visible ASCII characters (an empty header too). */
+export function checkIdempotencyKey(key: string | undefined): void {
+  if (key !== undefined && !KEY_PATTERN.test(key)) {
+    throw new BadRequestException({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'Validation failed',
+      errors: [{ field: 'Idempotency-Key', reason: 'must be 1 to 200 visible ASCII characters' }],
+    });
+  }
+}
+
 /**
  * Runs a write in one transaction together with its Idempotency-Key: a retry with the same key and request
  * gets the first response and writes nothing; the same key with another request is refused (422).
@@ -28,14 +40,7 @@ export class IdempotentWrite {
 
   async run(request: WriteRequest, work: (manager: EntityManager) => Promise<StoredResponse>): Promise<StoredResponse> {
     const key = request.idempotencyKey;
-    if (key !== undefined && !KEY_PATTERN.test(key)) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: 'Validation failed',
-        errors: [{ field: 'Idempotency-Key', reason: 'must be 1 to 200 visible ASCII characters' }],
-      });
-    }
+    checkIdempotencyKey(key);
     return this.dataSource.transaction(async (manager) => {
       if (key === undefined) return work(manager);
       const fingerprint = createHash('sha256').update(`${request.method} ${request.path}\n${canonicalJson(request.body ?? null)}`).digest('hex');

@@ -11,6 +11,7 @@ import { ConfigError } from '../config/load-config.js';
 import { createLogger } from '../logging/logging.js';
 import { ContractValidationPipe } from './contract-validation.pipe.js';
 import { HttpErrorFilter, sendError } from './http-error.filter.js';
+import { requireUtf8 } from './require-utf8.js';
 
 export interface HttpAppOptions {
   /** Routes that take large bodies (bulk uploads), with their own limit; JSON and NDJSON. */
@@ -40,11 +41,11 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
 
   const large = options.largeBodyRoutes;
   if (large) {
-    app.use(large.paths, answeringErrors(express.json({ limit: large.limit, strict: true })));
-    app.use(large.paths, answeringErrors(express.text({ type: ['application/x-ndjson', 'application/ndjson'], limit: large.limit })));
+    app.use(large.paths, answeringErrors(express.json({ limit: large.limit, strict: true, verify: requireUtf8 })));
+    app.use(large.paths, answeringErrors(express.text({ type: ['application/x-ndjson', 'application/ndjson'], limit: large.limit, verify: requireUtf8 })));
   }
   // body-parser skips a request whose body a large-route parser already consumed.
-  app.use(answeringErrors(express.json({ limit: config.HTTP_BODY_LIMIT, strict: false })));
+  app.use(answeringErrors(express.json({ limit: config.HTTP_BODY_LIMIT, strict: false, verify: requireUtf8 })));
 
   app.useGlobalPipes(new ContractValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());

@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
-import { validatePlain, type FieldError } from '#contracts';
+import { hasControlOrLoneSurrogate, validatePlain, type FieldError } from '#contracts';
 
 /** A 400 whose body names each offending field and why. */
 export class FieldValidationException extends BadRequestException {
@@ -17,6 +17,12 @@ const PRIMITIVES = new Set<unknown>([String, Number, Boolean, Array, Object]);
 @Injectable()
 export class ContractValidationPipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    // Path and query values are looked up in PostgreSQL, which cannot take a NUL (a 500 before this check);
+    // no identifier, search text or parameter of ours holds control characters or lone surrogates.
+    if (metadata.type === 'param' || metadata.type === 'query') {
+      const bad = unreadableValues(value, metadata.data ?? '');
+      if (bad.length) throw new FieldValidationException(bad.map((field) => ({ field: field || '(query)', reason: 'must not contain control characters or lone surrogates' })));
+    }
     if (metadata.type !== 'body' && metadata.type !== 'query') return value;
     const metatype = metadata.metatype;
     if (!metatype || PRIMITIVES.has(metatype)) return value;
@@ -24,4 +30,14 @@ export class ContractValidationPipe implements PipeTransform {
     if (!result.ok) throw new FieldValidationException(result.errors);
     return result.value;
   }
+}
+
+/** Names of the strings (or keys) in a path or query value that hold control characters or lone surrogates. */
+function unreadableValues(value: unknown, path: string): string[] {
+  if (typeof value === 'string') return hasControlOrLoneSurrogate(value) ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((item) => unreadableValues(item, path));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => (hasControlOrLoneSurrogate(key) ? [path ? `${path}.(key)` : '(key)'] : unreadableValues(item, path ? `${path}.${key}` : key)));
+  }
+  return [];
 }

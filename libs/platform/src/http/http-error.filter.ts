@@ -17,6 +17,8 @@ interface BodyParserError {
   type?: string;
   status?: number;
   limit?: number;
+  /** Set by http-errors (body-parser, express): true for a client error whose message may be shown. */
+  expose?: boolean;
 }
 
 /**
@@ -50,11 +52,21 @@ function describeError(exception: unknown): { status: number; body: Record<strin
     return { status, body };
   }
   const parserError = exception as BodyParserError;
-  if (parserError?.type === 'entity.parse.failed' || parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
+  if (
+    parserError?.type === 'entity.parse.failed' ||
+    parserError?.type === 'entity.verify.failed' ||
+    parserError?.type === 'encoding.unsupported' ||
+    parserError?.type === 'charset.unsupported'
+  ) {
     return badRequest([{ field: '(body)', reason: 'is not valid JSON in UTF-8' }]);
   }
   if (parserError?.type === 'entity.too.large') {
     return { status: 413, body: { statusCode: 413, error: 'Payload Too Large', message: `request body exceeds ${parserError.limit} bytes` } };
+  }
+  // Any other client error the body parser or express raised (a corrupt gzip or deflate body, a truncated
+  // upload, a path that does not decode): the request is wrong, not the server.
+  if (parserError?.expose === true && typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+    return badRequest([{ field: '(body)', reason: 'could not be read (corrupt, truncated or wrongly encoded)' }]);
   }
   if (isDatabaseUnavailable(exception)) {
     return { status: 503, body: { statusCode: 503, error: 'Service Unavailable', message: 'the database is unavailable; nothing was stored, retry later' } };
