@@ -5,10 +5,17 @@ import type { FieldError } from '#contracts';
 /** Error codes that mean "PostgreSQL is not reachable right now", not "your request is wrong". */
 const DATABASE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
 
+/**
+ * TypeORM releases a query runner whose connection emitted an error (the server went away mid-transaction); the
+ * transaction's next query then fails with this, not with the connection error. Nothing was committed.
+ */
+const RELEASED_BY_CONNECTION_LOSS = 'QueryRunnerProviderAlreadyReleasedError';
+
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const candidate = error as { code?: string; message?: string; driverError?: unknown } | undefined;
+  const candidate = error as { code?: string; message?: string; name?: string; driverError?: unknown } | undefined;
   if (!candidate) return false;
   if (candidate.code && DATABASE_UNAVAILABLE.has(candidate.code)) return true;
+  if (candidate.name === RELEASED_BY_CONNECTION_LOSS || candidate.constructor?.name === RELEASED_BY_CONNECTION_LOSS) return true;
   if (candidate.driverError && isDatabaseUnavailable(candidate.driverError)) return true;
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(candidate.message ?? '');
 }
