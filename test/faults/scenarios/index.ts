@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario.js';
 import { brokerOutage } from './broker-outage.js';
+import { hostileHttp } from './hostile-http.js';
 import { poisonEvents } from './poison-events.js';
 import { postgresRestart } from './postgres-restart.js';
 import { registryKill } from './registry-kill.js';
@@ -11,5 +12,6 @@ export const SCENARIOS: Record<string, Scenario> = {
   'broker-outage': brokerOutage,
   'postgres-restart': postgresRestart,
   'relay-kill': relayKill,
+  'hostile-http': hostileHttp,
   'poison-events': poisonEvents,
 };
