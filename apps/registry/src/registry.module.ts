@@ -6,6 +6,7 @@ import { REGISTRY_TOPICS, RegistryConsumer, TRUSTED_KEYS } from './consumer/regi
 import { AliasService, AliasesController } from './http/aliases.controller.js';
 import { AuditQueries } from './audit/audit-queries.js';
 import { HistoryQueries } from './audit/history-queries.js';
+import { SearchAsOf } from './audit/search-as-of.js';
 import { AuditController } from './http/audit.controller.js';
 import { LookupController } from './http/lookup.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
@@ -51,6 +52,7 @@ export class RegistryModule {
         RegistryQueries,
         AuditQueries,
         HistoryQueries,
+        SearchAsOf,
         AliasService,
         RegistryConsumer,
       ],

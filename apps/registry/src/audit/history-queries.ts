@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthorityCode, RecordationEvent } from '#contracts';
-import { mergeEvent, type EventRef, type FieldChange, type RegistryRecordation } from '#domain';
+import { mergeEvent, recordationId, type EventRef, type FieldChange, type RegistryRecordation } from '#domain';
 import { RegistryTables } from '../store/registry-tables.js';
 
 export interface HistoryEntry {
@@ -85,13 +85,31 @@ export class HistoryQueries {
 
   /** The recordation as the registry held it at `asOf` (undefined if it had not arrived yet). */
   async recordationAsOf(authority: AuthorityCode, recordationNumber: string, asOf: Date): Promise<RegistryRecordation | undefined> {
-    const applied = (await this.events([{ authority, recordationNumber }], asOf)).filter((row) => row.disposition === 'applied').sort((a, b) => a.sequence - b.sequence);
-    let current: RegistryRecordation | undefined;
-    for (const row of applied) {
-      const outcome = mergeEvent(current, row.payload, refOf(row), false);
-      if (outcome.disposition === 'applied') current = outcome.next;
+    return (await this.recordationsAsOf([{ authority, recordationNumber }], asOf)).get(recordationId(authority, recordationNumber));
+  }
+
+  /** Several recordations as of `asOf`, by `AUTHORITY:number` (absent: not arrived yet), in one read of the event store. */
+  async recordationsAsOf(pairs: { authority: AuthorityCode; recordationNumber: string }[], asOf: Date): Promise<Map<string, RegistryRecordation>> {
+    const states = new Map<string, RegistryRecordation>();
+    // Rows come ordered by recordation, then sequence.
+    for (const row of await this.events(pairs, asOf)) {
+      if (row.disposition !== 'applied') continue;
+      const id = recordationId(row.payload.source, row.payload.subject);
+      const outcome = mergeEvent(states.get(id), row.payload, refOf(row), false);
+      if (outcome.disposition === 'applied') states.set(id, outcome.next);
     }
-    return current;
+    return states;
+  }
+
+  /** Recordations whose mark text or transliterations changed after `asOf` (at most `limit`), with today's mark. */
+  async markChangedSince(asOf: Date, limit: number): Promise<{ authority: AuthorityCode; recordationNumber: string; markId: string }[]> {
+    const rows: { authority: AuthorityCode; recordation_number: string; mark_id: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT e.authority, e.recordation_number, r.mark_id FROM ${this.tables.events} e
+       JOIN ${this.tables.recordations} r ON r.authority = e.authority AND r.recordation_number = e.recordation_number
+       WHERE e.disposition = 'applied' AND e.received_at > $1 AND e.changes @> '[{"field": "mark"}]' LIMIT ${limit}`,
+      [asOf],
+    );
+    return rows.map((row) => ({ authority: row.authority, recordationNumber: row.recordation_number, markId: row.mark_id }));
   }
 }
 

@@ -4,6 +4,7 @@ import { isAuthorityCode } from '#contracts';
 import { summariseMark } from '#domain';
 import { CurrentPrincipal, FieldValidationException, Roles, type Principal } from '#platform';
 import { HistoryQueries } from '../audit/history-queries.js';
+import { SearchAsOf } from '../audit/search-as-of.js';
 import { RegistryQueries } from '../store/registry-queries.js';
 import { AsOfQuery, CheckQuery, SearchQuery } from './lookup.dto.js';
 import { visibleTo } from './restricted-fields.js';
@@ -45,15 +46,17 @@ export class LookupController {
   constructor(
     private readonly queries: RegistryQueries,
     private readonly history: HistoryQueries,
+    private readonly searchAsOf: SearchAsOf,
   ) {}
 
   @Get('marks/search')
-  @ApiOperation({ summary: 'Ranked marks: number, exact, 简/繁, alias, transliteration, then fuzzy look-alikes' })
+  @ApiOperation({ summary: 'Ranked marks: number, exact, 简/繁, alias, transliteration, then fuzzy look-alikes; with asOf, as the registry stood then' })
   @ApiOkResponse({ schema: { example: SEARCH_EXAMPLE } })
   async search(@Query() query: SearchQuery) {
     const limit = query.limit ?? 20;
     const offset = decodeCursor(query.cursor);
-    const hits = await this.queries.search(query.q, query);
+    const { asOf, ...filters } = query;
+    const hits = asOf ? await this.searchAsOf.search(query.q, filters, new Date(asOf)) : await this.queries.search(query.q, filters);
     const items = hits.slice(offset, offset + limit);
     return { items, nextCursor: offset + limit < hits.length ? (offset + limit).toString(36) : null };
   }

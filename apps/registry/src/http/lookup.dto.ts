@@ -44,6 +44,11 @@ export class SearchQuery {
   @Max(100)
   limit?: number;
 
+  @ApiPropertyOptional({ description: 'Search the registry as it stood at this time (from the event store)', example: '2026-01-01T00:00:00Z' })
+  @IsOptional()
+  @IsTimestamp({ message: 'must be an ISO 8601 timestamp' })
+  asOf?: string;
+
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()

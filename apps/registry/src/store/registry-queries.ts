@@ -140,14 +140,7 @@ export class RegistryQueries {
       `SELECT authority, recordation_number, status, data, mark_id FROM ${this.tables.recordations} WHERE mark_id = ANY($1::text[]) ORDER BY authority, recordation_number`,
       [markIds],
     );
-    const holderKey = filters.holder ? matchingKey(filters.holder) : undefined;
-    const keep = (row: RecordationRow) =>
-      (filters.niceClass === undefined || row.data.niceClasses.includes(filters.niceClass)) &&
-      (filters.authority === undefined || row.authority === filters.authority) &&
-      (filters.status === undefined || row.status === filters.status) &&
-      (holderKey === undefined ||
-        matchingKey(row.data.rightsHolder.name).includes(holderKey) ||
-        (row.data.rightsHolder.nameAlt !== undefined && matchingKey(row.data.rightsHolder.nameAlt).includes(holderKey)));
+    const keep = recordationFilter(filters);
     return marks
       .map((mark) => ({
         markId: mark.mark_id,
@@ -217,7 +210,19 @@ export class RegistryQueries {
   }
 }
 
-function summaryOf(row: RecordationRow): RecordationSummary {
+/** Whether a recordation passes the search filters (class, authority, status, holder in either script). */
+export function recordationFilter(filters: SearchFilters): (row: Pick<RecordationRow, 'authority' | 'status' | 'data'>) => boolean {
+  const holderKey = filters.holder ? matchingKey(filters.holder) : undefined;
+  return (row) =>
+    (filters.niceClass === undefined || row.data.niceClasses.includes(filters.niceClass)) &&
+    (filters.authority === undefined || row.authority === filters.authority) &&
+    (filters.status === undefined || row.status === filters.status) &&
+    (holderKey === undefined ||
+      matchingKey(row.data.rightsHolder.name).includes(holderKey) ||
+      (row.data.rightsHolder.nameAlt !== undefined && matchingKey(row.data.rightsHolder.nameAlt).includes(holderKey)));
+}
+
+export function summaryOf(row: RecordationRow): RecordationSummary {
   return {
     authority: row.authority,
     recordationNumber: row.recordation_number,
