@@ -60,7 +60,7 @@ export function kafkaLogCreator(sink: KafkaLogSink): logCreator {
       // kafkajs puts the timestamp in the entry; the sink adds its own.
       const { message, timestamp: _timestamp, ...extra } = log;
       const context: Record<string, unknown> = { component: 'kafkajs', namespace, label, ...extra };
-      switch (routineProtocolError(extra.error) ? LogLevel.INFO : level) {
+      switch (routineProtocolError(extra.error) || routineProtocolError(message) ? LogLevel.INFO : level) {
         case LogLevel.ERROR:
           sink.error(message, context);
           break;
@@ -80,7 +80,7 @@ export function kafkaLogCreator(sink: KafkaLogSink): logCreator {
  * Broker answers that kafkajs logs as errors although they are the group protocol working as designed (a member
  * joined or left, the coordinator is still loading): kafkajs retries them itself. Logged at info, not error.
  */
-const ROUTINE_PROTOCOL_ERRORS = [/group is rebalancing/i, /coordinator is (loading|not available)/i, /not the correct coordinator/i];
+const ROUTINE_PROTOCOL_ERRORS = [/group is rebalancing/i, /coordinator is (loading|not available|not aware of this member)/i, /not the correct coordinator/i];
 
 export function routineProtocolError(error: unknown): boolean {
   return typeof error === 'string' && ROUTINE_PROTOCOL_ERRORS.some((pattern) => pattern.test(error));

@@ -18,7 +18,8 @@ describe('kafkaLogCreator', () => {
     log(entry(logLevel.ERROR, 'Response Heartbeat', 'The group is rebalancing, so a rejoin is needed'));
     log(entry(logLevel.ERROR, 'Response JoinGroup', "The coordinator is loading and hence can't process requests for this group"));
     log(entry(logLevel.ERROR, 'Response Produce', 'Topic authorization failed'));
+    log(entry(logLevel.ERROR, 'The coordinator is not aware of this member, re-joining the group'));
     log(entry(logLevel.WARN, 'slow'));
-    expect(lines).toEqual(['info:Response Heartbeat', 'info:Response JoinGroup', 'error:Response Produce', 'warn:slow']);
+    expect(lines).toEqual(['info:Response Heartbeat', 'info:Response JoinGroup', 'error:Response Produce', 'info:The coordinator is not aware of this member, re-joining the group', 'warn:slow']);
   });
 });
