@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import kafkajs, { type Batch, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { authorityForTopic, authorityTopics, decodeSignedEvent, type TopicSet, type TrustedKey } from '#contracts';
+import { authorityForTopic, authorityTopics, type TopicSet, type TrustedKey } from '#contracts';
 import { KAFKA_CLIENT } from '#platform';
 import { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { RegistryConfig } from '../registry.config.js';
 import { RegistryStore, asQuarantined, screenMessage, type BatchResult, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
 import { RegistryTables } from '../store/registry-tables.js';
+import { DecodePool } from './decode-pool.js';
 
 const { Partitioners } = kafkajs;
 
@@ -46,6 +47,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
    * the database, so seeking to it on a join is safe (at worst it re-reads messages the store then skips).
    */
   private readonly stored = new Map<string, string>();
+  private pool?: DecodePool;
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -73,6 +75,12 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     await this.startup;
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
+    await this.pool?.close();
+  }
+
+  private decodePool(): DecodePool {
+    this.pool ??= new DecodePool(this.trustedKeys);
+    return this.pool;
   }
 
   private async startWithRetry(): Promise<void> {
@@ -155,12 +163,15 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     const receivedAt = new Date().toISOString();
     // Verify signatures before the transaction: it is the CPU-heavy part and holds no locks. An event PostgreSQL
     // could not store (NUL, lone surrogate) is turned into a quarantine here too.
-    const messages: IncomingMessage[] = batch.messages.map((message) =>
+    // On the decode pool's worker threads, so the merge transaction in progress (it holds the merge lock) is not
+    // kept waiting behind this batch's verification on the event loop.
+    const decoded = await this.decodePool().decodeAll(batch.messages.map((message) => message.value), topicAuthority);
+    const messages: IncomingMessage[] = batch.messages.map((message, index) =>
       screenMessage({
         offset: message.offset,
         key: message.key ?? null,
         value: message.value ?? Buffer.alloc(0),
-        decoded: decodeSignedEvent(message.value, this.trustedKeys, topicAuthority),
+        decoded: decoded[index],
         receivedAt,
       }),
     );

@@ -68,14 +68,22 @@ interface HeldEvent {
 
 type GoodMessage = IncomingMessage & { decoded: Extract<DecodedEvent, { ok: true }> };
 
+/** Decoded events already found storable by screenMessage. */
+const screened = new WeakSet<object>();
+
 /**
  * Refuses, before any database work, a verified event that PostgreSQL could not store (a NUL anywhere, a lone
  * surrogate): it is quarantined as a schema violation instead of failing its batch on every retry.
  */
 export function screenMessage(message: IncomingMessage): IncomingMessage {
-  if (!message.decoded.ok) return message;
+  if (!message.decoded.ok || screened.has(message.decoded)) return message;
   const problem = unstorableText(message.decoded.event);
-  if (!problem) return message;
+  if (!problem) {
+    // The consumer screens a batch before the transaction and applyBatch screens again (for other callers): the
+    // second time, inside the merge lock, is free. A decoded event is never mutated, so it stays storable.
+    screened.add(message.decoded);
+    return message;
+  }
   return { ...message, decoded: { ok: false, reason: 'schema-violation', keyId: message.decoded.keyId, detail: `unstorable text: ${problem}` } };
 }
 
@@ -276,9 +284,10 @@ export class RegistryStore {
     const aliases = await this.grouping.loadAliases(manager);
     const regroup = new Map<string, { authority: AuthorityCode; recordationNumber: string; data: RecordationState }>();
     const resummarise = new Set<string>();
+    const storedById = new Map(stored.map((row) => [recordationId(row.authority, row.recordation_number), row]));
     for (const id of touched) {
       const after = current.get(id)!;
-      const before = stored.find((row) => recordationId(row.authority, row.recordation_number) === id);
+      const before = storedById.get(id);
       // jsonb hands keys back in its own order: compare canonical forms, not JSON.stringify.
       if (!before || canonicalJson(before.data.mark) !== canonicalJson(after.data.mark)) regroup.set(id, after);
       else resummarise.add(after.markId);
@@ -306,32 +315,40 @@ export class RegistryStore {
     );
   }
 
+  // The signed bytes do not travel inside the JSON (as hex they were most of its size, parsed by PostgreSQL as jsonb
+  // text): they go as ONE bytea parameter, which node-postgres sends in binary, and each row takes its slice.
   private async insertEvents(manager: EntityManager, rows: EventRow[]): Promise<void> {
     if (!rows.length) return;
-    const records = rows.map((r) => ({
-      topic: r.topic,
-      partition: r.partition,
-      offset: r.offset,
-      event_id: r.event.id,
-      authority: r.event.source,
-      recordation_number: r.event.subject,
-      sequence: r.event.sequence,
-      type: r.event.type,
-      event_time: r.event.time,
-      received_at: r.receivedAt,
-      disposition: r.disposition,
-      key_id: r.keyId,
-      changes: r.changes,
-      payload: r.event,
-      signed: r.signed.toString('hex'),
-    }));
+    let at = 1;
+    const records = rows.map((r) => {
+      const record = {
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset,
+        event_id: r.event.id,
+        authority: r.event.source,
+        recordation_number: r.event.subject,
+        sequence: r.event.sequence,
+        type: r.event.type,
+        event_time: r.event.time,
+        received_at: r.receivedAt,
+        disposition: r.disposition,
+        key_id: r.keyId,
+        changes: r.changes,
+        payload: r.event,
+        signed_at: at,
+        signed_length: r.signed.length,
+      };
+      at += r.signed.length;
+      return record;
+    });
     await manager.query(
       `INSERT INTO ${this.tables.events} (topic, partition, "offset", event_id, authority, recordation_number, sequence, type, event_time, received_at, disposition, key_id, verified, changes, payload, signed)
-       SELECT topic, partition, "offset", event_id, authority, recordation_number, sequence, type, event_time, received_at, disposition, key_id, true, changes, payload, decode(signed, 'hex')
+       SELECT topic, partition, "offset", event_id, authority, recordation_number, sequence, type, event_time, received_at, disposition, key_id, true, changes, payload, substring($2::bytea FROM signed_at FOR signed_length)
        FROM jsonb_to_recordset($1::jsonb) AS t(topic text, partition int, "offset" bigint, event_id uuid, authority text, recordation_number text, sequence int, type text,
-         event_time timestamptz, received_at timestamptz, disposition text, key_id text, changes jsonb, payload jsonb, signed text)
+         event_time timestamptz, received_at timestamptz, disposition text, key_id text, changes jsonb, payload jsonb, signed_at int, signed_length int)
        ON CONFLICT DO NOTHING`,
-      [JSON.stringify(records)],
+      [JSON.stringify(records), Buffer.concat(rows.map((r) => r.signed))],
     );
   }
 

@@ -25,8 +25,18 @@ export function literalKey(text: string): string {
 
 /** The matching key of a mark text: the literal form, with Traditional Chinese turned Simplified (愛馬仕 → 爱马仕). */
 export function matchingKey(text: string): string {
-  return taiwanToSimplified(hongKongToSimplified(literalKey(text)));
+  const known = matchingKeys.get(text);
+  if (known !== undefined) return known;
+  const key: string = taiwanToSimplified(hongKongToSimplified(literalKey(text)));
+  // A pure function of the text, remembered: the registry recomputes the keys of the same marks and holders for
+  // every merge (OpenCC's conversion showed in the ingest profile). Bounded: emptied when full.
+  if (matchingKeys.size >= MATCHING_KEY_CACHE) matchingKeys.clear();
+  matchingKeys.set(text, key);
+  return key;
 }
+
+const MATCHING_KEY_CACHE = 100_000;
+const matchingKeys = new Map<string, string>();
 
 const COMPANY_SUFFIXES = [
   'holdingslimited', 'companylimited', 'colimited', 'coltd', 'limited', 'ltd', 'incorporated', 'inc', 'corporation', 'corp',

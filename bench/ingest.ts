@@ -1,0 +1,84 @@
+/**
+ * node dist/bench/ingest.js [--events N] [--cpu-prof DIR] [--registry-root DIR]
+ *
+ * Ingest only (step 4 of bench/run.ts): generate, produce, start the registry on an empty schema, time until every
+ * event is merged. For profiling the registry's ingest without the whole benchmark; appends nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import pg from 'pg';
+import { parsePrivateKey, topicNames, type AuthorityCode } from '#contracts';
+import { generateEvents } from '#datagen';
+import { createKafka, provisionKafka, runMigrations } from '#platform';
+import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys } from '#testing';
+import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
+
+const args = process.argv.slice(2);
+const argValue = (name: string) => {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const EVENTS = Number(argValue('--events') ?? 20_000);
+const cpuProf = argValue('--cpu-prof');
+/** Another checkout's build of the registry to run against the same events (to compare its figures and digest). */
+const registryRoot = argValue('--registry-root') ?? '.';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const database = await createTestDatabase('rx_ingest');
+  const prefix = `ingest${Date.now().toString(36)}.`;
+  const topics = topicNames(prefix);
+  const keys = createTestSigningKeys();
+  const signers = Object.fromEntries(Object.entries(keys.signers).map(([a, s]) => [a, { keyId: s.keyId, privateKey: parsePrivateKey(s.privateKey) }])) as Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>;
+  const admin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'ingest', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' });
+  await provisionKafka(admin, { topicPrefix: prefix });
+  const db = new pg.Client({ connectionString: database.url });
+  await db.connect();
+  let child: ChildProcess | undefined;
+  try {
+    const events = generateEvents({ seed: 42, events: EVENTS, keys: signers });
+    for (const authority of ['CN', 'HK', 'MO'] as const) {
+      const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: `ingest-${authority}`, ...TEST_KAFKA_PRINCIPALS[authority], logLevel: 'ERROR' }).producer();
+      await producer.connect();
+      const mine = events.filter((e) => e.authority === authority);
+      for (let i = 0; i < mine.length; i += 2000) await producer.send({ topic: topics[authority], acks: -1, messages: mine.slice(i, i + 2000).map((e) => ({ key: e.key, value: e.value })) });
+      await producer.disconnect();
+    }
+    await runMigrations({ url: database.url, schema: 'registry', migrations: REGISTRY_MIGRATIONS });
+    const env = {
+      ...process.env,
+      PORT: String(3950 + Math.floor(Math.random() * 40)),
+      LOG_LEVEL: 'error',
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_USERNAME: TEST_KAFKA_PRINCIPALS.registry.username,
+      KAFKA_PASSWORD: TEST_KAFKA_PRINCIPALS.registry.password,
+      KAFKA_CONSUMER_GROUP: `registry-${prefix}`,
+      TRUSTED_KEYS: keys.trustedKeys,
+      OFFICER_TOKEN_HK: 'bench-officer',
+      AUDITOR_TOKEN: 'bench-auditor',
+      RATE_LIMIT_PER_MINUTE: '10000000',
+    };
+    const started = performance.now();
+    child = spawn(process.execPath, [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), `${registryRoot}/dist/apps/registry/src/main.js`], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const merged = async () => Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry.consumer_offsets')).rows[0].n);
+    while ((await merged()) < events.length) await sleep(50);
+    const ms = performance.now() - started;
+    const digest = (await db.query(`SELECT md5(string_agg(authority || recordation_number || version || mark_id || data::text, ',' ORDER BY authority, recordation_number)) AS r,
+      (SELECT md5(string_agg(mark_id || display_text || recorded || conflict || conflicts::text || recordation_count, ',' ORDER BY mark_id)) FROM registry.marks) AS m,
+      (SELECT md5(string_agg(replace(topic, '${prefix}', '') || partition || "offset" || disposition || coalesce(changes::text, '') || md5(signed) || md5(payload::text), ',' ORDER BY topic, partition, "offset")) FROM registry.events) AS e
+      FROM registry.recordations`)).rows[0];
+    console.log(JSON.stringify({ events: events.length, ms: Math.round(ms), eventsPerSecond: Math.round((events.length / ms) * 1000), digest }));
+  } finally {
+    if (child) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child!.once('exit', resolve));
+    }
+    await db.end();
+    if (!args.includes('--keep')) await database.drop();
+    else console.log(database.url);
+  }
+}
+
+await main();
+process.exit(0);
