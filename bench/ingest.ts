@@ -11,6 +11,7 @@ import { generateEvents } from '#datagen';
 import { createKafka, provisionKafka, runMigrations } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
+import { benchRegistryEnv } from './lookup-load.js';
 
 const args = process.argv.slice(2);
 const argValue = (name: string) => {
@@ -44,21 +45,7 @@ async function main(): Promise<void> {
       await producer.disconnect();
     }
     await runMigrations({ url: database.url, schema: 'registry', migrations: REGISTRY_MIGRATIONS });
-    const env = {
-      ...process.env,
-      PORT: String(3950 + Math.floor(Math.random() * 40)),
-      LOG_LEVEL: 'error',
-      DATABASE_URL: database.url,
-      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_USERNAME: TEST_KAFKA_PRINCIPALS.registry.username,
-      KAFKA_PASSWORD: TEST_KAFKA_PRINCIPALS.registry.password,
-      KAFKA_CONSUMER_GROUP: `registry-${prefix}`,
-      TRUSTED_KEYS: keys.trustedKeys,
-      OFFICER_TOKEN_HK: 'bench-officer',
-      AUDITOR_TOKEN: 'bench-auditor',
-      RATE_LIMIT_PER_MINUTE: '10000000',
-    };
+    const env = benchRegistryEnv({ port: 3950 + Math.floor(Math.random() * 40), databaseUrl: database.url, prefix, trustedKeys: keys.trustedKeys, brokers: TEST_KAFKA_BROKERS, principal: TEST_KAFKA_PRINCIPALS.registry });
     const started = performance.now();
     child = spawn(process.execPath, [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), `${registryRoot}/dist/apps/registry/src/main.js`], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     const merged = async () => Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry.consumer_offsets')).rows[0].n);

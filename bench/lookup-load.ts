@@ -60,3 +60,25 @@ export async function measureLookups(base: string, token: string, queries: reado
   }
   return out;
 }
+
+/** The bench's bearer tokens (the registry process is started with them). */
+export const BENCH_TOKENS = { officer: 'bench-officer', auditor: 'bench-auditor' } as const;
+
+/** Environment of a registry process the benchmarks start: its database, its topic prefix, no rate limit to speak of. */
+export function benchRegistryEnv(options: { port: number; databaseUrl: string; prefix: string; trustedKeys: string; brokers: string[]; principal: { username: string; password: string } }): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(options.port),
+    LOG_LEVEL: 'error',
+    DATABASE_URL: options.databaseUrl,
+    KAFKA_BROKERS: options.brokers.join(','),
+    KAFKA_TOPIC_PREFIX: options.prefix,
+    KAFKA_USERNAME: options.principal.username,
+    KAFKA_PASSWORD: options.principal.password,
+    KAFKA_CONSUMER_GROUP: `registry-${options.prefix}`,
+    TRUSTED_KEYS: options.trustedKeys,
+    OFFICER_TOKEN_HK: BENCH_TOKENS.officer,
+    AUDITOR_TOKEN: BENCH_TOKENS.auditor,
+    RATE_LIMIT_PER_MINUTE: '10000000',
+  };
+}

@@ -20,7 +20,7 @@ import { groupByKeys, markIdOfComponent, markKeysOf, mergeEvent, pinyinKey, reco
 import { createKafka, createLogger, provisionKafka, runMigrations } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, waitFor } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
-import { lookupQueries, measureLookups } from './lookup-load.js';
+import { BENCH_TOKENS, benchRegistryEnv, lookupQueries, measureLookups } from './lookup-load.js';
 
 const logger = createLogger('bench-lookup');
 const args = process.argv.slice(2);
@@ -31,7 +31,6 @@ const argValue = (name: string) => {
 const quick = args.includes('--quick');
 const RECORDATIONS = argValue('--recordations') ?? (quick ? 50_000 : 1_000_000);
 const SECONDS = argValue('--seconds') ?? (quick ? 3 : 8);
-const OFFICER_TOKEN = 'bench-officer';
 /** Leaves the loaded database behind (its URL is logged) for EXPLAIN ANALYZE. */
 const KEEP = args.includes('--keep-database');
 
@@ -62,27 +61,13 @@ async function main(): Promise<void> {
     const keys = createTestSigningKeys();
     await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-lookup', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }), { topicPrefix: prefix });
     const child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        LOG_LEVEL: 'error',
-        DATABASE_URL: database.url,
-        KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-        KAFKA_TOPIC_PREFIX: prefix,
-        KAFKA_USERNAME: TEST_KAFKA_PRINCIPALS.registry.username,
-        KAFKA_PASSWORD: TEST_KAFKA_PRINCIPALS.registry.password,
-        KAFKA_CONSUMER_GROUP: `registry-${prefix}`,
-        TRUSTED_KEYS: keys.trustedKeys,
-        OFFICER_TOKEN_HK: OFFICER_TOKEN,
-        AUDITOR_TOKEN: 'bench-auditor',
-        RATE_LIMIT_PER_MINUTE: '10000000',
-      },
+      env: benchRegistryEnv({ port, databaseUrl: database.url, prefix, trustedKeys: keys.trustedKeys, brokers: TEST_KAFKA_BROKERS, principal: TEST_KAFKA_PRINCIPALS.registry }),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(child);
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${base}/health`).then((r) => r.status).catch(() => 0)) === 200, { timeoutMs: 120_000, description: 'the registry to answer' });
-    const figures = await measureLookups(base, OFFICER_TOKEN, lookupQueries(texts), SECONDS, (key, f) => logger.info({ key, ...f }, 'lookup'));
+    const figures = await measureLookups(base, BENCH_TOKENS.officer, lookupQueries(texts), SECONDS, (key, f) => logger.info({ key, ...f }, 'lookup'));
     report({ time: new Date().toISOString(), recordations: loaded.recordations, markKeys: loaded.markKeys, marks: loaded.marks, loadSeconds: Math.round(loadSeconds), seconds: SECONDS, figures });
   } finally {
     for (const child of children) child.kill('SIGKILL');

@@ -21,6 +21,7 @@ import { createKafka, createLogger, provisionKafka, runMigrations } from '#platf
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
 import { replayRegistry } from '../apps/registry/src/replay/replay.js';
+import { BENCH_TOKENS, benchRegistryEnv, lookupQueries, measureLookups, percentile } from './lookup-load.js';
 import { startNaiveConsumer } from './naive-consumer.js';
 
 const logger = createLogger('bench');
@@ -36,7 +37,6 @@ const LOOKUP_SECONDS = quick ? 3 : 8;
 const FRESHNESS_SECONDS = quick ? 4 : 15;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
 async function timed<T>(label: string, work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
@@ -94,21 +94,7 @@ async function main(): Promise<void> {
 
     // 4. Ours: the registry as its own process, from an empty schema to the last event merged.
     const registryPort = 3900 + Math.floor(Math.random() * 50);
-    const env = {
-      ...process.env,
-      PORT: String(registryPort),
-      LOG_LEVEL: 'error',
-      DATABASE_URL: database.url,
-      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_USERNAME: TEST_KAFKA_PRINCIPALS.registry.username,
-      KAFKA_PASSWORD: TEST_KAFKA_PRINCIPALS.registry.password,
-      KAFKA_CONSUMER_GROUP: `registry-${prefix}`,
-      TRUSTED_KEYS: keys.trustedKeys,
-      OFFICER_TOKEN_HK: 'bench-officer',
-      AUDITOR_TOKEN: 'bench-auditor',
-      RATE_LIMIT_PER_MINUTE: '10000000',
-    };
+    const env = benchRegistryEnv({ port: registryPort, databaseUrl: database.url, prefix, trustedKeys: keys.trustedKeys, brokers: TEST_KAFKA_BROKERS, principal: TEST_KAFKA_PRINCIPALS.registry });
     await runMigrations({ url: database.url, schema: 'registry', migrations: REGISTRY_MIGRATIONS });
     const merged = async () => Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry.consumer_offsets')).rows[0].n);
     const ours = await timed('ours (registry ingest)', async () => {
@@ -151,7 +137,8 @@ async function main(): Promise<void> {
 
     // 7. Lookups at 1, 16 and 64 clients, a mix of exact, 简/繁, fuzzy and miss.
     const recordations = Number((await db.query('SELECT count(*) AS n FROM registry.recordations')).rows[0].n);
-    results.lookup = { recordations, ...(await lookups(base, events)) };
+    const texts = events.filter((e) => e.event.type === 'recordation.created').map((e) => e.event.data.mark.text);
+    results.lookup = { recordations, ...(await measureLookups(base, BENCH_TOKENS.officer, lookupQueries(texts), LOOKUP_SECONDS, (key, figures) => logger.info({ key, ...figures }, 'lookup'))) };
 
     // 8. Replay into a fresh schema and check the digest.
     for (const child of children) child.kill('SIGTERM');
@@ -243,7 +230,7 @@ async function freshness(base: string, topics: ReturnType<typeof topicNames>, si
         (async () => {
           const deadline = performance.now() + 60_000;
           for (;;) {
-            const response = await fetch(`${base}/api/check?mark=${encodeURIComponent(text)}`, { headers: { authorization: 'Bearer bench-officer' } });
+            const response = await fetch(`${base}/api/check?mark=${encodeURIComponent(text)}`, { headers: { authorization: `Bearer ${BENCH_TOKENS.officer}` } });
             if (response.ok && ((await response.json()) as { recorded: boolean }).recorded) break;
             if (performance.now() > deadline) throw new Error(`${text} not visible within 60 s`);
             await sleep(5);
@@ -261,50 +248,6 @@ async function freshness(base: string, topics: ReturnType<typeof topicNames>, si
   await producer.disconnect();
   latencies.sort((a, b) => a - b);
   return { samples: latencies.length, p50Ms: Math.round(percentile(latencies, 50)), p99Ms: Math.round(percentile(latencies, 99)) };
-}
-
-async function lookups(base: string, events: GeneratedEvent[]) {
-  const texts = events.filter((e) => e.event.type === 'recordation.created').map((e) => e.event.data.mark.text);
-  const queries: string[] = [];
-  for (let i = 0; i < 400; i++) {
-    const text = texts[(i * 7919) % texts.length];
-    switch (i % 4) {
-      case 0: queries.push(text); break; // exact
-      case 1: queries.push(text.replace(/[龙华丽凤东门马宝风云国乐鸟鱼长汉红丝钻银]/g, (c) => ({ 龙: '龍', 华: '華', 丽: '麗', 凤: '鳳', 东: '東', 门: '門', 马: '馬', 宝: '寶', 风: '風', 云: '雲', 国: '國', 乐: '樂', 鸟: '鳥', 鱼: '魚', 长: '長', 汉: '漢', 红: '紅', 丝: '絲', 钻: '鑽', 银: '銀' })[c] ?? c)); break; // 简→繁
-      case 2: queries.push(`${text.slice(0, -1)}X`); break; // misspelt
-      default: queries.push(`NOSUCHMARK${i}`); // miss
-    }
-  }
-  const out: Record<string, unknown> = {};
-  for (const endpoint of ['check', 'search'] as const) {
-    for (const clients of [1, 16, 64]) {
-      const latencies: number[] = [];
-      const deadline = performance.now() + LOOKUP_SECONDS * 1000;
-      let n = 0;
-      await Promise.all(
-        Array.from({ length: clients }, async () => {
-          while (performance.now() < deadline) {
-            const q = encodeURIComponent(queries[n++ % queries.length]);
-            const path = endpoint === 'check' ? `/api/check?mark=${q}` : `/api/marks/search?q=${q}`;
-            const started = performance.now();
-            const response = await fetch(`${base}${path}`, { headers: { authorization: 'Bearer bench-officer' } });
-            await response.arrayBuffer();
-            if (!response.ok) throw new Error(`${path} answered ${response.status}`);
-            latencies.push(performance.now() - started);
-          }
-        }),
-      );
-      latencies.sort((a, b) => a - b);
-      out[`${endpoint}@${clients}`] = {
-        requestsPerSecond: Math.round(latencies.length / LOOKUP_SECONDS),
-        p50Ms: +percentile(latencies, 50).toFixed(2),
-        p95Ms: +percentile(latencies, 95).toFixed(2),
-        p99Ms: +percentile(latencies, 99).toFixed(2),
-      };
-      logger.info({ endpoint, clients, ...(out[`${endpoint}@${clients}`] as object) }, 'lookup');
-    }
-  }
-  return out;
 }
 
 function report(results: Record<string, unknown>): void {
