@@ -16,7 +16,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { topicNames, type AuthorityCode } from '#contracts';
 import { generateEvents } from '#datagen';
-import { groupByKeys, markIdOfComponent, markKeysOf, mergeEvent, pinyinKey, recordationId, summariseMark, type MarkKey, type RegistryRecordation } from '#domain';
+import { groupByKeys, markIdOfComponent, markKeysOf, mergeEvent, packProvenance, pinyinKey, recordationId, summariseMark, type MarkKey, type RegistryRecordation } from '#domain';
 import { createKafka, createLogger, provisionKafka, runMigrations } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, waitFor } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
@@ -109,7 +109,7 @@ async function load(db: pg.Client, recordations: Map<string, RegistryRecordation
   }
   const now = new Date().toISOString();
   await copy(db, 'registry.recordations (authority, recordation_number, version, status, data, provenance, mark_id, valid_until, updated_at)', (function* () {
-    for (const [id, r] of recordations) yield row([r.authority, r.recordationNumber, String(r.version), r.status, JSON.stringify(r.data), JSON.stringify(r.provenance), markIdOf.get(id)!, r.data.validUntil, now]);
+    for (const [id, r] of recordations) yield row([r.authority, r.recordationNumber, String(r.version), r.status, JSON.stringify(r.data), JSON.stringify(packProvenance(r.provenance)), markIdOf.get(id)!, r.data.validUntil, now]);
   })());
   let markKeys = 0;
   await copy(db, 'registry.mark_keys (key, authority, recordation_number, kind, literal)', (function* () {

@@ -9,6 +9,7 @@ import {
   mergeEvent,
   recordationId,
   summariseMark,
+  unpackProvenance,
   type EventRef,
   type RegistryRecordation,
 } from '#domain';
@@ -149,10 +150,10 @@ async function endOffsets(kafka: Kafka, topics: string[]): Promise<{ topic: stri
   }
 }
 
-type Row = { authority: string; recordation_number: string; version: number; status: string; data: unknown; provenance: Record<string, EventRef>; mark_id: string };
+type Row = { authority: string; recordation_number: string; version: number; status: string; data: unknown; provenance: unknown; mark_id: string };
 
 function comparable(row: Row): string {
-  const provenance = Object.fromEntries(Object.entries(row.provenance).map(([field, { receivedAt: _r, ...ref }]) => [field, ref]));
+  const provenance = Object.fromEntries(Object.entries(unpackProvenance(row.provenance)).map(([field, { receivedAt: _r, ...ref }]) => [field, ref]));
   return canonicalJson({ version: row.version, status: row.status, data: row.data, provenance, markId: row.mark_id });
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthorityCode, RecordationState, RecordationStatus } from '#contracts';
-import { RegistryDigest, literalKey, lookalikeTexts, matchingKey, type EventRef } from '#domain';
+import { RegistryDigest, literalKey, lookalikeTexts, matchingKey, unpackProvenance } from '#domain';
 import { RegistryTables } from './registry-tables.js';
 
 export type MatchedBy = 'exact' | 'script' | 'alias' | 'transliteration' | 'fuzzy' | 'number';
@@ -169,7 +169,7 @@ export class RegistryQueries {
   }
 
   async recordation(authority: AuthorityCode, recordationNumber: string) {
-    const rows: (RecordationRow & { version: number; provenance: Record<string, EventRef>; updated_at: Date })[] = await this.dataSource.query(
+    const rows: (RecordationRow & { version: number; provenance: unknown; updated_at: Date })[] = await this.dataSource.query(
       `SELECT authority, recordation_number, status, version, data, provenance, mark_id, updated_at FROM ${this.tables.recordations} WHERE authority = $1 AND recordation_number = $2`,
       [authority, recordationNumber],
     );
@@ -183,7 +183,7 @@ export class RegistryQueries {
         markId: row.mark_id,
         updatedAt: row.updated_at,
         data: row.data,
-        provenance: row.provenance,
+        provenance: unpackProvenance(row.provenance),
       }
     );
   }
@@ -193,13 +193,13 @@ export class RegistryQueries {
     const digest = new RegistryDigest();
     let after: [string, string] = ['', ''];
     for (;;) {
-      const page: (RecordationRow & { version: number; provenance: Record<string, EventRef> })[] = await this.dataSource.query(
+      const page: (RecordationRow & { version: number; provenance: unknown })[] = await this.dataSource.query(
         `SELECT authority, recordation_number, version, status, data, provenance, mark_id FROM ${this.tables.recordations}
          WHERE (authority COLLATE "C", recordation_number COLLATE "C") > ($1, $2) ORDER BY authority COLLATE "C", recordation_number COLLATE "C" LIMIT 1000`,
         after,
       );
       for (const row of page) {
-        digest.addRecordation({ authority: row.authority, recordationNumber: row.recordation_number, version: row.version, status: row.status, data: row.data, provenance: row.provenance, markId: row.mark_id });
+        digest.addRecordation({ authority: row.authority, recordationNumber: row.recordation_number, version: row.version, status: row.status, data: row.data, provenance: unpackProvenance(row.provenance), markId: row.mark_id });
       }
       if (page.length < 1000) break;
       after = [page[page.length - 1].authority, page[page.length - 1].recordation_number];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { MAX_EVENT_BYTES, canonicalJson, type AuthorityCode, type DecodedEvent, type RecordationEvent, type RecordationState } from '#contracts';
-import { mergeEvent, recordationId, storableText, unstorableText, type Disposition, type EventRef, type FieldChange, type RegistryRecordation } from '#domain';
+import { mergeEvent, packProvenance, recordationId, storableText, unpackProvenance, unstorableText, type Disposition, type EventRef, type FieldChange, type RegistryRecordation } from '#domain';
 import { MarkGrouping } from './mark-grouping.js';
 import type { RegistryTables } from './registry-tables.js';
 
@@ -87,6 +87,9 @@ export function screenMessage(message: IncomingMessage): IncomingMessage {
   return { ...message, decoded: { ok: false, reason: 'schema-violation', keyId: message.decoded.keyId, detail: `unstorable text: ${problem}` } };
 }
 
+/** work_mem of a merge transaction (SET LOCAL: the pooled connection keeps the server's default afterwards). */
+const MERGE_WORK_MEM = '64MB';
+
 /** How much of a message larger than MAX_EVENT_BYTES the quarantine row keeps (its first bytes). */
 export const QUARANTINE_RAW_PREFIX_BYTES = 64 * 1024;
 
@@ -119,7 +122,8 @@ interface StoredRow {
   version: number;
   status: RecordationState['status'];
   data: RecordationState;
-  provenance: Record<string, EventRef>;
+  /** As stored: packed (see packProvenance), or a plain field map in rows written before packing. */
+  provenance: unknown;
   mark_id: string;
 }
 
@@ -144,6 +148,9 @@ export class RegistryStore {
     // The merge lock FIRST, before any row lock: marks span partitions, so every merge transaction (and an alias
     // change) queues here instead of deadlocking on another's rows.
     await this.grouping.lock(manager);
+    // The rows travel as one JSON parameter of several MB that jsonb_to_recordset materialises: with the default
+    // 4 MB of work_mem it spilled to temporary files on every chunk.
+    await manager.query(`SET LOCAL work_mem = '${MERGE_WORK_MEM}'`);
     const messages = batch.messages.map(screenMessage);
     await manager.query(`INSERT INTO ${this.tables.consumerOffsets} (topic, partition, next_offset) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`, [batch.topic, batch.partition]);
     const [{ next_offset: stored }]: { next_offset: string }[] = await manager.query(
@@ -199,7 +206,7 @@ export class RegistryStore {
         version: row.version,
         status: row.status,
         data: row.data,
-        provenance: row.provenance,
+        provenance: unpackProvenance(row.provenance),
         markId: row.mark_id,
       });
     }
@@ -305,7 +312,7 @@ export class RegistryStore {
   // element by element in JavaScript, which profiling showed to cost more than the SQL itself.
   private async upsertRecordations(manager: EntityManager, recordations: (RegistryRecordation & { markId: string })[]): Promise<void> {
     if (!recordations.length) return;
-    const rows = recordations.map((r) => ({ a: r.authority, n: r.recordationNumber, v: r.version, s: r.status, d: r.data, p: r.provenance, m: r.markId, u: r.data.validUntil }));
+    const rows = recordations.map((r) => ({ a: r.authority, n: r.recordationNumber, v: r.version, s: r.status, d: r.data, p: packProvenance(r.provenance), m: r.markId, u: r.data.validUntil }));
     await manager.query(
       `INSERT INTO ${this.tables.recordations} (authority, recordation_number, version, status, data, provenance, mark_id, valid_until, updated_at)
        SELECT a, n, v, s, d, p, m, u, now() FROM jsonb_to_recordset($1::jsonb) AS t(a text, n text, v int, s text, d jsonb, p jsonb, m text, u date)

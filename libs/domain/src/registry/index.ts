@@ -5,3 +5,4 @@ export * from './digest.js';
 export * from './lookalike.js';
 export * from './pinyin.js';
 export * from './storable.js';
+export * from './provenance-codec.js';

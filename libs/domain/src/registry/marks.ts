@@ -97,10 +97,13 @@ export function markIdOf(keys: Iterable<string>): string {
   return `m_${createHash('sha256').update(smallest ?? '').digest('hex').slice(0, 20)}`;
 }
 
+/** What a mark's summary reads of each member (the registry fetches only these fields). */
+export type MarkMemberData = Pick<RecordationState, 'status' | 'rightsHolder'> & { mark: Pick<RecordationState['mark'], 'text'> };
+
 export interface MarkMember {
   authority: AuthorityCode;
   recordationNumber: string;
-  data: RecordationState;
+  data: MarkMemberData;
 }
 
 /** Derived fields of a mark, each naming the recordation it comes from. */
@@ -118,7 +121,7 @@ export interface MarkSummary {
 
 const AUTHORITY_ORDER: Record<AuthorityCode, number> = { CN: 0, HK: 1, MO: 2 };
 
-function holderKeys(data: RecordationState): Set<string> {
+function holderKeys(data: MarkMemberData): Set<string> {
   const keys = new Set([holderKey(data.rightsHolder.name)]);
   if (data.rightsHolder.nameAlt) keys.add(holderKey(data.rightsHolder.nameAlt));
   return keys;
