@@ -38,6 +38,23 @@ export class RegistryConfig extends BaseAppConfig {
   @Min(6000)
   @Max(300_000)
   CONSUMER_SESSION_TIMEOUT_MS: number = 30_000;
+
+  /**
+   * A fetch waits for this many bytes (or CONSUMER_MAX_WAIT_MS) before it returns. Under a steady trickle the
+   * default of 1 byte made one merge transaction per handful of events, whose fixed cost then capped the rate.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64 * 1024 * 1024)
+  CONSUMER_MIN_BYTES: number = 256 * 1024;
+
+  /** The longest a fetch waits for CONSUMER_MIN_BYTES: the latency it may add to an event's visibility. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(5000)
+  CONSUMER_MAX_WAIT_MS: number = 100;
 }
 
 export function loadRegistryConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {

@@ -106,6 +106,8 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       sessionTimeout: this.config.CONSUMER_SESSION_TIMEOUT_MS,
       heartbeatInterval: 3000,
       maxBytesPerPartition: this.config.CONSUMER_MAX_BYTES_PER_PARTITION,
+      minBytes: this.config.CONSUMER_MIN_BYTES,
+      maxWaitTimeInMs: this.config.CONSUMER_MAX_WAIT_MS,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
