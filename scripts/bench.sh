@@ -15,5 +15,6 @@ if [[ "${1:-}" == --lookup-scale ]]; then
   # A million recordations are folded in memory before they are copied.
   node --max-old-space-size=12288 dist/bench/lookup-scale.js "$@"
 else
-  node dist/bench/run.js "$@"
+  # --events 1000000 keeps a million signed events in memory for every contestant.
+  node --max-old-space-size=12288 dist/bench/run.js "$@"
 fi
