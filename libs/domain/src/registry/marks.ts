@@ -115,42 +115,79 @@ export interface MarkSummary {
   recorded: boolean;
   /** True when two authorities record it for different rights holders. */
   conflict: boolean;
-  /** The pairs of recordations whose holders differ. */
-  conflicts: { a: string; b: string }[];
+  /**
+   * When in conflict, both (or all) sides: the recordations grouped by rights holder, holders matched across
+   * scripts and legal forms; empty otherwise. One entry per holder, not per pair of recordations: a mark recorded
+   * a hundred times would otherwise carry thousands of pairs, rewritten on every merge that touches it.
+   */
+  conflicts: HolderSide[];
+}
+
+export interface HolderSide {
+  /** The holder's name as its first recordation (authority order) gives it. */
+  holder: string;
+  /** `AUTHORITY:number`, in authority order. */
+  recordations: string[];
 }
 
 const AUTHORITY_ORDER: Record<AuthorityCode, number> = { CN: 0, HK: 1, MO: 2 };
 
-function holderKeys(data: MarkMemberData): Set<string> {
-  const keys = new Set([holderKey(data.rightsHolder.name)]);
-  if (data.rightsHolder.nameAlt) keys.add(holderKey(data.rightsHolder.nameAlt));
-  return keys;
+/** holderKey runs opencc on every name and big marks are re-summarised often: the same names, again and again. */
+const holderKeyCache = new Map<string, string>();
+const HOLDER_KEY_CACHE_SIZE = 100_000;
+
+function cachedHolderKey(name: string): string {
+  let key = holderKeyCache.get(name);
+  if (key === undefined) {
+    if (holderKeyCache.size >= HOLDER_KEY_CACHE_SIZE) holderKeyCache.clear();
+    key = holderKey(name);
+    holderKeyCache.set(name, key);
+  }
+  return key;
+}
+
+function holderKeys(data: MarkMemberData): string[] {
+  return data.rightsHolder.nameAlt ? [cachedHolderKey(data.rightsHolder.name), cachedHolderKey(data.rightsHolder.nameAlt)] : [cachedHolderKey(data.rightsHolder.name)];
 }
 
 /**
  * Display text: from the first active recordation in authority order (CN, HK, MO), else the first at all.
- * Conflict: recordations from different authorities whose holders share no name (in either script) once normalised.
+ * Holders: recordations sharing a normalised holder name (either script) are one holder, transitively (a name in
+ * one recordation and its other-script form in another link them). Conflict: more than one holder, and more than
+ * one authority — then some two authorities record the mark for different holders. Linear in the members.
  */
 export function summariseMark(members: readonly MarkMember[]): MarkSummary {
   const ordered = [...members].sort(
     (a, b) => AUTHORITY_ORDER[a.authority] - AUTHORITY_ORDER[b.authority] || (a.recordationNumber < b.recordationNumber ? -1 : a.recordationNumber > b.recordationNumber ? 1 : 0),
   );
   const display = ordered.find((member) => member.data.status === 'active') ?? ordered[0];
-  const conflicts: { a: string; b: string }[] = [];
-  const holders = ordered.map((member) => holderKeys(member.data));
-  for (let i = 0; i < ordered.length; i++) {
-    for (let j = i + 1; j < ordered.length; j++) {
-      if (ordered[i].authority === ordered[j].authority) continue;
-      if (![...holders[i]].some((key) => holders[j].has(key))) {
-        conflicts.push({ a: recordationId(ordered[i].authority, ordered[i].recordationNumber), b: recordationId(ordered[j].authority, ordered[j].recordationNumber) });
-      }
+  // Union-find over members, joined by any shared holder key.
+  const parent = ordered.map((_, index) => index);
+  const find = (index: number): number => {
+    while (parent[index] !== index) index = parent[index] = parent[parent[index]];
+    return index;
+  };
+  const memberOfKey = new Map<string, number>();
+  ordered.forEach((member, index) => {
+    for (const key of holderKeys(member.data)) {
+      const other = memberOfKey.get(key);
+      if (other === undefined) memberOfKey.set(key, index);
+      else parent[find(index)] = find(other);
     }
-  }
+  });
+  const sides = new Map<number, HolderSide>();
+  ordered.forEach((member, index) => {
+    const root = find(index);
+    const side = sides.get(root) ?? { holder: member.data.rightsHolder.name, recordations: [] };
+    side.recordations.push(recordationId(member.authority, member.recordationNumber));
+    sides.set(root, side);
+  });
+  const conflict = sides.size > 1 && new Set(ordered.map((member) => member.authority)).size > 1;
   return {
     displayText: display.data.mark.text,
     displaySource: recordationId(display.authority, display.recordationNumber),
     recorded: ordered.some((member) => member.data.status === 'active'),
-    conflict: conflicts.length > 0,
-    conflicts,
+    conflict,
+    conflicts: conflict ? [...sides.values()] : [],
   };
 }

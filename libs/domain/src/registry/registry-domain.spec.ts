@@ -168,7 +168,33 @@ describe('mark grouping', () => {
 
   it('flags a conflict when authorities name different holders, with both sides kept', () => {
     const summary = summariseMark([member('CN', 'T1', '金龙鱼粮油食品股份有限公司'), member('HK', 'H1', 'Golden Dragon Trading Limited')]);
-    expect(summary).toMatchObject({ conflict: true, conflicts: [{ a: 'CN:T1', b: 'HK:H1' }] });
+    expect(summary).toMatchObject({
+      conflict: true,
+      conflicts: [
+        { holder: '金龙鱼粮油食品股份有限公司', recordations: ['CN:T1'] },
+        { holder: 'Golden Dragon Trading Limited', recordations: ['HK:H1'] },
+      ],
+    });
+  });
+
+  it('sees no conflict between holders of one authority, nor when every authority names one holder', () => {
+    expect(summariseMark([member('HK', 'H1', 'Alpha Limited'), member('HK', 'H2', 'Beta Limited')])).toMatchObject({ conflict: false, conflicts: [] });
+    expect(summariseMark([member('CN', 'T1', 'Alpha Limited'), member('HK', 'H1', 'ALPHA LTD'), member('MO', 'M1', 'Alpha')]).conflict).toBe(false);
+  });
+
+  it('links one holder through its other-script name, across recordations', () => {
+    // CN names it in Chinese only, MO in Latin only, HK in both: one holder, no conflict.
+    const summary = summariseMark([member('CN', 'T1', '爱马仕国际'), member('MO', 'M1', 'Hermès International'), member('HK', 'H1', '爱马仕国际', 'active', 'Hermes International')]);
+    expect(summary).toMatchObject({ conflict: false, conflicts: [] });
+  });
+
+  it('lists each holder once with all its recordations, however many recordations a mark has', () => {
+    const members = Array.from({ length: 600 }, (_, i) => member((['CN', 'HK', 'MO'] as const)[i % 3], `N${String(i).padStart(3, '0')}`, `Holder ${i % 4} Limited`));
+    const summary = summariseMark(members);
+    expect(summary.conflict).toBe(true);
+    expect(summary.conflicts).toHaveLength(4);
+    expect(summary.conflicts.map((side) => side.recordations.length)).toEqual([150, 150, 150, 150]);
+    expect(summary.conflicts[0].recordations.slice(0, 2)).toEqual(['CN:N000', 'CN:N012']);
   });
 
   it('sees the same holder across scripts and legal forms', () => {
