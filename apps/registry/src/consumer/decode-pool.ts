@@ -48,6 +48,11 @@ export class DecodePool {
     for (let i = 0; i < size; i++) this.workers.push(this.spawn(script, keys));
   }
 
+  /** Worker threads alive now (0: every batch is decoded on the calling thread). */
+  get threads(): number {
+    return this.workers.length;
+  }
+
   private spawn(script: URL, trustedKeys: TrustedKeyData[]): PoolWorker {
     const worker = new Worker(script, { workerData: { trustedKeys } });
     const entry: PoolWorker = { worker, pending: new Map() };
