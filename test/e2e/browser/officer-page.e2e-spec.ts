@@ -61,8 +61,9 @@ describe("officers' web page", () => {
 
     await page.click('#results .result-open');
     await page.waitForSelector('dialog#detail[open]');
-    const toggle = await page.$('dialog#detail section.recordation[data-authority="HK"] button.recordation-toggle');
-    if ((await toggle?.getAttribute('aria-expanded')) !== 'true') await toggle?.click();
+    // The dialog opens at once and fills in when the mark arrives: wait for the section, not just the dialog.
+    const toggle = await page.waitForSelector('dialog#detail section.recordation[data-authority="HK"] button.recordation-toggle');
+    if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
     await page.waitForSelector('dialog#detail section.recordation[data-authority="HK"] td.provenance');
     const provenance = await page.$$eval('dialog#detail section.recordation[data-authority="HK"] tr[data-field="mark"] td.provenance', (cells) => cells.map((c) => c.textContent ?? ''));
     expect(provenance.join(' ')).toMatch(/recordation\.created/);
