@@ -257,7 +257,7 @@ async function freshness(base: string, topics: ReturnType<typeof topicNames>, si
       await sleep(5);
     }
   };
-  const probers = [prober()];
+  const probing = prober();
   const hk = fresh.filter((e) => e.authority === 'HK');
   const { encodeSignedEvent } = await import('#contracts');
   const started = performance.now();
@@ -288,7 +288,7 @@ async function freshness(base: string, topics: ReturnType<typeof topicNames>, si
     producing = false;
     producingMs = performance.now() - started;
   }
-  await Promise.all(probers);
+  await probing;
   await producer.disconnect();
   latencies.sort((a, b) => a - b);
   const producedPerSecond = rate(produced, producingMs);

@@ -15,7 +15,7 @@ export class TrigramIndexWithoutPendingList1764600000000 implements MigrationInt
     const s = quoteIdent(schemaOf(queryRunner));
     await queryRunner.query(`ALTER INDEX ${s}.mark_keys_trigram SET (fastupdate = off)`);
     // Turning it off does not merge what is already pending.
-    await queryRunner.query(`SELECT gin_clean_pending_list('${s}.mark_keys_trigram'::regclass)`);
+    await queryRunner.query('SELECT gin_clean_pending_list($1::regclass)', [`${s}.mark_keys_trigram`]);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -117,7 +117,8 @@ export class MarkGrouping {
     if (!markIds.length) return;
     // Under the merge lock like every other write to marks (re-entrant: callers usually hold it already).
     await this.lock(manager);
-    // Only the fields a summary reads: the whole `data` of every member of every touched mark was a fifth of a merge.
+    // Only the fields a summary reads: the whole `data` of every member of every touched mark was about a sixth of a
+    // merge's database time (pg_stat_activity samples).
     const rows: { mark_id: string; authority: AuthorityCode; recordation_number: string; data: MarkMemberData }[] = await manager.query(
       `SELECT mark_id, authority, recordation_number,
               jsonb_build_object('status', data->'status', 'rightsHolder', data->'rightsHolder', 'mark', jsonb_build_object('text', data->'mark'->'text')) AS data

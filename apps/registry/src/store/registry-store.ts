@@ -149,7 +149,8 @@ export class RegistryStore {
     // change) queues here instead of deadlocking on another's rows.
     await this.grouping.lock(manager);
     // The rows travel as one JSON parameter of several MB that jsonb_to_recordset materialises: with the default
-    // 4 MB of work_mem it spilled to temporary files on every chunk.
+    // 4 MB of work_mem the recordations upsert spilled to temporary files (EXPLAIN, before provenance was packed);
+    // the events insert's parameter is still that large.
     await manager.query(`SET LOCAL work_mem = '${MERGE_WORK_MEM}'`);
     const messages = batch.messages.map(screenMessage);
     await manager.query(`INSERT INTO ${this.tables.consumerOffsets} (topic, partition, next_offset) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`, [batch.topic, batch.partition]);
