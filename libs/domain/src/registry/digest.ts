@@ -26,8 +26,26 @@ export class RegistryDigest {
   marks = 0;
 
   addRecordation(recordation: RegistryRecordation & { markId: string }): void {
-    const provenance = Object.fromEntries(Object.entries(recordation.provenance).map(([field, ref]) => [field, stableRef(ref)]));
-    this.hash.update(`${canonicalJson({ r: { ...recordation, provenance } })}\n`);
+    // Provenance as field → event key plus each event's reference once: the same facts as the field → reference map
+    // without encoding one reference per field (most fields share one event; the repeats were most of a digest's
+    // time). A reference that disagrees with another one of its event (a damaged row) is kept under its own key.
+    const fields: Record<string, string> = {};
+    const events: Record<string, Omit<EventRef, 'receivedAt'>> = {};
+    const firstRef = new Map<string, EventRef>();
+    for (const field of Object.keys(recordation.provenance).sort()) {
+      const ref = recordation.provenance[field];
+      let key = ref.eventId;
+      const first = firstRef.get(key);
+      if (first === undefined) {
+        firstRef.set(key, ref);
+        events[key] = stableRef(ref);
+      } else if (first !== ref && canonicalJson(stableRef(first)) !== canonicalJson(stableRef(ref))) {
+        key = `${ref.eventId}/${field}`;
+        events[key] = stableRef(ref);
+      }
+      fields[field] = key;
+    }
+    this.hash.update(`${canonicalJson({ r: { ...recordation, provenance: { fields, events } } })}\n`);
     this.recordations++;
   }
 
