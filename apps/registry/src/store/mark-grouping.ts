@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { AuthorityCode, RecordationState } from '#contracts';
-import { groupByKeys, markIdOfComponent, markKeysOf, pinyinKey, recordationId, summariseMark, type AliasMap, type MarkKey, type MarkMemberData } from '#domain';
+import { groupByKeys, markIdOfComponent, markKeysOf, recordationId, storedMarkKeys, summariseMark, type AliasMap, type MarkKey, type MarkMemberData } from '#domain';
 import type { RegistryTables } from './registry-tables.js';
 
 /** Serialises regrouping across registry instances: marks span partitions, so two consumers may touch one. */
@@ -55,11 +55,7 @@ export class MarkGrouping {
     // Replace the changed recordations' keys.
     await manager.query(`DELETE FROM ${this.tables.markKeys} WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, [authorities, numbers]);
     // Pinyin readings are stored for search only (kind 'pinyin') and never walked when grouping: homophones are not one mark.
-    const keyRows = [...changed].flatMap(([id, r]) => {
-      const keys = newKeys.get(id)!;
-      const readings = keys.map((k) => pinyinKey(k.key)).filter((reading): reading is string => !!reading && !keys.some((k) => k.key === reading));
-      return [...keys, ...[...new Set(readings)].map((reading) => ({ key: reading, kind: 'pinyin', literal: reading }))].map((k) => ({ ...k, authority: r.authority, recordationNumber: r.recordationNumber }));
-    });
+    const keyRows = [...changed].flatMap(([id, r]) => storedMarkKeys(newKeys.get(id)!).map((k) => ({ ...k, authority: r.authority, recordationNumber: r.recordationNumber })));
     if (keyRows.length) {
       await manager.query(
         `INSERT INTO ${this.tables.markKeys} (key, authority, recordation_number, kind, literal)

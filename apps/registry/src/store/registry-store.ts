@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { MAX_EVENT_BYTES, canonicalJson, type AuthorityCode, type DecodedEvent, type RecordationEvent, type RecordationState } from '#contracts';
-import { mergeEvent, packProvenance, recordationId, storableText, unpackProvenance, unstorableText, type Disposition, type EventRef, type FieldChange, type RegistryRecordation } from '#domain';
+import { EventMerger, eventRefOf, packProvenance, recordationId, storableText, unpackProvenance, unstorableText, type Disposition, type HeldEvent, type MergedEvent, type RegistryRecordation } from '#domain';
 import { MarkGrouping } from './mark-grouping.js';
 import type { RegistryTables } from './registry-tables.js';
 
@@ -47,23 +47,10 @@ export interface BatchResult {
   seekTo?: string;
 }
 
+/** An event-store row: the merged event and the bytes the authority signed. */
 interface EventRow {
-  topic: string;
-  partition: number;
-  offset: string;
-  event: RecordationEvent;
-  receivedAt: string;
-  disposition: Disposition;
-  keyId: string;
-  changes: FieldChange[] | null;
+  entry: MergedEvent;
   signed: Buffer;
-}
-
-interface HeldEvent {
-  ref: EventRef;
-  event: RecordationEvent;
-  /** Set when the held event arrived in this batch (its row is not stored yet). */
-  row?: EventRow;
 }
 
 type GoodMessage = IncomingMessage & { decoded: Extract<DecodedEvent, { ok: true }> };
@@ -199,22 +186,23 @@ export class RegistryStore {
        WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE`,
       [authorities, numbers],
     );
-    const current = new Map<string, RegistryRecordation & { markId: string }>();
+    const recordations = new Map<string, RegistryRecordation>();
+    const markIds = new Map<string, string>();
     for (const row of stored) {
-      current.set(recordationId(row.authority, row.recordation_number), {
+      const id = recordationId(row.authority, row.recordation_number);
+      recordations.set(id, {
         authority: row.authority,
         recordationNumber: row.recordation_number,
         version: row.version,
         status: row.status,
         data: row.data,
         provenance: unpackProvenance(row.provenance),
-        markId: row.mark_id,
       });
+      markIds.set(id, row.mark_id);
     }
     const seenRows: { event_id: string }[] = await manager.query(`SELECT DISTINCT event_id FROM ${this.tables.events} WHERE event_id = ANY($1::uuid[])`, [
       good.map((m) => m.decoded.event.id),
     ]);
-    const seen = new Set(seenRows.map((row) => row.event_id));
     const heldRows: { topic: string; partition: number; offset: string; payload: RecordationEvent; received_at: Date; key_id: string }[] = await manager.query(
       `SELECT topic, partition, "offset", payload, received_at, key_id FROM ${this.tables.events}
        WHERE disposition = 'held' AND (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))
@@ -225,59 +213,20 @@ export class RegistryStore {
     const held = new Map<string, HeldEvent[]>();
     for (const row of heldRows) {
       const id = recordationId(row.payload.source, row.payload.subject);
-      const ref = this.refOf(row.payload, row.topic, row.partition, row.offset, row.received_at.toISOString(), row.key_id);
+      const ref = eventRefOf(row.payload, row.topic, row.partition, row.offset, row.received_at.toISOString(), row.key_id);
       held.set(id, [...(held.get(id) ?? []), { ref, event: row.payload }]);
     }
 
-    const rows: EventRow[] = [];
-    const resolvedHeld: { ref: EventRef; disposition: Disposition; changes: FieldChange[] | null }[] = [];
-    const touched = new Set<string>();
-    const resolve = (entry: HeldEvent, disposition: Disposition, changes: FieldChange[] | null) => {
-      if (entry.row) {
-        entry.row.disposition = disposition;
-        entry.row.changes = changes;
-      } else {
-        resolvedHeld.push({ ref: entry.ref, disposition, changes });
-      }
-      result.dispositions.push({ authority: entry.event.source, disposition });
-    };
-    for (const message of good) {
+    const merger = new EventMerger({ recordations, held, seen: new Set(seenRows.map((row) => row.event_id)) });
+    const rows: EventRow[] = good.map((message) => {
       const { event, keyId } = message.decoded;
-      const id = recordationId(event.source, event.subject);
-      const ref = this.refOf(event, batch.topic, batch.partition, message.offset, message.receivedAt, keyId);
-      const outcome = mergeEvent(current.get(id), event, ref, seen.has(event.id));
-      seen.add(event.id);
-      const row: EventRow = { topic: batch.topic, partition: batch.partition, offset: message.offset, event, receivedAt: message.receivedAt, disposition: outcome.disposition, keyId, changes: outcome.disposition === 'applied' ? outcome.changes : null, signed: message.value };
-      rows.push(row);
-      if (outcome.disposition === 'held') {
-        held.set(id, [...(held.get(id) ?? []), { ref, event, row }]);
-        continue;
-      }
-      result.dispositions.push({ authority: event.source, disposition: outcome.disposition });
-      if (outcome.disposition !== 'applied') continue;
-      current.set(id, { ...outcome.next, markId: current.get(id)?.markId ?? '' });
-      touched.add(id);
-      // The gap is filled: apply the held successors, in order. A held event the recordation has now passed (another
-      // event of its sequence came first) is stale: it must not wait for ever.
-      for (;;) {
-        const version = current.get(id)!.version;
-        const waiting = held.get(id) ?? [];
-        for (const passed of waiting.filter((h) => h.event.sequence <= version)) resolve(passed, 'stale', null);
-        const pending = waiting.filter((h) => h.event.sequence > version);
-        held.set(id, pending);
-        const successor = pending.find((h) => h.event.sequence === version + 1);
-        if (!successor) break;
-        held.set(id, pending.filter((h) => h !== successor));
-        const released = mergeEvent(current.get(id), successor.event, successor.ref, false);
-        if (released.disposition !== 'applied') break;
-        current.set(id, { ...released.next, markId: current.get(id)!.markId });
-        resolve(successor, 'applied', released.changes);
-      }
-    }
-    // Held events still waiting after this batch are counted as held once.
-    for (const entries of held.values()) for (const entry of entries) if (entry.row) result.dispositions.push({ authority: entry.event.source, disposition: 'held' });
+      const entry = merger.merge(event, eventRefOf(event, batch.topic, batch.partition, message.offset, message.receivedAt, keyId));
+      return { entry, signed: message.value };
+    });
+    merger.finish();
+    result.dispositions.push(...merger.dispositions);
 
-    for (const { ref, disposition, changes } of resolvedHeld) {
+    for (const { ref, disposition, changes } of merger.resolvedEarlier) {
       await manager.query(`UPDATE ${this.tables.events} SET disposition = $4, changes = $5 WHERE topic = $1 AND partition = $2 AND "offset" = $3`, [
         ref.topic,
         ref.partition,
@@ -286,7 +235,8 @@ export class RegistryStore {
         changes === null ? null : JSON.stringify(changes),
       ]);
     }
-    await this.upsertRecordations(manager, [...touched].map((id) => current.get(id)!));
+    const touched = merger.touched;
+    await this.upsertRecordations(manager, [...touched].map((id) => ({ ...recordations.get(id)!, markId: markIds.get(id) ?? '' })));
 
     // Keys changed (new recordation, or a new mark text or transliteration) → regroup; otherwise re-summarise.
     const aliases = await this.grouping.loadAliases(manager);
@@ -294,19 +244,15 @@ export class RegistryStore {
     const resummarise = new Set<string>();
     const storedById = new Map(stored.map((row) => [recordationId(row.authority, row.recordation_number), row]));
     for (const id of touched) {
-      const after = current.get(id)!;
+      const after = recordations.get(id)!;
       const before = storedById.get(id);
       // jsonb hands keys back in its own order: compare canonical forms, not JSON.stringify.
       if (!before || canonicalJson(before.data.mark) !== canonicalJson(after.data.mark)) regroup.set(id, after);
-      else resummarise.add(after.markId);
+      else resummarise.add(before.mark_id);
     }
     await this.grouping.update(manager, regroup, aliases);
     await this.grouping.summarise(manager, [...resummarise]);
     return rows;
-  }
-
-  private refOf(event: RecordationEvent, topic: string, partition: number, offset: string, receivedAt: string, keyId: string): EventRef {
-    return { eventId: event.id, authority: event.source, type: event.type, sequence: event.sequence, topic, partition, offset: String(offset), time: event.time, receivedAt, keyId, verified: true };
   }
 
   // Rows travel as ONE JSON parameter expanded by jsonb_to_recordset: node-postgres escapes array parameters
@@ -328,26 +274,26 @@ export class RegistryStore {
   private async insertEvents(manager: EntityManager, rows: EventRow[]): Promise<void> {
     if (!rows.length) return;
     let at = 1;
-    const records = rows.map((r) => {
+    const records = rows.map(({ entry: { ref, event, disposition, changes }, signed }) => {
       const record = {
-        topic: r.topic,
-        partition: r.partition,
-        offset: r.offset,
-        event_id: r.event.id,
-        authority: r.event.source,
-        recordation_number: r.event.subject,
-        sequence: r.event.sequence,
-        type: r.event.type,
-        event_time: r.event.time,
-        received_at: r.receivedAt,
-        disposition: r.disposition,
-        key_id: r.keyId,
-        changes: r.changes,
-        payload: r.event,
+        topic: ref.topic,
+        partition: ref.partition,
+        offset: ref.offset,
+        event_id: event.id,
+        authority: event.source,
+        recordation_number: event.subject,
+        sequence: event.sequence,
+        type: event.type,
+        event_time: event.time,
+        received_at: ref.receivedAt,
+        disposition,
+        key_id: ref.keyId,
+        changes,
+        payload: event,
         signed_at: at,
-        signed_length: r.signed.length,
+        signed_length: signed.length,
       };
-      at += r.signed.length;
+      at += signed.length;
       return record;
     });
     await manager.query(

@@ -6,3 +6,4 @@ export * from './lookalike.js';
 export * from './pinyin.js';
 export * from './storable.js';
 export * from './provenance-codec.js';
+export * from './event-merger.js';

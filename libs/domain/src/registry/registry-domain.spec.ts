@@ -3,6 +3,7 @@ import type { RecordationEvent, RecordationState } from '#contracts';
 import { RegistryDigest } from './digest.js';
 import { groupByKeys, markIdOf, markIdOfComponent, markKeysOf, resolveAlias, summariseMark, type MarkMember } from './marks.js';
 import { mergeEvent, type EventRef, type RegistryRecordation } from './merge.js';
+import { EventMerger, type HeldEvent, type MergeState } from './event-merger.js';
 import { lookalikeTexts } from './lookalike.js';
 import { pinyinKey } from './pinyin.js';
 import { holderKey, literalKey, matchingKey } from './normalise.js';
@@ -132,6 +133,52 @@ describe('mergeEvent', () => {
   });
 });
 
+describe('EventMerger', () => {
+  const goods = (sequence: number, text: string, id?: string) => event(sequence, state({ goods: text, version: sequence }), sequence === 1 ? ['mark', 'goods'] : ['goods'], id);
+  const emptyState = (): MergeState => ({ recordations: new Map(), held: new Map<string, HeldEvent[]>(), seen: new Set() });
+
+  it('applies in sequence order within one run: held until the gap fills, the rival of a sequence stale, a redelivery duplicate', () => {
+    const merger = new EventMerger(emptyState());
+    const log = [goods(1, 'v1'), goods(3, 'v3'), goods(3, 'v3 rival', '01900033-0000-7000-8000-000000000000'), goods(1, 'v1'), goods(2, 'v2'), goods(4, 'v4')];
+    const entries = log.map((e, offset) => merger.merge(e, ref(e, offset)));
+    merger.finish();
+    expect(entries.map((e) => `${e.event.sequence}@${e.ref.offset}:${e.disposition}`)).toEqual(['1@0:applied', '3@1:applied', '3@2:stale', '1@3:duplicate', '2@4:applied', '4@5:applied']);
+    expect(entries[1].changes).toContainEqual({ field: 'goods', before: 'v2', after: 'v3' });
+    expect(entries[2].changes).toBeNull();
+    expect(merger.resolvedEarlier).toEqual([]);
+    expect([...merger.touched]).toEqual(['HK:HK-2024-000001']);
+    expect(merger.dispositions.map((d) => d.disposition).sort()).toEqual(['applied', 'applied', 'applied', 'applied', 'duplicate', 'stale']);
+  });
+
+  it('resolves an event held by an earlier run as resolvedEarlier, and counts a still-held event once', () => {
+    const shared = emptyState();
+    const first = new EventMerger(shared);
+    const created = goods(1, 'v1');
+    const third = goods(3, 'v3');
+    const fourth = goods(4, 'v4');
+    first.merge(created, ref(created, 0));
+    const heldEntry = first.merge(third, ref(third, 1));
+    first.finish();
+    expect(heldEntry.disposition).toBe('held');
+    expect(first.dispositions.filter((d) => d.disposition === 'held')).toHaveLength(1);
+
+    const second = new EventMerger(shared);
+    const second2 = goods(2, 'v2');
+    const entry = second.merge(second2, ref(second2, 2));
+    const late = second.merge(fourth, ref(fourth, 3));
+    second.finish();
+    expect(entry.disposition).toBe('applied');
+    expect(late.disposition).toBe('applied');
+    // The held row was stored by the first run: the second reports its new disposition instead of mutating it.
+    expect(heldEntry.disposition).toBe('held');
+    expect(second.resolvedEarlier.map((e) => [e.ref.offset, e.disposition])).toEqual([['1', 'applied']]);
+    expect(second.resolvedEarlier[0].changes).toContainEqual({ field: 'goods', before: 'v2', after: 'v3' });
+    expect(second.dispositions.filter((d) => d.disposition === 'held')).toEqual([]);
+    expect(shared.recordations.get('HK:HK-2024-000001')?.version).toBe(4);
+    expect(shared.held.size).toBe(0);
+  });
+});
+
 describe('mark grouping', () => {
   it('gives each recordation its text and transliteration keys, through aliases', () => {
     expect(markKeysOf(state(), new Map()).map((k) => [k.key, k.kind])).toEqual([
@@ -230,6 +277,14 @@ describe('RegistryDigest', () => {
   it('changes with any fact', () => {
     expect(digestOf({ ...recordation, status: 'revoked' })).not.toBe(digestOf(recordation));
     expect(digestOf({ ...recordation, provenance: { ...recordation.provenance, goods: { ...recordation.provenance.goods, offset: '9' } } })).not.toBe(digestOf(recordation));
+    expect(digestOf({ ...recordation, provenance: { ...recordation.provenance, goods: { ...recordation.provenance.goods, keyId: 'hk-2' } } })).not.toBe(digestOf(recordation));
+  });
+
+  it('is the same for provenance read back from storage: fields in another order, equal copies instead of one shared reference', () => {
+    const fields = Object.keys(recordation.provenance);
+    expect(new Set(Object.values(recordation.provenance)).size).toBe(1);
+    const readBack = Object.fromEntries([...fields].reverse().map((field) => [field, JSON.parse(JSON.stringify(recordation.provenance[field])) as EventRef]));
+    expect(digestOf({ ...recordation, provenance: readBack })).toBe(digestOf(recordation));
   });
 });
 
