@@ -3,23 +3,22 @@
  *
  * Lookup latency at registry scale (issues 6 and 8): 1 000 000 recordations by default. Ingesting that many
  * through Kafka would take longer than the measurement is worth, so the generator's events are folded here with
- * the registry's own domain code (mergeEvent, markKeysOf, groupByKeys, markIdOfComponent, summariseMark) into the
+ * the registry's own domain code (mergeEvent, then writeRegistryState: the replay's writer) into the
  * rows the consumer would have written, COPYed into a freshly migrated schema; then the real registry process
  * answers /api/check and /api/marks/search at 1, 16 and 64 clients. Appends to bench/RESULTS.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { topicNames, type AuthorityCode } from '#contracts';
 import { generateEvents } from '#datagen';
-import { groupByKeys, markIdOfComponent, markKeysOf, mergeEvent, packProvenance, pinyinKey, recordationId, summariseMark, type MarkKey, type RegistryRecordation } from '#domain';
+import { eventRefOf, mergeEvent, recordationId, type RegistryRecordation } from '#domain';
 import { createKafka, createLogger, provisionKafka, runMigrations } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, waitFor } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
+import { rebuildIndexes, writeRegistryState } from '../apps/registry/src/store/registry-bulk-load.js';
+import { RegistryTables } from '../apps/registry/src/store/registry-tables.js';
 import { BENCH_TOKENS, benchRegistryEnv, lookupQueries, measureLookups } from './lookup-load.js';
 
 const logger = createLogger('bench-lookup');
@@ -49,8 +48,8 @@ async function main(): Promise<void> {
       `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'registry' AND tablename IN ('recordations', 'mark_keys', 'marks') AND indexname NOT LIKE '%_pkey'`,
     );
     for (const index of indexes) await db.query(`DROP INDEX registry."${index.indexname}"`);
-    const loaded = await load(db, recordations);
-    for (const index of indexes) await db.query(index.indexdef);
+    const loaded = await writeRegistryState(db, new RegistryTables('registry'), recordations, new Map());
+    await rebuildIndexes(db, indexes.map((index) => ({ definition: index.indexdef })));
     recordations.clear();
     await db.query('ANALYZE registry.recordations; ANALYZE registry.mark_keys; ANALYZE registry.marks');
     const loadSeconds = (performance.now() - folded) / 1000;
@@ -86,55 +85,12 @@ function fold(count: number): { recordations: Map<string, RegistryRecordation>; 
   const texts: string[] = [];
   for (const { authority, event } of events) {
     const id = recordationId(authority, event.subject);
-    const ref = { eventId: event.id, authority, type: event.type, sequence: event.sequence, topic: topics[authority], partition: 0, offset: String(offsets[authority]++), time: event.time, receivedAt: event.time, keyId: `${authority.toLowerCase()}-bench`, verified: true };
+    const ref = eventRefOf(event, topics[authority], 0, String(offsets[authority]++), event.time, `${authority.toLowerCase()}-bench`);
     const outcome = mergeEvent(recordations.get(id), event, ref, false);
     if (outcome.disposition === 'applied') recordations.set(id, outcome.next);
     if (event.type === 'recordation.created') texts.push(event.data.mark.text);
   }
   return { recordations, texts };
-}
-
-/** COPYs the recordations, their mark keys (with pinyin readings, as MarkGrouping stores them) and their marks. */
-async function load(db: pg.Client, recordations: Map<string, RegistryRecordation>): Promise<{ recordations: number; markKeys: number; marks: number }> {
-  const keysOf = new Map<string, MarkKey[]>();
-  for (const [id, r] of recordations) keysOf.set(id, markKeysOf(r.data, new Map()));
-  const components = groupByKeys(new Map([...keysOf].map(([id, keys]) => [id, keys.map((k) => k.key)])));
-  const markIdOf = new Map<string, string>();
-  const markRows: string[] = [];
-  for (const members of components) {
-    const markId = markIdOfComponent(members, (id) => keysOf.get(id)!.map((k) => k.key));
-    for (const member of members) markIdOf.set(member, markId);
-    const summary = summariseMark(members.map((id) => ({ authority: recordations.get(id)!.authority, recordationNumber: recordations.get(id)!.recordationNumber, data: recordations.get(id)!.data })));
-    markRows.push(row([markId, summary.displayText, summary.displaySource, summary.recorded ? 't' : 'f', summary.conflict ? 't' : 'f', JSON.stringify(summary.conflicts), String(members.length)]));
-  }
-  const now = new Date().toISOString();
-  await copy(db, 'registry.recordations (authority, recordation_number, version, status, data, provenance, mark_id, valid_until, updated_at)', (function* () {
-    for (const [id, r] of recordations) yield row([r.authority, r.recordationNumber, String(r.version), r.status, JSON.stringify(r.data), JSON.stringify(packProvenance(r.provenance)), markIdOf.get(id)!, r.data.validUntil, now]);
-  })());
-  let markKeys = 0;
-  await copy(db, 'registry.mark_keys (key, authority, recordation_number, kind, literal)', (function* () {
-    for (const [id, r] of recordations) {
-      const keys = keysOf.get(id)!;
-      const readings = [...new Set(keys.map((k) => pinyinKey(k.key)).filter((reading): reading is string => !!reading && !keys.some((k) => k.key === reading)))];
-      for (const k of [...keys, ...readings.map((reading) => ({ key: reading, kind: 'pinyin', literal: reading }))]) {
-        markKeys++;
-        yield row([k.key, r.authority, r.recordationNumber, k.kind, k.literal]);
-      }
-    }
-  })());
-  await copy(db, 'registry.marks (mark_id, display_text, display_source, recorded, conflict, conflicts, recordation_count)', markRows.values());
-  return { recordations: recordations.size, markKeys, marks: markRows.length };
-}
-
-/** One line of COPY's text format. */
-function row(values: string[]): string {
-  return `${values.map((v) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')).join('\t')}\n`;
-}
-
-async function copy(db: pg.Client, target: string, lines: Iterable<string>): Promise<void> {
-  const started = performance.now();
-  await pipeline(Readable.from(lines), db.query(copyFrom(`COPY ${target} FROM STDIN`)));
-  logger.info({ target: target.split(' ')[0], seconds: Math.round((performance.now() - started) / 1000) }, 'copied');
 }
 
 function report(results: { time: string; recordations: number; markKeys: number; marks: number; loadSeconds: number; seconds: number; figures: Record<string, { requestsPerSecond: number; p50Ms: number; p95Ms: number; p99Ms: number }> }): void {

@@ -1,24 +1,20 @@
 import type { Kafka } from 'kafkajs';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { authorityForTopic, authorityTopics, canonicalJson, decodeSignedEvent, type RecordationEvent, type TopicSet, type TrustedKey } from '#contracts';
-import {
-  RegistryDigest,
-  groupByKeys,
-  markIdOfComponent,
-  markKeysOf,
-  mergeEvent,
-  recordationId,
-  summariseMark,
-  unpackProvenance,
-  type EventRef,
-  type RegistryRecordation,
-} from '#domain';
+import { authorityForTopic, authorityTopics, canonicalJson, type RecordationEvent, type TopicSet, type TrustedKey } from '#contracts';
+import { RegistryDigest, eventRefOf, groupRegistry, mergeEvent, recordationId, unpackProvenance, type RegistryRecordation } from '#domain';
 import { dataSourceOptions, quoteIdent, runMigrations } from '#platform';
+import { DecodePool } from '../consumer/decode-pool.js';
 import { REGISTRY_MIGRATIONS } from '../migrations/index.js';
+import { MarkGrouping } from '../store/mark-grouping.js';
+import { RegistryBulkLoad } from '../store/registry-bulk-load.js';
 import { RegistryQueries } from '../store/registry-queries.js';
-import { RegistryStore, type IncomingMessage } from '../store/registry-store.js';
+import type { IncomingMessage } from '../store/registry-store.js';
 import { RegistryTables } from '../store/registry-tables.js';
 import { Progress } from './progress.js';
+
+/** Decoded messages waiting to be merged before the replay stops fetching (memory: a few KB each). */
+const MAX_QUEUED_MESSAGES = 50_000;
 
 export interface ReplayOptions {
   kafka: Kafka;
@@ -29,6 +25,8 @@ export interface ReplayOptions {
   trustedKeys: ReadonlyMap<string, TrustedKey>;
   /** Only events whose time is at or before this. */
   until?: Date;
+  /** Merged events written per COPY (tests make it small to cross batch boundaries). */
+  flushEvery?: number;
   progress?: boolean;
 }
 
@@ -44,7 +42,8 @@ export interface ReplayResult {
 
 /**
  * Rebuilds the registry from the Kafka log, from offset 0 of every partition up to the end offsets seen at the
- * start, into a fresh schema, through the same batch merge the live consumer uses; then compares digests.
+ * start, into a fresh schema: signatures verified on the decode pool's threads, events merged by the EventMerger
+ * the live consumer uses, the result written with COPY (RegistryBulkLoad); then compares digests.
  */
 export async function replayRegistry(options: ReplayOptions): Promise<ReplayResult> {
   if (options.targetSchema === options.liveSchema) throw new Error('the replay target must be another schema than the live registry');
@@ -60,19 +59,30 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
   await runMigrations({ url: options.databaseUrl, schema: options.targetSchema, migrations: REGISTRY_MIGRATIONS });
   const dataSource = new DataSource(dataSourceOptions({ url: options.databaseUrl, schema: options.targetSchema, migrations: REGISTRY_MIGRATIONS, poolSize: 4 }));
   await dataSource.initialize();
+  const client = new pg.Client({ connectionString: options.databaseUrl, application_name: 'registry-replay' });
+  await client.connect();
+  const pool = new DecodePool(options.trustedKeys);
   try {
     // Aliases are administrators' data, not events: the replay starts from the live table.
-    await dataSource.query(`INSERT INTO ${target.aliases} SELECT * FROM ${live.aliases}`);
+    await client.query(`INSERT INTO ${target.aliases} SELECT * FROM ${live.aliases}`);
+    const aliases = await new MarkGrouping(target).loadAliases(dataSource.manager);
+    const load = new RegistryBulkLoad(client, target, options.flushEvery);
+    await load.begin();
 
     const ends = await endOffsets(options.kafka, authorityTopics(options.topics));
     const total = ends.reduce((sum, end) => sum + Number(end.high - end.low), 0);
     const progress = options.progress ? new Progress('replay', total) : undefined;
     const started = Date.now();
-    const store = new RegistryStore(target);
     let done = 0;
 
     const consumer = options.kafka.consumer({ groupId: `registry-replay-${Date.now().toString(36)}`, allowAutoTopicCreation: false, maxBytesPerPartition: 8 * 1024 * 1024 });
     const remaining = new Set(ends.filter((end) => end.high > end.low).map((end) => `${end.topic}:${end.partition}`));
+    // Batches of several partitions are decoded at once (on the pool's threads) and merged one after another, in
+    // the order their decoding ends. A partition's next batch is only fetched once this one is queued for merging,
+    // so each partition stays in log order.
+    let merging: Promise<void> = Promise.resolve();
+    let queued = 0;
+    let failure: unknown;
     await consumer.connect();
     try {
       await consumer.subscribe({ topics: authorityTopics(options.topics), fromBeginning: true });
@@ -84,38 +94,47 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 4,
         eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
           const end = ends.find((e) => e.topic === batch.topic && e.partition === batch.partition)!;
           const inRange = batch.messages.filter((m) => BigInt(m.offset) < end.high);
-          if (!inRange.length) return;
+          if (!inRange.length || failure) return;
           const authority = authorityForTopic(batch.topic, options.topics);
           const receivedAt = new Date().toISOString();
-          let messages: IncomingMessage[] = inRange.map((m) => ({
-            offset: m.offset,
-            key: m.key ?? null,
-            value: m.value ?? Buffer.alloc(0),
-            decoded: decodeSignedEvent(m.value, options.trustedKeys, authority),
-            receivedAt,
-          }));
+          const decoded = await pool.decodeAll(inRange.map((m) => m.value), authority);
+          let messages: IncomingMessage[] = inRange.map((m, index) => ({ offset: m.offset, key: m.key ?? null, value: m.value ?? Buffer.alloc(0), decoded: decoded[index], receivedAt }));
           if (options.until) messages = messages.filter((m) => !m.decoded.ok || Date.parse(m.decoded.event.time) <= options.until!.getTime());
-          for (let start = 0; start < messages.length; start += 1000) {
-            const chunk = messages.slice(start, start + 1000);
-            await dataSource.transaction((manager) => store.applyBatch(manager, { topic: batch.topic, partition: batch.partition, messages: chunk }));
-            await heartbeat();
-          }
-          resolveOffset(inRange[inRange.length - 1].offset);
-          done += inRange.length;
-          progress?.update(done);
-          if (BigInt(inRange[inRange.length - 1].offset) + 1n >= end.high) {
-            remaining.delete(`${batch.topic}:${batch.partition}`);
-            if (remaining.size === 0) finish();
-          }
+          const last = inRange[inRange.length - 1].offset;
+          queued += inRange.length;
+          merging = merging
+            .then(async () => {
+              if (failure) return;
+              await load.add({ topic: batch.topic, partition: batch.partition, messages });
+              queued -= inRange.length;
+              done += inRange.length;
+              progress?.update(done);
+              if (BigInt(last) + 1n >= end.high) {
+                remaining.delete(`${batch.topic}:${batch.partition}`);
+                if (remaining.size === 0) finish();
+              }
+            })
+            .catch((error: unknown) => {
+              failure ??= error;
+              finish();
+            });
+          // The next fetch (and decoding) goes on while this batch merges, up to a bounded backlog.
+          if (queued > MAX_QUEUED_MESSAGES) await merging;
+          resolveOffset(last);
+          await heartbeat();
         },
       });
       await finished;
+      await merging;
     } finally {
       await consumer.disconnect();
     }
+    if (failure) throw failure;
+    await load.finish(aliases);
     progress?.update(done, true);
     const seconds = (Date.now() - started) / 1000;
 
@@ -132,6 +151,8 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
       differences: match && !options.until ? [] : await firstDifferences(dataSource, live, target, 5),
     };
   } finally {
+    await pool.close();
+    await client.end();
     await dataSource.destroy();
   }
 }
@@ -195,23 +216,15 @@ export async function digestFromEventStore(dataSource: DataSource, tables: Regis
   const recordations = new Map<string, RegistryRecordation>();
   for (const row of events) {
     const id = recordationId(row.payload.source, row.payload.subject);
-    const ref: EventRef = { eventId: row.payload.id, authority: row.payload.source, type: row.payload.type, sequence: row.payload.sequence, topic: row.topic, partition: row.partition, offset: String(row.offset), time: row.payload.time, receivedAt: row.received_at.toISOString(), keyId: row.key_id, verified: row.verified };
+    const ref = eventRefOf(row.payload, row.topic, row.partition, row.offset, row.received_at.toISOString(), row.key_id, row.verified);
     const outcome = mergeEvent(recordations.get(id), row.payload, ref, false);
     if (outcome.disposition === 'applied') recordations.set(id, outcome.next);
   }
-  const keys = new Map([...recordations].map(([id, r]) => [id, markKeysOf(r.data, aliases).map((k) => k.key)]));
-  const markOf = new Map<string, string>();
-  const marks: { markId: string; members: string[] }[] = [];
-  for (const members of groupByKeys(keys)) {
-    const markId = markIdOfComponent(members, (id) => keys.get(id)!);
-    members.forEach((id) => markOf.set(id, markId));
-    marks.push({ markId, members });
-  }
+  const { markOf, marks } = groupRegistry(recordations, aliases);
   const digest = new RegistryDigest();
   for (const id of [...recordations.keys()].sort()) digest.addRecordation({ ...recordations.get(id)!, markId: markOf.get(id)! });
-  for (const mark of marks.sort((a, b) => (a.markId < b.markId ? -1 : 1))) {
-    const summary = summariseMark(mark.members.map((id) => ({ authority: recordations.get(id)!.authority, recordationNumber: recordations.get(id)!.recordationNumber, data: recordations.get(id)!.data })));
-    digest.addMark({ markId: mark.markId, displayText: summary.displayText, displaySource: summary.displaySource, recorded: summary.recorded, conflict: summary.conflict });
+  for (const { markId, summary } of marks.sort((a, b) => (a.markId < b.markId ? -1 : 1))) {
+    digest.addMark({ markId, displayText: summary.displayText, displaySource: summary.displaySource, recorded: summary.recorded, conflict: summary.conflict });
   }
   return digest.digest();
 }

@@ -191,3 +191,26 @@ export function summariseMark(members: readonly MarkMember[]): MarkSummary {
     conflicts: conflict ? [...sides.values()] : [],
   };
 }
+
+/** A whole registry grouped into marks from scratch: what incremental regrouping must always agree with. */
+export interface GroupedRegistry {
+  /** Each recordation's grouping keys. */
+  keysOf: Map<string, MarkKey[]>;
+  /** Each recordation's mark id. */
+  markOf: Map<string, string>;
+  marks: { markId: string; members: string[]; summary: MarkSummary }[];
+}
+
+export function groupRegistry(recordations: ReadonlyMap<string, { authority: AuthorityCode; recordationNumber: string; data: RecordationState }>, aliases: AliasMap): GroupedRegistry {
+  const keysOf = new Map<string, MarkKey[]>();
+  for (const [id, recordation] of recordations) keysOf.set(id, markKeysOf(recordation.data, aliases));
+  const markOf = new Map<string, string>();
+  const marks: GroupedRegistry['marks'] = [];
+  for (const members of groupByKeys(new Map([...keysOf].map(([id, keys]) => [id, keys.map((k) => k.key)])))) {
+    const markId = markIdOfComponent(members, (id) => keysOf.get(id)!.map((k) => k.key));
+    for (const member of members) markOf.set(member, markId);
+    const summary = summariseMark(members.map((id) => ({ authority: recordations.get(id)!.authority, recordationNumber: recordations.get(id)!.recordationNumber, data: recordations.get(id)!.data })));
+    marks.push({ markId, members, summary });
+  }
+  return { keysOf, markOf, marks };
+}
