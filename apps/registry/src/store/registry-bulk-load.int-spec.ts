@@ -7,7 +7,7 @@ import { dataSourceOptions, runMigrations } from '#platform';
 import { createTestDatabase, createTestSigningKeys, type TestDatabase } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../migrations/index.js';
 import { RegistryBulkLoad } from './registry-bulk-load.js';
-import { RegistryStore, type BatchInput } from './registry-store.js';
+import { RegistryStore, type BatchInput, type BatchResult } from './registry-store.js';
 import { RegistryTables } from './registry-tables.js';
 
 /** Every column a registry stores, except the moments of writing (updated_at). */
@@ -41,13 +41,17 @@ describe('RegistryBulkLoad', () => {
   const batches: BatchInput[] = [];
   const live = new RegistryTables('registry');
   const bulk = new RegistryTables('registry_bulk');
+  const grouped = new RegistryTables('registry_grouped');
+  /** Per batch, what applyBatch (one transaction each) and applyBatches (several partitions per transaction) said. */
+  const outcomes: { single: string[]; grouped: string[] }[] = [];
+  const summary = (result: BatchResult) => [...result.dispositions.map((d) => `${d.authority}:${d.disposition}`), ...result.quarantined.map((q) => `q:${q.offset}:${q.reason}`), `next:${result.nextOffset}`].sort();
 
   beforeAll(async () => {
     database = await createTestDatabase('rx_bulk_load');
-    for (const schema of [live.schema, bulk.schema]) await runMigrations({ url: database.url, schema, migrations: REGISTRY_MIGRATIONS });
+    for (const schema of [live.schema, bulk.schema, grouped.schema]) await runMigrations({ url: database.url, schema, migrations: REGISTRY_MIGRATIONS });
     client = new pg.Client({ connectionString: database.url });
     await client.connect();
-    for (const schema of [live.schema, bulk.schema]) {
+    for (const schema of [live.schema, bulk.schema, grouped.schema]) {
       await client.query(`INSERT INTO ${schema}.aliases (from_key, to_key, from_text, to_text, created_by) VALUES ('耐吉', '耐克', '耐吉', '耐克', 'test')`);
     }
     dataSource = new DataSource(dataSourceOptions({ url: database.url, schema: live.schema, migrations: [] }));
@@ -98,7 +102,20 @@ describe('RegistryBulkLoad', () => {
     batches.sort((a, b) => Number(a.messages[0].offset) - Number(b.messages[0].offset) || a.topic.localeCompare(b.topic) || a.partition - b.partition);
 
     const store = new RegistryStore(live);
-    for (const batch of batches) await dataSource.transaction((manager) => store.applyBatch(manager, batch));
+    for (const batch of batches) outcomes.push({ single: summary(await dataSource.transaction((manager) => store.applyBatch(manager, batch))), grouped: [] });
+    // The consumer's group commit: consecutive batches of up to four different partitions in one transaction.
+    const groupedStore = new RegistryStore(grouped);
+    for (let start = 0; start < batches.length; ) {
+      const group: number[] = [];
+      const partitions = new Set<string>();
+      for (let i = start; i < batches.length && group.length < 4 && !partitions.has(`${batches[i].topic}:${batches[i].partition}`); i++) {
+        partitions.add(`${batches[i].topic}:${batches[i].partition}`);
+        group.push(i);
+      }
+      const results = await dataSource.transaction((manager) => groupedStore.applyBatches(manager, group.map((i) => batches[i])));
+      group.forEach((i, k) => (outcomes[i].grouped = summary(results[k])));
+      start += group.length;
+    }
     const load = new RegistryBulkLoad(client, bulk, 100);
     await load.begin();
     for (const batch of batches) await load.add(batch);
@@ -135,11 +152,24 @@ describe('RegistryBulkLoad', () => {
     expect(released.rows[0].n).toBeGreaterThan(5);
   });
 
-  it.each(Object.keys(TABLES))('leaves %s as the live store does', async (table) => {
+  const rowsOf = async (schema: string, table: string) =>
     // Rows as PostgreSQL prints them: a readable difference, and quick to compare.
-    const [expected, actual] = await Promise.all([live.schema, bulk.schema].map(async (schema) => (await client.query(`SELECT t::text AS row FROM (${TABLES[table].replace('%s', schema)}) t`)).rows.map((r) => r.row as string)));
+    (await client.query(`SELECT t::text AS row FROM (${TABLES[table].replace('%s', schema)}) t`)).rows.map((r) => r.row as string);
+
+  it.each(Object.keys(TABLES))('leaves %s as the live store does', async (table) => {
+    const [expected, actual] = await Promise.all([rowsOf(live.schema, table), rowsOf(bulk.schema, table)]);
     expect(actual.length).toBeGreaterThan(0);
     expect(actual).toEqual(expected);
+  });
+
+  it.each(Object.keys(TABLES))('leaves %s the same when several partitions share a transaction (applyBatches)', async (table) => {
+    const [expected, actual] = await Promise.all([rowsOf(live.schema, table), rowsOf(grouped.schema, table)]);
+    expect(actual).toEqual(expected);
+  });
+
+  it('reports each batch of a shared transaction what it reports alone', () => {
+    expect(outcomes.filter((o) => o.single.some((d) => d.endsWith(':held'))).length).toBeGreaterThan(0);
+    expect(outcomes.map((o) => o.grouped)).toEqual(outcomes.map((o) => o.single));
   });
 
   it('builds the indexes the migrations define', async () => {

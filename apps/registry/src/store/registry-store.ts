@@ -132,6 +132,17 @@ export class RegistryStore {
   }
 
   async applyBatch(manager: EntityManager, batch: BatchInput): Promise<BatchResult> {
+    return (await this.applyBatches(manager, [batch]))[0];
+  }
+
+  /**
+   * Several partitions' batches in the same transaction (the consumer's group commit), one result per batch in the
+   * order given: each batch keeps its own offset rules, the merge and the writes happen once for all of them. At most
+   * one batch per partition.
+   */
+  async applyBatches(manager: EntityManager, batches: BatchInput[]): Promise<BatchResult[]> {
+    const partitionKeys = batches.map((batch) => `${batch.topic}:${batch.partition}`);
+    if (new Set(partitionKeys).size !== partitionKeys.length) throw new Error('applyBatches takes at most one batch per partition');
     // The merge lock FIRST, before any row lock: marks span partitions, so every merge transaction (and an alias
     // change) queues here instead of deadlocking on another's rows.
     await this.grouping.lock(manager);
@@ -139,45 +150,70 @@ export class RegistryStore {
     // 4 MB of work_mem the recordations upsert spilled to temporary files (EXPLAIN, before provenance was packed);
     // the events insert's parameter is still that large.
     await manager.query(`SET LOCAL work_mem = '${MERGE_WORK_MEM}'`);
-    const messages = batch.messages.map(screenMessage);
-    await manager.query(`INSERT INTO ${this.tables.consumerOffsets} (topic, partition, next_offset) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`, [batch.topic, batch.partition]);
-    const [{ next_offset: stored }]: { next_offset: string }[] = await manager.query(
-      `SELECT next_offset FROM ${this.tables.consumerOffsets} WHERE topic = $1 AND partition = $2 FOR UPDATE`,
-      [batch.topic, batch.partition],
+    const topics = batches.map((batch) => batch.topic);
+    const partitions = batches.map((batch) => batch.partition);
+    await manager.query(
+      `INSERT INTO ${this.tables.consumerOffsets} (topic, partition, next_offset) SELECT topic, partition, 0 FROM unnest($1::text[], $2::int[]) AS u(topic, partition) ON CONFLICT DO NOTHING`,
+      [topics, partitions],
     );
-    const fresh = messages.filter((message) => BigInt(message.offset) >= BigInt(stored));
-    const result: BatchResult = { skipped: messages.length - fresh.length, dispositions: [], quarantined: [], nextOffset: stored };
-    if (!fresh.length) return result;
-    // A batch that starts past the stored offset (Kafka's committed offset ran ahead of this database, e.g. a fresh
-    // or restored database with an old group): apply nothing; the consumer seeks back to the stored offset.
-    const fetchedFrom = batch.fetchedFrom === undefined ? undefined : BigInt(batch.fetchedFrom);
-    if (BigInt(fresh[0].offset) > BigInt(stored) && (fetchedFrom === undefined || fetchedFrom > BigInt(stored))) return { ...result, seekTo: stored };
+    const storedRows: { topic: string; partition: number; next_offset: string }[] = await manager.query(
+      `SELECT topic, partition, next_offset FROM ${this.tables.consumerOffsets} WHERE (topic, partition) IN (SELECT * FROM unnest($1::text[], $2::int[])) FOR UPDATE`,
+      [topics, partitions],
+    );
+    const storedOffset = new Map(storedRows.map((row) => [`${row.topic}:${row.partition}`, row.next_offset]));
 
-    const good = fresh.filter((m): m is GoodMessage => m.decoded.ok);
-    for (const message of fresh) {
-      if (!message.decoded.ok) {
-        result.quarantined.push({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, reason: message.decoded.reason, detail: message.decoded.detail });
+    const results: BatchResult[] = [];
+    const applied: { batch: BatchInput; fresh: IncomingMessage[]; result: BatchResult }[] = [];
+    const refused: { quarantined: QuarantinedMessage; message: IncomingMessage }[] = [];
+    for (const batch of batches) {
+      const stored = storedOffset.get(`${batch.topic}:${batch.partition}`)!;
+      const messages = batch.messages.map(screenMessage);
+      const fresh = messages.filter((message) => BigInt(message.offset) >= BigInt(stored));
+      const result: BatchResult = { skipped: messages.length - fresh.length, dispositions: [], quarantined: [], nextOffset: stored };
+      results.push(result);
+      if (!fresh.length) continue;
+      // A batch that starts past the stored offset (Kafka's committed offset ran ahead of this database, e.g. a fresh
+      // or restored database with an old group): apply nothing; the consumer seeks back to the stored offset.
+      const fetchedFrom = batch.fetchedFrom === undefined ? undefined : BigInt(batch.fetchedFrom);
+      if (BigInt(fresh[0].offset) > BigInt(stored) && (fetchedFrom === undefined || fetchedFrom > BigInt(stored))) {
+        result.seekTo = stored;
+        continue;
       }
+      for (const message of fresh) {
+        if (!message.decoded.ok) {
+          const quarantined = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, reason: message.decoded.reason, detail: message.decoded.detail };
+          result.quarantined.push(quarantined);
+          refused.push({ quarantined, message });
+        }
+      }
+      applied.push({ batch, fresh, result });
     }
-    await this.insertQuarantine(manager, result.quarantined, fresh);
+    if (!applied.length) return results;
 
-    const eventRows = await this.merge(manager, batch, good, result);
-    await this.insertEvents(manager, eventRows);
+    await this.insertQuarantine(manager, refused);
+    const good = applied.flatMap(({ batch, fresh }) => fresh.filter((m): m is GoodMessage => m.decoded.ok).map((message) => ({ topic: batch.topic, partition: batch.partition, message })));
+    const merged = await this.merge(manager, good);
+    await this.insertEvents(manager, merged.rows);
+    // Each disposition to the batch of its partition (a held event released here is of the same recordation, so of
+    // the same partition as the event that released it).
+    const resultOf = new Map(applied.map(({ batch, result }) => [`${batch.topic}:${batch.partition}`, result]));
+    for (const { authority, disposition, topic, partition } of merged.dispositions) (resultOf.get(`${topic}:${partition}`) ?? applied[0].result).dispositions.push({ authority, disposition });
 
-    const next = (BigInt(fresh[fresh.length - 1].offset) + 1n).toString();
-    await manager.query(`UPDATE ${this.tables.consumerOffsets} SET next_offset = $3, updated_at = now() WHERE topic = $1 AND partition = $2`, [batch.topic, batch.partition, next]);
-    result.nextOffset = next;
-    return result;
+    for (const { fresh, result } of applied) result.nextOffset = (BigInt(fresh[fresh.length - 1].offset) + 1n).toString();
+    await manager.query(
+      `UPDATE ${this.tables.consumerOffsets} AS o SET next_offset = u.next_offset, updated_at = now()
+       FROM unnest($1::text[], $2::int[], $3::bigint[]) AS u(topic, partition, next_offset) WHERE o.topic = u.topic AND o.partition = u.partition`,
+      [applied.map(({ batch }) => batch.topic), applied.map(({ batch }) => batch.partition), applied.map(({ result }) => result.nextOffset)],
+    );
+    return results;
   }
 
   private async merge(
     manager: EntityManager,
-    batch: BatchInput,
-    good: GoodMessage[],
-    result: BatchResult,
-  ): Promise<EventRow[]> {
-    if (!good.length) return [];
-    const ids = [...new Set(good.map((m) => recordationId(m.decoded.event.source, m.decoded.event.subject)))];
+    good: { topic: string; partition: number; message: GoodMessage }[],
+  ): Promise<{ rows: EventRow[]; dispositions: EventMerger['dispositions'] }> {
+    if (!good.length) return { rows: [], dispositions: [] };
+    const ids = [...new Set(good.map(({ message }) => recordationId(message.decoded.event.source, message.decoded.event.subject)))];
     const authorities = ids.map((id) => id.slice(0, 2));
     const numbers = ids.map((id) => id.slice(3));
 
@@ -201,7 +237,7 @@ export class RegistryStore {
       markIds.set(id, row.mark_id);
     }
     const seenRows: { event_id: string }[] = await manager.query(`SELECT DISTINCT event_id FROM ${this.tables.events} WHERE event_id = ANY($1::uuid[])`, [
-      good.map((m) => m.decoded.event.id),
+      good.map(({ message }) => message.decoded.event.id),
     ]);
     const heldRows: { topic: string; partition: number; offset: string; payload: RecordationEvent; received_at: Date; key_id: string }[] = await manager.query(
       `SELECT topic, partition, "offset", payload, received_at, key_id FROM ${this.tables.events}
@@ -218,13 +254,12 @@ export class RegistryStore {
     }
 
     const merger = new EventMerger({ recordations, held, seen: new Set(seenRows.map((row) => row.event_id)) });
-    const rows: EventRow[] = good.map((message) => {
+    const rows: EventRow[] = good.map(({ topic, partition, message }) => {
       const { event, keyId } = message.decoded;
-      const entry = merger.merge(event, eventRefOf(event, batch.topic, batch.partition, message.offset, message.receivedAt, keyId));
+      const entry = merger.merge(event, eventRefOf(event, topic, partition, message.offset, message.receivedAt, keyId));
       return { entry, signed: message.value };
     });
     merger.finish();
-    result.dispositions.push(...merger.dispositions);
 
     for (const { ref, disposition, changes } of merger.resolvedEarlier) {
       await manager.query(`UPDATE ${this.tables.events} SET disposition = $4, changes = $5 WHERE topic = $1 AND partition = $2 AND "offset" = $3`, [
@@ -236,23 +271,22 @@ export class RegistryStore {
       ]);
     }
     const touched = merger.touched;
-    await this.upsertRecordations(manager, [...touched].map((id) => ({ ...recordations.get(id)!, markId: markIds.get(id) ?? '' })));
-
     // Keys changed (new recordation, or a new mark text or transliteration) → regroup; otherwise re-summarise.
     const aliases = await this.grouping.loadAliases(manager);
     const regroup = new Map<string, { authority: AuthorityCode; recordationNumber: string; data: RecordationState }>();
-    const resummarise = new Set<string>();
     const storedById = new Map(stored.map((row) => [recordationId(row.authority, row.recordation_number), row]));
     for (const id of touched) {
       const after = recordations.get(id)!;
       const before = storedById.get(id);
       // jsonb hands keys back in its own order: compare canonical forms, not JSON.stringify.
       if (!before || canonicalJson(before.data.mark) !== canonicalJson(after.data.mark)) regroup.set(id, after);
-      else resummarise.add(before.mark_id);
     }
-    await this.grouping.update(manager, regroup, aliases);
-    await this.grouping.summarise(manager, [...resummarise]);
-    return rows;
+    // Mark ids first, so each touched recordation is written once, with its mark id (no second row version).
+    const { markOf, marks } = await this.grouping.assign(manager, regroup, aliases, touched);
+    const markIdOf = (id: string) => markOf.get(id) ?? markIds.get(id) ?? '';
+    await this.upsertRecordations(manager, [...touched].map((id) => ({ ...recordations.get(id)!, markId: markIdOf(id) })));
+    await this.grouping.summarise(manager, [...new Set([...marks, ...[...touched].map(markIdOf)])]);
+    return { rows, dispositions: merger.dispositions };
   }
 
   // Rows travel as ONE JSON parameter expanded by jsonb_to_recordset: node-postgres escapes array parameters
@@ -264,7 +298,7 @@ export class RegistryStore {
       `INSERT INTO ${this.tables.recordations} (authority, recordation_number, version, status, data, provenance, mark_id, valid_until, updated_at)
        SELECT a, n, v, s, d, p, m, u, now() FROM jsonb_to_recordset($1::jsonb) AS t(a text, n text, v int, s text, d jsonb, p jsonb, m text, u date)
        ON CONFLICT (authority, recordation_number) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status, data = EXCLUDED.data,
-         provenance = EXCLUDED.provenance, valid_until = EXCLUDED.valid_until, updated_at = now()`,
+         provenance = EXCLUDED.provenance, mark_id = EXCLUDED.mark_id, valid_until = EXCLUDED.valid_until, updated_at = now()`,
       [JSON.stringify(rows)],
     );
   }
@@ -306,10 +340,11 @@ export class RegistryStore {
     );
   }
 
-  private async insertQuarantine(manager: EntityManager, quarantined: QuarantinedMessage[], fresh: IncomingMessage[]): Promise<void> {
-    if (!quarantined.length) return;
-    const receivedAt = new Map(fresh.map((m) => [m.offset, m.receivedAt]));
-    const keyIds = new Map(fresh.map((m) => [m.offset, m.decoded.ok ? m.decoded.keyId : (m.decoded.keyId ?? null)]));
+  /** `refused`: each quarantined message with the message it was refused as (its receipt time and key id). */
+  private async insertQuarantine(manager: EntityManager, refused: { quarantined: QuarantinedMessage; message: IncomingMessage }[]): Promise<void> {
+    if (!refused.length) return;
+    const quarantined = refused.map((r) => r.quarantined);
+    const keyIds = refused.map(({ message: m }) => (m.decoded.ok ? m.decoded.keyId : (m.decoded.keyId ?? null)));
     const rows = quarantined.map((q) => quarantineRow(q.value, q.detail));
     await manager.query(
       `INSERT INTO ${this.tables.quarantine} (topic, partition, "offset", reason, detail, key_id, message_key, raw, received_at)
@@ -321,13 +356,10 @@ export class RegistryStore {
         quarantined.map((q) => q.offset),
         quarantined.map((q) => q.reason),
         rows.map((row) => storableText(row.detail)),
-        quarantined.map((q) => {
-          const keyId = keyIds.get(q.offset);
-          return keyId ? storableText(keyId) : null;
-        }),
+        keyIds.map((keyId) => (keyId ? storableText(keyId) : null)),
         quarantined.map((q) => q.key),
         rows.map((row) => row.raw),
-        quarantined.map((q) => receivedAt.get(q.offset)),
+        refused.map((r) => r.message.receivedAt),
       ],
     );
   }

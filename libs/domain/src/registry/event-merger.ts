@@ -42,8 +42,8 @@ export class EventMerger {
   readonly touched = new Set<string>();
   /** Held events that came from the store (not from this merger) and have now been applied or found stale. */
   readonly resolvedEarlier: MergedEvent[] = [];
-  /** What became of each event, once per event (held ones counted in `finish`), for metrics. */
-  readonly dispositions: { authority: AuthorityCode; disposition: Disposition }[] = [];
+  /** What became of each event, once per event (held ones counted in `finish`), with its partition, for metrics. */
+  readonly dispositions: { authority: AuthorityCode; disposition: Disposition; topic: string; partition: number }[] = [];
 
   /** The entries this merger produced (the caller stores them after it); others came from earlier work. */
   private readonly own = new WeakSet<MergedEvent>();
@@ -62,7 +62,7 @@ export class EventMerger {
       held.set(id, [...(held.get(id) ?? []), { ref, event, entry }]);
       return entry;
     }
-    this.dispositions.push({ authority: event.source, disposition: outcome.disposition });
+    this.dispositions.push({ authority: event.source, disposition: outcome.disposition, topic: ref.topic, partition: ref.partition });
     if (outcome.disposition !== 'applied') return entry;
     recordations.set(id, outcome.next);
     this.touched.add(id);
@@ -73,7 +73,7 @@ export class EventMerger {
   /** Counts the held events of this merger still waiting (once); call after the last `merge`. */
   finish(): void {
     for (const waiting of this.state.held.values()) {
-      for (const heldEvent of waiting) if (heldEvent.entry && this.own.has(heldEvent.entry)) this.dispositions.push({ authority: heldEvent.event.source, disposition: 'held' });
+      for (const heldEvent of waiting) if (heldEvent.entry && this.own.has(heldEvent.entry)) this.dispositions.push({ authority: heldEvent.event.source, disposition: 'held', topic: heldEvent.ref.topic, partition: heldEvent.ref.partition });
     }
   }
 
@@ -109,6 +109,6 @@ export class EventMerger {
     } else {
       this.resolvedEarlier.push({ ref: heldEvent.ref, event: heldEvent.event, disposition, changes });
     }
-    this.dispositions.push({ authority: heldEvent.event.source, disposition });
+    this.dispositions.push({ authority: heldEvent.event.source, disposition, topic: heldEvent.ref.topic, partition: heldEvent.ref.partition });
   }
 }
