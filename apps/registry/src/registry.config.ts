@@ -55,6 +55,16 @@ export class RegistryConfig extends BaseAppConfig {
   @Min(0)
   @Max(5000)
   CONSUMER_MAX_WAIT_MS: number = 100;
+
+  /**
+   * Partitions whose batches are handled at once: decoded in parallel, then merged together in one transaction
+   * (group commit). More means fewer, larger transactions, and more decoded messages waiting in memory.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  CONSUMER_PARTITIONS_CONCURRENTLY: number = 9;
 }
 
 export function loadRegistryConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {

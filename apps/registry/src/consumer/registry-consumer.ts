@@ -5,17 +5,19 @@ import { authorityForTopic, authorityTopics, type TopicSet, type TrustedKey } fr
 import { KAFKA_CLIENT } from '#platform';
 import { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { RegistryConfig } from '../registry.config.js';
-import { RegistryStore, asQuarantined, screenMessage, type BatchResult, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
+import { RegistryStore, asQuarantined, screenMessage, type BatchInput, type BatchResult, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
 import { RegistryTables } from '../store/registry-tables.js';
 import { DecodePool } from './decode-pool.js';
+import { GroupCommit } from './group-commit.js';
 
 const { Partitioners } = kafkajs;
 
 export const TRUSTED_KEYS = Symbol('TRUSTED_KEYS');
 export const REGISTRY_TOPICS = Symbol('REGISTRY_TOPICS');
 
-/** At most this many messages per database transaction; a Kafka batch is split into such chunks. */
+/** A Kafka batch is split into chunks of at most this many messages; a group commit takes about GROUP_MESSAGES. */
 const CHUNK = 1000;
+const GROUP_MESSAGES = 2000;
 
 /**
  * Whether a failed merge transaction failed on the data of its messages (so retrying the same messages can never
@@ -48,6 +50,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
    */
   private readonly stored = new Map<string, string>();
   private pool?: DecodePool;
+  private readonly groupCommit = new GroupCommit((batches) => this.applyGroup(batches), GROUP_MESSAGES);
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -124,7 +127,8 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
+      // Batches of several partitions decode at once and then share one merge transaction (GroupCommit).
+      partitionsConsumedConcurrently: this.config.CONSUMER_PARTITIONS_CONCURRENTLY,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.logger.log({ group: this.config.KAFKA_CONSUMER_GROUP, topics: authorityTopics(this.topics) }, 'registry consumer running');
@@ -181,8 +185,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     for (let start = 0; start < messages.length; start += CHUNK) {
       if (!isRunning() || isStale()) return;
       const chunk = messages.slice(start, start + CHUNK);
-      const began = process.hrtime.bigint();
-      const result = await this.applyChunk(batch.topic, batch.partition, chunk, fetchedFrom);
+      const result = await this.groupCommit.submit({ topic: batch.topic, partition: batch.partition, messages: chunk, fetchedFrom });
       if (result.seekTo !== undefined) {
         this.logger.warn({ topic: batch.topic, partition: batch.partition, from: chunk[0].offset, to: result.seekTo }, 'batch starts past the stored offset; seeking back');
         this.remember(batch.topic, batch.partition, result.seekTo);
@@ -190,8 +193,6 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
         return;
       }
       this.remember(batch.topic, batch.partition, result.nextOffset);
-      this.metrics.mergeLatency.observe(Number(process.hrtime.bigint() - began) / 1e9);
-      this.metrics.batchSize.observe(chunk.length);
       for (const { authority, disposition } of result.dispositions) this.metrics.events.inc({ authority, disposition });
       for (const quarantined of result.quarantined) this.metrics.events.inc({ authority: topicAuthority ?? 'unknown', disposition: `quarantined:${quarantined.reason}` });
       resolveOffset(chunk[chunk.length - 1].offset);
@@ -200,6 +201,32 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(result.nextOffset))));
       await heartbeat();
     }
+  }
+
+  /**
+   * One merge transaction for the chunks of several partitions (what GroupCommit gathered). If it fails on the data
+   * of its messages, each chunk is applied on its own (and, failing again, one message at a time).
+   */
+  private async applyGroup(batches: BatchInput[]): Promise<BatchResult[]> {
+    const began = process.hrtime.bigint();
+    let results: BatchResult[];
+    if (batches.length === 1) {
+      const [{ topic, partition, messages, fetchedFrom }] = batches;
+      results = [await this.applyChunk(topic, partition, messages, fetchedFrom)];
+    } else {
+      try {
+        for (const { topic, partition, messages } of batches) await this.publishQuarantine(topic, partition, messages);
+        results = await this.dataSource.transaction((manager) => this.store.applyBatches(manager, batches));
+      } catch (error) {
+        if (!failsOnItsData(error)) throw error;
+        this.logger.warn({ err: error, partitions: batches.map((b) => `${b.topic}:${b.partition}`) }, 'group of chunks failed on its data; applying each chunk on its own');
+        results = [];
+        for (const { topic, partition, messages, fetchedFrom } of batches) results.push(await this.applyChunk(topic, partition, messages, fetchedFrom));
+      }
+    }
+    this.metrics.mergeLatency.observe(Number(process.hrtime.bigint() - began) / 1e9);
+    this.metrics.batchSize.observe(batches.reduce((sum, batch) => sum + batch.messages.length, 0));
+    return results;
   }
 
   /**
