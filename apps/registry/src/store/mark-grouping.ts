@@ -6,6 +6,8 @@ import type { RegistryTables } from './registry-tables.js';
 /** Serialises regrouping across registry instances: marks span partitions, so two consumers may touch one. */
 const MARK_LOCK = 'registry-marks';
 
+type ChangedRecordation = { authority: AuthorityCode; recordationNumber: string; data: RecordationState };
+
 interface KeyRow {
   key: string;
   authority: AuthorityCode;
@@ -35,8 +37,24 @@ export class MarkGrouping {
   }
 
   /** `changed` maps recordation ids to their new state; every mark they belonged to or now belong to is rebuilt. */
-  async update(manager: EntityManager, changed: Map<string, { authority: AuthorityCode; recordationNumber: string; data: RecordationState }>, aliases: AliasMap): Promise<void> {
-    if (!changed.size) return;
+  async update(manager: EntityManager, changed: Map<string, ChangedRecordation>, aliases: AliasMap): Promise<void> {
+    const { marks } = await this.assign(manager, changed, aliases, new Set());
+    await this.summarise(manager, marks);
+  }
+
+  /**
+   * Re-keys the changed recordations and recomputes the components they touch: stores the keys, moves the other
+   * members to their new mark ids, deletes marks that no longer exist. Returns each member's mark id and the marks
+   * to summarise — after the caller has written the recordations in `writtenByCaller` with those ids (the merge
+   * writes them with their mark id in the same statement as their data: one row version, not two).
+   */
+  async assign(
+    manager: EntityManager,
+    changed: Map<string, ChangedRecordation>,
+    aliases: AliasMap,
+    writtenByCaller: ReadonlySet<string>,
+  ): Promise<{ markOf: Map<string, string>; marks: string[] }> {
+    if (!changed.size) return { markOf: new Map(), marks: [] };
     await this.lock(manager);
 
     const newKeys = new Map<string, MarkKey[]>();
@@ -52,8 +70,14 @@ export class MarkGrouping {
     );
     const seedKeys = new Set<string>([...oldKeyRows.map((row) => row.key), ...[...newKeys.values()].flat().map((k) => k.key)]);
 
-    // Replace the changed recordations' keys.
-    await manager.query(`DELETE FROM ${this.tables.markKeys} WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, [authorities, numbers]);
+    // Replace the changed recordations' keys (a new recordation has none to delete).
+    const keyed = [...new Set(oldKeyRows.map((row) => recordationId(row.authority, row.recordation_number)))];
+    if (keyed.length) {
+      await manager.query(`DELETE FROM ${this.tables.markKeys} WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, [
+        keyed.map((id) => id.slice(0, 2)),
+        keyed.map((id) => id.slice(3)),
+      ]);
+    }
     // Pinyin readings are stored for search only (kind 'pinyin') and never walked when grouping: homophones are not one mark.
     const keyRows = [...changed].flatMap(([id, r]) => storedMarkKeys(newKeys.get(id)!).map((k) => ({ ...k, authority: r.authority, recordationNumber: r.recordationNumber })));
     if (keyRows.length) {
@@ -92,8 +116,10 @@ export class MarkGrouping {
     const components = groupByKeys(new Map([...keysByRecordation].map(([id, keys]) => [id, [...keys]])));
     const assignments = components.map((members) => ({ members, markId: markIdOfComponent(members, (id) => keysByRecordation.get(id)!) }));
 
-    const ids = assignments.flatMap((a) => a.members);
-    const markIds = assignments.flatMap((a) => a.members.map(() => a.markId));
+    const markOf = new Map(assignments.flatMap((a) => a.members.map((member) => [member, a.markId] as const)));
+    const moved = [...markOf].filter(([id]) => !writtenByCaller.has(id));
+    const ids = moved.map(([id]) => id);
+    const markIds = moved.map(([, markId]) => markId);
     if (ids.length) {
       await manager.query(
         `UPDATE ${this.tables.recordations} AS r SET mark_id = u.mark_id
@@ -105,7 +131,7 @@ export class MarkGrouping {
     const live = new Set(assignments.map((a) => a.markId));
     const gone = oldMarkRows.map((row) => row.mark_id).filter((id) => id && !live.has(id));
     if (gone.length) await manager.query(`DELETE FROM ${this.tables.marks} WHERE mark_id = ANY($1::text[])`, [gone]);
-    await this.summarise(manager, [...live]);
+    return { markOf, marks: [...live] };
   }
 
   /** Recomputes the derived fields of these marks from their recordations. */
