@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run bench [-- --quick] [--events N]: the benchmark on the real broker and database (see bench/run.ts).
 # npm run bench:lookup [-- --quick] [--recordations N]: lookup latency on 1 000 000 recordations (bench/lookup-scale.ts).
+# npm run bench:replay [-- --quick] [--events N]: replay of 1 000 000 events with the digest check (bench/replay-scale.ts).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -10,7 +11,11 @@ ensure_postgres
 build
 trap stop_kafka_if_started_here EXIT
 ensure_kafka
-if [[ "${1:-}" == --lookup-scale ]]; then
+if [[ "${1:-}" == --replay-scale ]]; then
+  shift
+  # A million signed events, an in-memory fold of them, and the replay's own in-memory registry.
+  node --max-old-space-size=14336 dist/bench/replay-scale.js "$@"
+elif [[ "${1:-}" == --lookup-scale ]]; then
   shift
   # A million recordations are folded in memory before they are copied.
   node --max-old-space-size=12288 dist/bench/lookup-scale.js "$@"

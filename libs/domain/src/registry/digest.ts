@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { canonicalJson } from '#contracts';
+import { groupRegistry, type AliasMap } from './marks.js';
 import type { EventRef, RegistryRecordation } from './merge.js';
 
 /** The facts of provenance that a replay reproduces exactly (receivedAt is when this copy read it: left out). */
@@ -57,4 +58,16 @@ export class RegistryDigest {
   digest(): string {
     return this.hash.digest('hex');
   }
+}
+
+/** The digest of recordations held in memory, grouped into marks from scratch (what a stored registry must match). */
+export function digestOfRegistry(recordations: ReadonlyMap<string, RegistryRecordation>, aliases: AliasMap): string {
+  const { markOf, marks } = groupRegistry(recordations, aliases);
+  const digest = new RegistryDigest();
+  // Ids are `AUTHORITY:number` with two-letter authorities: their code-unit order is the stored digest's order.
+  for (const id of [...recordations.keys()].sort()) digest.addRecordation({ ...recordations.get(id)!, markId: markOf.get(id)! });
+  for (const { markId, summary } of marks.sort((a, b) => (a.markId < b.markId ? -1 : 1))) {
+    digest.addMark({ markId, displayText: summary.displayText, displaySource: summary.displaySource, recorded: summary.recorded, conflict: summary.conflict });
+  }
+  return digest.digest();
 }
