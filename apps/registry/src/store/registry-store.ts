@@ -115,9 +115,10 @@ interface StoredRow {
 }
 
 /**
- * Applies one batch of one partition in ONE transaction: the event store rows, the merged recordations with
- * provenance, the marks, the quarantine rows and the partition's next offset. Redelivered messages (below the
- * stored offset) are skipped, so a crash at any instant leaves the registry as if each event was applied once.
+ * Applies a batch (or one batch of each of several partitions) in the caller's ONE transaction: the event store
+ * rows, the merged recordations with provenance, the marks, the quarantine rows and each partition's next offset.
+ * Redelivered messages (below the stored offset) are skipped, so a crash at any instant leaves the registry as if
+ * each event was applied once.
  */
 export class RegistryStore {
   private readonly grouping: MarkGrouping;
