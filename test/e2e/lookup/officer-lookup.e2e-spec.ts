@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { waitFor } from '#testing';
+import { RegistryQueries } from '../../../apps/registry/src/store/registry-queries.js';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 
 interface Hit {
@@ -123,6 +124,21 @@ describe("officers' lookup", () => {
       cursor = page.nextCursor;
     }
     expect(seen.size).toBeGreaterThanOrEqual(5);
+  });
+
+  it('pages without reading every candidate mark: the same hits in the same order as the full ranking', async () => {
+    const queries = registry.get(RegistryQueries);
+    for (const q of ['LUXOR', 'NIKE', '爱马仕']) {
+      const full = await queries.search(q, {});
+      expect(full.length).toBeGreaterThan(0);
+      const paged: unknown[] = [];
+      for (let offset = 0; offset < full.length + 2; offset += 2) {
+        const page = await queries.searchPage(q, {}, offset, 2);
+        expect(page.total).toBe(full.length);
+        paged.push(...page.items);
+      }
+      expect(paged).toEqual(full);
+    }
   });
 
   it('answers the border question in one call', async () => {

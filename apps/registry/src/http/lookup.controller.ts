@@ -56,9 +56,10 @@ export class LookupController {
     const limit = query.limit ?? 20;
     const offset = decodeCursor(query.cursor);
     const { asOf, ...filters } = query;
-    const hits = asOf ? await this.searchAsOf.search(query.q, filters, new Date(asOf)) : await this.queries.search(query.q, filters);
-    const items = hits.slice(offset, offset + limit);
-    return { items, nextCursor: offset + limit < hits.length ? (offset + limit).toString(36) : null };
+    const page = asOf
+      ? await this.searchAsOf.search(query.q, filters, new Date(asOf)).then((hits) => ({ items: hits.slice(offset, offset + limit), total: hits.length }))
+      : await this.queries.searchPage(query.q, filters, offset, limit);
+    return { items: page.items, nextCursor: offset + limit < page.total ? (offset + limit).toString(36) : null };
   }
 
   @Get('check')

@@ -46,6 +46,11 @@ const MIN_SIMILARITY = 0.3;
 /** How many candidate marks one search ranks at most (then pages through them). */
 const MAX_CANDIDATES = 200;
 
+/** Best first: score, then the kind of match, then the text and the id (so pages are stable). */
+function byRank(a: Pick<MarkHit, 'score' | 'matchedBy' | 'text' | 'markId'>, b: Pick<MarkHit, 'score' | 'matchedBy' | 'text' | 'markId'>): number {
+  return b.score - a.score || PREFERENCE.indexOf(a.matchedBy) - PREFERENCE.indexOf(b.matchedBy) || a.text.localeCompare(b.text) || a.markId.localeCompare(b.markId);
+}
+
 /** What a mark's list of recordations shows and filters on. */
 type SummaryRow = Omit<RecordationRow, 'data'> & { data: Pick<RecordationState, 'rightsHolder' | 'niceClasses' | 'validUntil'> };
 
@@ -67,6 +72,41 @@ export class RegistryQueries {
 
   /** Ranked marks for a query in any script: number, exact, 简/繁, alias, transliteration, then fuzzy. */
   async search(q: string, filters: SearchFilters): Promise<MarkHit[]> {
+    const candidates = await this.candidates(q, filters);
+    if (!candidates.size) return [];
+    const hits = await this.marksWithRecordations([...candidates.keys()], filters);
+    return hits.map((hit) => ({ ...hit, ...candidates.get(hit.markId)! })).sort(byRank);
+  }
+
+  /**
+   * One page of `search`, and how many hits there are in all. Without recordation filters a mark is a hit whatever
+   * its recordations, so the candidates are ranked on the marks table alone and only the page's marks have their
+   * recordations read: a search may rank up to 200 marks, some with hundreds of recordations, and reading all of them
+   * was most of a search's time on 1 000 000 recordations.
+   */
+  async searchPage(q: string, filters: SearchFilters, offset: number, limit: number): Promise<{ items: MarkHit[]; total: number }> {
+    const filtered = filters.niceClass !== undefined || filters.authority !== undefined || filters.status !== undefined || !!filters.holder;
+    if (filtered) {
+      const hits = await this.search(q, filters);
+      return { items: hits.slice(offset, offset + limit), total: hits.length };
+    }
+    const candidates = await this.candidates(q, filters);
+    if (!candidates.size) return { items: [], total: 0 };
+    const marks: { mark_id: string; display_text: string }[] = await this.dataSource.query(`SELECT mark_id, display_text FROM ${this.tables.marks} WHERE mark_id = ANY($1::text[])`, [
+      [...candidates.keys()],
+    ]);
+    const ranked = marks.map((mark) => ({ markId: mark.mark_id, text: mark.display_text, ...candidates.get(mark.mark_id)! })).sort(byRank);
+    const page = ranked.slice(offset, offset + limit);
+    const withRecordations = new Map((await this.marksWithRecordations(page.map((hit) => hit.markId))).map((mark) => [mark.markId, mark]));
+    const items = page.flatMap((hit) => {
+      const mark = withRecordations.get(hit.markId);
+      return mark ? [{ ...mark, matchedBy: hit.matchedBy, score: hit.score }] : [];
+    });
+    return { items, total: ranked.length };
+  }
+
+  /** Candidate marks for a query, each with its best way of matching and score. */
+  private async candidates(q: string, filters: SearchFilters): Promise<Map<string, { matchedBy: MatchedBy; score: number }>> {
     const candidates = new Map<string, { matchedBy: MatchedBy; score: number }>();
     const consider = (markId: string, matchedBy: MatchedBy, score = SCORES[matchedBy]) => {
       const existing = candidates.get(markId);
@@ -125,12 +165,7 @@ export class RegistryQueries {
         lookalikes.forEach((row) => consider(row.mark_id, 'fuzzy', 0.85));
       }
     }
-    if (!candidates.size) return [];
-
-    const hits = await this.marksWithRecordations([...candidates.keys()], filters);
-    return hits
-      .map((hit) => ({ ...hit, ...candidates.get(hit.markId)! }))
-      .sort((a, b) => b.score - a.score || PREFERENCE.indexOf(a.matchedBy) - PREFERENCE.indexOf(b.matchedBy) || a.text.localeCompare(b.text) || a.markId.localeCompare(b.markId));
+    return candidates;
   }
 
   /** Marks with their recordations (filtered); marks left with no recordation are dropped. */
