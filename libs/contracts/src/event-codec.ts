@@ -1,7 +1,7 @@
 import { canonicalJson } from './canonical-json.js';
 import { EVENT_PAYLOAD_TYPE, RecordationEventDto, eventConsistencyErrors, type RecordationEvent } from './envelope.js';
 import { signDsse, verifyDsse, type DsseEnvelope, type SigningKey, type TrustedKey } from './signing.js';
-import { validatePlain, type FieldError } from './validation.js';
+import { findContractErrors, type FieldError } from './validation.js';
 import type { AuthorityCode } from './authorities.js';
 
 /** Larger messages are refused before parsing: a recordation is a few kilobytes. */
@@ -82,11 +82,11 @@ export function decodeSignedEvent(
   } catch (error) {
     return { ok: false, reason: 'unparseable', keyId: verification.keyId, detail: `payload not JSON: ${(error as Error).message.slice(0, 200)}` };
   }
-  const validated = validatePlain(RecordationEventDto, payload);
-  if (!validated.ok) {
-    return { ok: false, reason: 'schema-violation', keyId: verification.keyId, detail: summarise(validated.errors), errors: validated.errors };
+  const contractErrors = findContractErrors(RecordationEventDto, payload);
+  if (contractErrors.length) {
+    return { ok: false, reason: 'schema-violation', keyId: verification.keyId, detail: summarise(contractErrors), errors: contractErrors };
   }
-  // The validated instance is a class; the stored event is the plain payload the authority signed.
+  // The stored event is the plain payload the authority signed, not the validated class instance.
   const event = payload as RecordationEvent;
   const consistency = eventConsistencyErrors(event);
   if (consistency.length) {
