@@ -10,10 +10,9 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { parsePrivateKey } from '#contracts';
 import { generateEvents } from '#datagen';
 import { createLogger, dataSourceOptions, runMigrations } from '#platform';
-import { createTestDatabase, createTestSigningKeys } from '#testing';
+import { createTestDatabase, createTestSigningKeys, signingKeysOf } from '#testing';
 import { exportLines } from '../apps/registry/src/audit/export.js';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
 import { RegistryTables } from '../apps/registry/src/store/registry-tables.js';
@@ -23,7 +22,7 @@ const logger = createLogger('bench-export');
 async function main(): Promise<void> {
   const database = await createTestDatabase('rx_bench_export');
   const keys = createTestSigningKeys();
-  const signers = Object.fromEntries(Object.entries(keys.signers).map(([a, s]) => [a, { keyId: s.keyId, privateKey: parsePrivateKey(s.privateKey) }])) as never;
+  const signers = signingKeysOf(keys);
   const figures: string[] = [];
   try {
     await runMigrations({ url: database.url, schema: 'registry', migrations: REGISTRY_MIGRATIONS });

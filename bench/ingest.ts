@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
-import { parsePrivateKey, topicNames, type AuthorityCode } from '#contracts';
+import { topicNames } from '#contracts';
 import { generateEvents } from '#datagen';
 import { createKafka, provisionKafka, runMigrations } from '#platform';
-import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys } from '#testing';
+import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, signingKeysOf } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
 import { benchRegistryEnv } from './lookup-load.js';
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const prefix = `ingest${Date.now().toString(36)}.`;
   const topics = topicNames(prefix);
   const keys = createTestSigningKeys();
-  const signers = Object.fromEntries(Object.entries(keys.signers).map(([a, s]) => [a, { keyId: s.keyId, privateKey: parsePrivateKey(s.privateKey) }])) as Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>;
+  const signers = signingKeysOf(keys);
   const admin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'ingest', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' });
   await provisionKafka(admin, { topicPrefix: prefix });
   const db = new pg.Client({ connectionString: database.url });

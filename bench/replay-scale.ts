@@ -13,11 +13,11 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createHash } from 'node:crypto';
-import { parsePrivateKey, parseTrustedKeys, topicNames, type AuthorityCode } from '#contracts';
+import { parseTrustedKeys, topicNames } from '#contracts';
 import { generateEvents } from '#datagen';
 import { digestOfRegistry, eventRefOf, mergeEvent, recordationId, type RegistryRecordation } from '#domain';
 import { createKafka, createLogger, provisionKafka, runMigrations } from '#platform';
-import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys } from '#testing';
+import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, signingKeysOf } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
 import { replayRegistry } from '../apps/registry/src/replay/replay.js';
 
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const prefix = `benchreplay${Date.now().toString(36)}.`;
   const topics = topicNames(prefix);
   const keys = createTestSigningKeys();
-  const signers = Object.fromEntries(Object.entries(keys.signers).map(([a, s]) => [a, { keyId: s.keyId, privateKey: parsePrivateKey(s.privateKey) }])) as Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>;
+  const signers = signingKeysOf(keys);
   try {
     const admin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-replay', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' });
     await provisionKafka(admin, { topicPrefix: prefix });

@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { decodeSignedEvent, parsePrivateKey, parseTrustedKeys, topicNames, verifyDsse, type AuthorityCode } from '#contracts';
 import { generateEvents, type GeneratedEvent } from '#datagen';
 import { createKafka, createLogger, provisionKafka, runMigrations } from '#platform';
-import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys } from '#testing';
+import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, signingKeysOf } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
 import { replayRegistry } from '../apps/registry/src/replay/replay.js';
 import { BENCH_TOKENS, benchRegistryEnv, lookupQueries, measureLookups, percentile } from './lookup-load.js';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const prefix = `bench${Date.now().toString(36)}.`;
   const topics = topicNames(prefix);
   const keys = createTestSigningKeys();
-  const signers = Object.fromEntries(Object.entries(keys.signers).map(([a, s]) => [a, { keyId: s.keyId, privateKey: parsePrivateKey(s.privateKey) }])) as Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>;
+  const signers = signingKeysOf(keys);
   const admin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' });
   await provisionKafka(admin, { topicPrefix: prefix });
   const db = new pg.Client({ connectionString: database.url });

@@ -1,4 +1,4 @@
-import { generateSigningKeyPair, type AuthorityCode } from '#contracts';
+import { generateSigningKeyPair, parsePrivateKey, type AuthorityCode, type SigningKey } from '#contracts';
 
 /** The local broker's address and SCRAM principals (deploy/kafka/kafka.sh creates them with these dev passwords). */
 export const TEST_KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -29,4 +29,11 @@ export function createTestSigningKeys(suffix = Date.now().toString(36)): TestSig
     trusted.push(`${authority}:${keyId}:${pair.publicKey}`);
   }
   return { signers, trustedKeys: trusted.join(',') };
+}
+
+/** The test keys as the signing code takes them (what each authority app parses from its environment). */
+export function signingKeysOf(keys: TestSigningKeys): Record<AuthorityCode, SigningKey> {
+  const out = {} as Record<AuthorityCode, SigningKey>;
+  for (const authority of ['CN', 'HK', 'MO'] as const) out[authority] = { keyId: keys.signers[authority].keyId, privateKey: parsePrivateKey(keys.signers[authority].privateKey) };
+  return out;
 }

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { decodeSignedEvent, parsePrivateKey, parseTrustedKeys, topicNames, type AuthorityCode } from '#contracts';
+import { decodeSignedEvent, parseTrustedKeys, topicNames, type AuthorityCode } from '#contracts';
 import { generateEvents } from '#datagen';
 import { dataSourceOptions, runMigrations } from '#platform';
-import { createTestDatabase, createTestSigningKeys, type TestDatabase } from '#testing';
+import { createTestDatabase, createTestSigningKeys, signingKeysOf, type TestDatabase } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../migrations/index.js';
 import { RegistryBulkLoad } from './registry-bulk-load.js';
 import { RegistryStore, type BatchInput, type BatchResult } from './registry-store.js';
@@ -58,7 +58,7 @@ describe('RegistryBulkLoad', () => {
     await dataSource.initialize();
 
     const keys = createTestSigningKeys();
-    const signers = Object.fromEntries(Object.entries(keys.signers).map(([a, s]) => [a, { keyId: s.keyId, privateKey: parsePrivateKey(s.privateKey) }])) as Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>;
+    const signers = signingKeysOf(keys);
     const trusted = parseTrustedKeys(keys.trustedKeys);
     const topics = topicNames('bulk.');
     const next = random(7);
