@@ -6,11 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
-import { topicNames } from '#contracts';
 import { generateEvents } from '#datagen';
-import { createKafka, provisionKafka, runMigrations } from '#platform';
-import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, signingKeysOf } from '#testing';
+import { runMigrations } from '#platform';
+import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
+import { benchSetup, produceEvents } from './bench-setup.js';
 import { benchRegistryEnv } from './lookup-load.js';
 
 const args = process.argv.slice(2);
@@ -25,25 +25,13 @@ const registryRoot = argValue('--registry-root') ?? '.';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  const database = await createTestDatabase('rx_ingest');
-  const prefix = `ingest${Date.now().toString(36)}.`;
-  const topics = topicNames(prefix);
-  const keys = createTestSigningKeys();
-  const signers = signingKeysOf(keys);
-  const admin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'ingest', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' });
-  await provisionKafka(admin, { topicPrefix: prefix });
+  const { database, prefix, topics, keys, signers } = await benchSetup('ingest');
   const db = new pg.Client({ connectionString: database.url });
   await db.connect();
   let child: ChildProcess | undefined;
   try {
     const events = generateEvents({ seed: 42, events: EVENTS, keys: signers });
-    for (const authority of ['CN', 'HK', 'MO'] as const) {
-      const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: `ingest-${authority}`, ...TEST_KAFKA_PRINCIPALS[authority], logLevel: 'ERROR' }).producer();
-      await producer.connect();
-      const mine = events.filter((e) => e.authority === authority);
-      for (let i = 0; i < mine.length; i += 2000) await producer.send({ topic: topics[authority], acks: -1, messages: mine.slice(i, i + 2000).map((e) => ({ key: e.key, value: e.value })) });
-      await producer.disconnect();
-    }
+    await produceEvents(events, topics);
     await runMigrations({ url: database.url, schema: 'registry', migrations: REGISTRY_MIGRATIONS });
     const env = benchRegistryEnv({ port: 3950 + Math.floor(Math.random() * 40), databaseUrl: database.url, prefix, trustedKeys: keys.trustedKeys, brokers: TEST_KAFKA_BROKERS, principal: TEST_KAFKA_PRINCIPALS.registry });
     const started = performance.now();

@@ -13,13 +13,14 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createHash } from 'node:crypto';
-import { parseTrustedKeys, topicNames } from '#contracts';
+import { parseTrustedKeys } from '#contracts';
 import { generateEvents } from '#datagen';
 import { digestOfRegistry, eventRefOf, mergeEvent, recordationId, type RegistryRecordation } from '#domain';
-import { createKafka, createLogger, provisionKafka, runMigrations } from '#platform';
-import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, signingKeysOf } from '#testing';
+import { createKafka, createLogger, runMigrations } from '#platform';
+import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
 import { replayRegistry } from '../apps/registry/src/replay/replay.js';
+import { benchSetup, produceEvents } from './bench-setup.js';
 
 const logger = createLogger('bench-replay');
 const args = process.argv.slice(2);
@@ -30,16 +31,10 @@ const argValue = (name: string) => {
 const EVENTS = argValue('--events') ?? (args.includes('--quick') ? 50_000 : 1_000_000);
 
 async function main(): Promise<void> {
-  const database = await createTestDatabase('rx_bench_replay');
-  const prefix = `benchreplay${Date.now().toString(36)}.`;
-  const topics = topicNames(prefix);
-  const keys = createTestSigningKeys();
-  const signers = signingKeysOf(keys);
+  const { database, topics, keys, signers } = await benchSetup('bench_replay');
   try {
-    const admin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-replay', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' });
-    await provisionKafka(admin, { topicPrefix: prefix });
     const partitionsOf = new Map<string, number>();
-    const kafkaAdmin = admin.admin();
+    const kafkaAdmin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-replay', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }).admin();
     await kafkaAdmin.connect();
     for (const authority of ['CN', 'HK', 'MO'] as const) partitionsOf.set(authority, (await kafkaAdmin.fetchTopicOffsets(topics[authority])).length);
     await kafkaAdmin.disconnect();
@@ -52,24 +47,22 @@ async function main(): Promise<void> {
     // partition); one producer per authority, in order, so offsets are consecutive per partition from 0.
     started = performance.now();
     const recordations = new Map<string, RegistryRecordation>();
-    for (const authority of ['CN', 'HK', 'MO'] as const) {
-      const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: `bench-replay-${authority}`, ...TEST_KAFKA_PRINCIPALS[authority], logLevel: 'ERROR' }).producer({ maxInFlightRequests: 1 });
-      await producer.connect();
-      const nextOffset = new Array<number>(partitionsOf.get(authority)!).fill(0);
-      const mine = events.filter((e) => e.authority === authority);
-      for (let i = 0; i < mine.length; i += 2000) {
-        const slice = mine.slice(i, i + 2000).map((e) => ({ e, partition: createHash('md5').update(e.key).digest().readUInt32BE(0) % nextOffset.length }));
-        await producer.send({ topic: topics[authority], acks: -1, messages: slice.map(({ e, partition }) => ({ key: e.key, value: e.value, partition })) });
-        // The independent fold: the registry's merge rule per event, with the offset the event now has.
-        for (const { e, partition } of slice) {
-          const ref = eventRefOf(e.event, topics[authority], partition, String(nextOffset[partition]++), new Date().toISOString(), signers[authority].keyId);
-          const id = recordationId(authority, e.event.subject);
+    const nextOffset = new Map<string, number>();
+    await produceEvents(events, topics, {
+      partitionOf: (e) => createHash('md5').update(e.key).digest().readUInt32BE(0) % partitionsOf.get(e.authority)!,
+      // The independent fold: the registry's merge rule per event, with the offset the event now has.
+      afterSend: (sent) => {
+        for (const { event: e, partition } of sent) {
+          const at = `${e.authority}:${partition}`;
+          const offset = nextOffset.get(at) ?? 0;
+          nextOffset.set(at, offset + 1);
+          const ref = eventRefOf(e.event, topics[e.authority], partition!, String(offset), new Date().toISOString(), signers[e.authority].keyId);
+          const id = recordationId(e.authority, e.event.subject);
           const outcome = mergeEvent(recordations.get(id), e.event, ref, false);
           if (outcome.disposition === 'applied') recordations.set(id, outcome.next);
         }
-      }
-      await producer.disconnect();
-    }
+      },
+    });
     const produceSeconds = (performance.now() - started) / 1000;
     events.length = 0;
     const expectedDigest = digestOfRegistry(recordations, new Map());

@@ -18,12 +18,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decodeSignedEvent, parsePrivateKey, parseTrustedKeys, topicNames, verifyDsse, type AuthorityCode } from '#contracts';
 import { generateEvents, type GeneratedEvent } from '#datagen';
-import { createKafka, createLogger, provisionKafka, runMigrations } from '#platform';
-import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, signingKeysOf } from '#testing';
+import { createKafka, createLogger, runMigrations } from '#platform';
+import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
 import { replayRegistry } from '../apps/registry/src/replay/replay.js';
 import { BENCH_TOKENS, benchRegistryEnv, lookupQueries, measureLookups, percentile } from './lookup-load.js';
 import { startNaiveConsumer } from './naive-consumer.js';
+import { benchSetup, produceEvents } from './bench-setup.js';
 
 const logger = createLogger('bench');
 const args = process.argv.slice(2);
@@ -56,13 +57,7 @@ async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what:
 }
 
 async function main(): Promise<void> {
-  const database = await createTestDatabase('rx_bench');
-  const prefix = `bench${Date.now().toString(36)}.`;
-  const topics = topicNames(prefix);
-  const keys = createTestSigningKeys();
-  const signers = signingKeysOf(keys);
-  const admin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' });
-  await provisionKafka(admin, { topicPrefix: prefix });
+  const { database, prefix, topics, keys, signers } = await benchSetup('bench');
   const db = new pg.Client({ connectionString: database.url });
   await db.connect();
   const children: ChildProcess[] = [];
@@ -73,7 +68,7 @@ async function main(): Promise<void> {
     const events = generated.value;
 
     // 2. Produce them, each on its authority's topic as that authority.
-    const produced = await timed('produce', () => produceAll(events, topics));
+    const produced = await timed('produce', () => produceEvents(events, topics));
     results.produce = { eventsPerSecond: rate(events.length, produced.ms) };
 
     // 3. Limits.
@@ -169,18 +164,6 @@ async function main(): Promise<void> {
     await database.drop();
   }
   report(results);
-}
-
-async function produceAll(events: GeneratedEvent[], topics: ReturnType<typeof topicNames>): Promise<void> {
-  for (const authority of ['CN', 'HK', 'MO'] as const) {
-    const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: `bench-${authority}`, ...TEST_KAFKA_PRINCIPALS[authority], logLevel: 'ERROR' }).producer();
-    await producer.connect();
-    const mine = events.filter((e) => e.authority === authority);
-    for (let i = 0; i < mine.length; i += 2000) {
-      await producer.send({ topic: topics[authority], acks: -1, messages: mine.slice(i, i + 2000).map((e) => ({ key: e.key, value: e.value })) });
-    }
-    await producer.disconnect();
-  }
 }
 
 async function consumeOnly(topics: ReturnType<typeof topicNames>, expected: number): Promise<void> {

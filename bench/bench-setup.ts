@@ -1,0 +1,48 @@
+import { topicNames, type AuthorityCode, type SigningKey, type TopicSet } from '#contracts';
+import type { GeneratedEvent } from '#datagen';
+import { createKafka, provisionKafka } from '#platform';
+import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, signingKeysOf, type TestDatabase, type TestSigningKeys } from '#testing';
+
+export interface BenchSetup {
+  database: TestDatabase;
+  prefix: string;
+  topics: TopicSet;
+  keys: TestSigningKeys;
+  signers: Record<AuthorityCode, SigningKey>;
+}
+
+/** What every benchmark starts from: its own database, fresh provisioned topics and fresh authority keys. */
+export async function benchSetup(name: string): Promise<BenchSetup> {
+  const database = await createTestDatabase(`rx_${name}`);
+  const prefix = `${name.replace(/_/g, '')}${Date.now().toString(36)}.`;
+  const topics = topicNames(prefix);
+  const keys = createTestSigningKeys();
+  await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: name, ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }), { topicPrefix: prefix });
+  return { database, prefix, topics, keys, signers: signingKeysOf(keys) };
+}
+
+/**
+ * Produces the events, each on its authority's topic as that authority, 2 000 per send, in order. `partitionOf`
+ * places each event (default: the producer's partitioner, by key); `afterSend` sees each send's events with the
+ * partition they went to, in send order (one request in flight, so offsets follow that order).
+ */
+export async function produceEvents(
+  events: readonly GeneratedEvent[],
+  topics: TopicSet,
+  options: { partitionOf?: (event: GeneratedEvent) => number; afterSend?: (sent: { event: GeneratedEvent; partition?: number }[]) => void } = {},
+): Promise<void> {
+  for (const authority of ['CN', 'HK', 'MO'] as const) {
+    const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: `bench-${authority}`, ...TEST_KAFKA_PRINCIPALS[authority], logLevel: 'ERROR' }).producer({ maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const mine = events.filter((e) => e.authority === authority);
+      for (let i = 0; i < mine.length; i += 2000) {
+        const sent = mine.slice(i, i + 2000).map((event) => ({ event, partition: options.partitionOf?.(event) }));
+        await producer.send({ topic: topics[authority], acks: -1, messages: sent.map(({ event, partition }) => ({ key: event.key, value: event.value, partition })) });
+        options.afterSend?.(sent);
+      }
+    } finally {
+      await producer.disconnect();
+    }
+  }
+}
