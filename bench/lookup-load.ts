@@ -1,6 +1,9 @@
 /** Lookup load shared by the benchmarks: a query mix from known mark texts, and latency under N concurrent clients. */
 
-const TRADITIONAL: Record<string, string> = { 龙: '龍', 华: '華', 丽: '麗', 凤: '鳳', 东: '東', 门: '門', 马: '馬', 宝: '寶', 风: '風', 云: '雲', 国: '國', 乐: '樂', 鸟: '鳥', 鱼: '魚', 长: '長', 汉: '漢', 红: '紅', 丝: '絲', 钻: '鑽', 银: '銀' };
+import autocannon from 'autocannon';
+import { CHARACTER_PAIRS } from '#datagen';
+
+const TRADITIONAL = new Map(CHARACTER_PAIRS.filter(([simplified, traditional]) => simplified !== traditional));
 
 /** 400 queries: a quarter each exact, 简→繁, misspelt (last letter changed) and miss. */
 export function lookupQueries(texts: readonly string[]): string[] {
@@ -9,7 +12,7 @@ export function lookupQueries(texts: readonly string[]): string[] {
     const text = texts[(i * 7919) % texts.length];
     switch (i % 4) {
       case 0: queries.push(text); break;
-      case 1: queries.push(text.replace(/[龙华丽凤东门马宝风云国乐鸟鱼长汉红丝钻银]/g, (c) => TRADITIONAL[c] ?? c)); break;
+      case 1: queries.push([...text].map((c) => TRADITIONAL.get(c) ?? c).join('')); break;
       case 2: queries.push(`${text.slice(0, -1)}X`); break;
       default: queries.push(`NOSUCHMARK${i}`);
     }
@@ -26,27 +29,33 @@ export interface LatencyFigures {
 
 export const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
-/** `/api/check` and `/api/marks/search` at 1, 16 and 64 clients for `seconds` each; keys `check@16` etc. */
+/**
+ * `/api/check` and `/api/marks/search` at 1, 16 and 64 clients for `seconds` each; keys `check@16` etc. The load comes
+ * from autocannon (keep-alive connections, one request in flight on each): the client shares the machine's two cores
+ * with the registry and PostgreSQL, and fetch() cost the client several times what autocannon does per request.
+ */
 export async function measureLookups(base: string, token: string, queries: readonly string[], seconds: number, onFigure?: (key: string, figures: LatencyFigures) => void): Promise<Record<string, LatencyFigures>> {
   const out: Record<string, LatencyFigures> = {};
   for (const endpoint of ['check', 'search'] as const) {
     for (const clients of [1, 16, 64]) {
       const latencies: number[] = [];
-      const deadline = performance.now() + seconds * 1000;
-      let n = 0;
-      await Promise.all(
-        Array.from({ length: clients }, async () => {
-          while (performance.now() < deadline) {
-            const q = encodeURIComponent(queries[n++ % queries.length]);
-            const path = endpoint === 'check' ? `/api/check?mark=${q}` : `/api/marks/search?q=${q}`;
-            const started = performance.now();
-            const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
-            await response.arrayBuffer();
-            if (!response.ok) throw new Error(`${path} answered ${response.status}`);
-            latencies.push(performance.now() - started);
-          }
-        }),
-      );
+      const failures: number[] = [];
+      // One walk through the queries shared by all connections, so concurrent clients ask different things.
+      let next = 0;
+      const pathOf = (query: string) => (endpoint === 'check' ? `/api/check?mark=${encodeURIComponent(query)}` : `/api/marks/search?q=${encodeURIComponent(query)}`);
+      const tracker = autocannon({
+        url: base,
+        connections: clients,
+        duration: seconds,
+        headers: { authorization: `Bearer ${token}` },
+        requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: pathOf(queries[next++ % queries.length]) }) }],
+      });
+      tracker.on('response', (_client, statusCode, _bytes, responseTime) => {
+        if (statusCode === 200) latencies.push(responseTime);
+        else failures.push(statusCode);
+      });
+      const result = await tracker;
+      if (failures.length || result.errors) throw new Error(`${endpoint}@${clients}: ${failures.length} answers not 200 (first ${failures[0]}), ${result.errors} errors`);
       latencies.sort((a, b) => a - b);
       const key = `${endpoint}@${clients}`;
       out[key] = {

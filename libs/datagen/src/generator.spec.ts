@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { matchingKey } from '#domain';
+import { CHARACTER_PAIRS } from './catalogue.js';
 import { generateDataset } from './generator.js';
 
 const now = new Date('2026-11-28T00:00:00Z');
@@ -50,5 +52,20 @@ describe('generateDataset', () => {
       expect(until - now.getTime()).toBeLessThan(183 * 86_400_000);
     }
     expect(new Set(operations.map((op) => op.kind))).toEqual(new Set(['amend', 'renew', 'suspend', 'reinstate', 'revoke', 'cancel']));
+  });
+
+  it('writes each generated character so that both scripts share a matching key', () => {
+    for (const [simplified, traditional] of CHARACTER_PAIRS) expect([simplified, matchingKey(traditional)]).toEqual([simplified, simplified]);
+    expect(new Set(CHARACTER_PAIRS.map(([simplified]) => simplified)).size).toBe(CHARACTER_PAIRS.length);
+  });
+
+  it('shares a mark text among a few recordations, as a real register does, not hundreds', () => {
+    const { recordations } = generateDataset({ seed: 42, recordations: 100_000, now });
+    const perText = new Map<string, number>();
+    for (const r of recordations) perText.set(matchingKey(r.body.mark.text), (perText.get(matchingKey(r.body.mark.text)) ?? 0) + 1);
+    const largest = Math.max(...perText.values());
+    expect(largest).toBeGreaterThan(3); // the same mark in several authorities, and some short texts shared
+    expect(largest).toBeLessThan(30);
+    expect(recordations.length / perText.size).toBeLessThan(2.5);
   });
 });

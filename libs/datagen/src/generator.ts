@@ -89,7 +89,8 @@ function syntheticMark(random: SeededRandom, index: number): CatalogueMark {
   const authorities = random.sample(['CN', 'HK', 'MO'] as const, random.pick([1, 1, 2, 2, 3]));
   const suffix = random.pick(HOLDER_SUFFIXES);
   if (chinese) {
-    const pairs = Array.from({ length: random.int(2, 3) }, () => random.pick(CHARACTER_PAIRS));
+    // Two to four characters, mostly three, as Chinese marks are.
+    const pairs = Array.from({ length: random.pick([2, 3, 3, 4]) }, () => random.pick(CHARACTER_PAIRS));
     const hans = pairs.map((pair) => pair[0]).join('');
     const hant = pairs.map((pair) => pair[1]).join('');
     const latin = pinyin(hans, { toneType: 'none', separator: '' }).toUpperCase();
