@@ -141,6 +141,15 @@ describe("officers' lookup", () => {
     }
   });
 
+  it('lists a weak look-alike in a search though the checks before it, on the same pooled connections, leave it out', async () => {
+    for (let round = 0; round < 3; round++) {
+      const check = await request(registry.getHttpServer()).get('/api/check').query({ mark: 'HERNES' }).set(officer).expect(200);
+      expect(check.body.matches.filter((match: { text: string }) => match.text === '爱马仕')).toEqual([]);
+      const { items } = await search({ q: 'HERNES' });
+      expect(items.find((item) => item.text === '爱马仕')).toMatchObject({ matchedBy: 'fuzzy' });
+    }
+  });
+
   it('answers the border question in one call', async () => {
     const recorded = await request(registry.getHttpServer()).get('/api/check').query({ mark: 'HERMES', niceClass: 18 }).set(officer).expect(200);
     expect(recorded.body.recorded).toBe(true);

@@ -75,12 +75,60 @@ export class RegistryQueries {
     private readonly tables: RegistryTables,
   ) {}
 
+  /** Marks whose recordation number or registration number is the query ($1); both sides indexed, no scan. */
+  private get byNumberSql(): string {
+    return `WITH by_number AS (
+      SELECT DISTINCT mark_id FROM ${this.tables.recordations}
+      WHERE upper(recordation_number) = upper($1) OR data #>> '{trademarkRegistration,number}' = $1 LIMIT ${MAX_CANDIDATES})`;
+  }
+
+  /**
+   * Every way a query matches, in one statement (a lookup was eight round trips, most of a check's time): by number;
+   * by the key ($2) or its alias, one recordation per key, kind and literal; fuzzy look-alikes of the key at a
+   * trigram similarity of $3 or more; and the look-alike foldings of the text ($4).
+   */
+  private get candidatesSql(): string {
+    const { markKeys, recordations, aliases } = this.tables;
+    return `${this.byNumberSql},
+    keyed AS (
+      SELECT m.key, m.kind, m.literal, r.mark_id
+      FROM (SELECT DISTINCT ON (k.key, k.kind, k.literal, ${PER_READING}) k.key, k.kind, k.literal, k.authority, k.recordation_number
+            FROM ${markKeys} k WHERE k.key = ANY(ARRAY[$2, (SELECT to_key FROM ${aliases} WHERE from_key = $2)])) m
+      JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number LIMIT ${MAX_CANDIDATES * 4}),
+    fuzzy AS (
+      -- The trigram operator reads its threshold from a setting: set for this statement only, by the sub-select the
+      -- index scan needs for its operand (so it is set before the scan starts). A grouping key belongs to one mark,
+      -- so one recordation per matching key names its mark (a common text matched 1 249 rows of 25 keys at
+      -- 1 000 000 recordations); pinyin readings are not grouping keys (homophones), so each of their rows is kept.
+      SELECT r.mark_id, max(m.similarity) AS similarity
+      FROM (SELECT DISTINCT ON (k.key, ${PER_READING}) k.authority, k.recordation_number, public.similarity(k.key, $2) AS similarity
+            FROM ${markKeys} k
+            WHERE k.key OPERATOR(public.%) (SELECT $2::text WHERE set_config('pg_trgm.similarity_threshold', $3, true) IS NOT NULL)) m
+      JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number
+      GROUP BY r.mark_id ORDER BY similarity DESC LIMIT ${MAX_CANDIDATES}),
+    lookalike AS (
+      SELECT DISTINCT r.mark_id
+      FROM (SELECT DISTINCT ON (k.key, ${PER_READING}) k.authority, k.recordation_number FROM ${markKeys} k WHERE k.key = ANY($4::text[])) m
+      JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number LIMIT ${MAX_CANDIDATES})
+    SELECT c.*, m.display_text FROM (
+      SELECT 'number' AS via, mark_id, NULL AS key, NULL AS kind, NULL AS literal, NULL::float8 AS similarity FROM by_number
+      UNION ALL SELECT 'keyed', mark_id, key, kind, literal, NULL FROM keyed
+      UNION ALL SELECT 'fuzzy', mark_id, NULL, NULL, NULL, similarity FROM fuzzy
+      UNION ALL SELECT 'lookalike', mark_id, NULL, NULL, NULL, NULL FROM lookalike) c
+    JOIN ${this.tables.marks} m ON m.mark_id = c.mark_id`;
+  }
+
   /** Ranked marks for a query in any script: number, exact, 简/繁, alias, transliteration, then fuzzy. */
   async search(q: string, filters: SearchFilters): Promise<MarkHit[]> {
     const candidates = await this.candidates(q, filters);
     if (!candidates.size) return [];
     const hits = await this.marksWithRecordations([...candidates.keys()], filters);
-    return hits.map((hit) => ({ ...hit, ...candidates.get(hit.markId)! })).sort(byRank);
+    return hits
+      .map((hit) => {
+        const { matchedBy, score } = candidates.get(hit.markId)!;
+        return { ...hit, matchedBy, score };
+      })
+      .sort(byRank);
   }
 
   /**
@@ -96,12 +144,9 @@ export class RegistryQueries {
       return { items: hits.slice(offset, offset + limit), total: hits.length };
     }
     const candidates = await this.candidates(q, filters);
-    if (!candidates.size) return { items: [], total: 0 };
-    const marks: { mark_id: string; display_text: string }[] = await this.dataSource.query(`SELECT mark_id, display_text FROM ${this.tables.marks} WHERE mark_id = ANY($1::text[])`, [
-      [...candidates.keys()],
-    ]);
-    const ranked = marks.map((mark) => ({ markId: mark.mark_id, text: mark.display_text, ...candidates.get(mark.mark_id)! })).sort(byRank);
+    const ranked = [...candidates].map(([markId, candidate]) => ({ markId, ...candidate })).sort(byRank);
     const page = ranked.slice(offset, offset + limit);
+    if (!page.length) return { items: [], total: ranked.length };
     const withRecordations = new Map((await this.marksWithRecordations(page.map((hit) => hit.markId))).map((mark) => [mark.markId, mark]));
     const items = page.flatMap((hit) => {
       const mark = withRecordations.get(hit.markId);
@@ -110,104 +155,65 @@ export class RegistryQueries {
     return { items, total: ranked.length };
   }
 
-  /** Candidate marks for a query, each with its best way of matching and score. */
-  private async candidates(q: string, filters: SearchFilters): Promise<Map<string, { matchedBy: MatchedBy; score: number }>> {
-    const candidates = new Map<string, { matchedBy: MatchedBy; score: number }>();
-    const consider = (markId: string, matchedBy: MatchedBy, score = SCORES[matchedBy]) => {
-      const existing = candidates.get(markId);
+  /** Candidate marks for a query, each with its display text and its best way of matching and score. */
+  private async candidates(q: string, filters: SearchFilters): Promise<Map<string, { text: string; matchedBy: MatchedBy; score: number }>> {
+    const candidates = new Map<string, { text: string; matchedBy: MatchedBy; score: number }>();
+    const consider = (row: { mark_id: string; display_text: string }, matchedBy: MatchedBy, score = SCORES[matchedBy]) => {
+      const existing = candidates.get(row.mark_id);
       if (!existing || score > existing.score || (score === existing.score && PREFERENCE.indexOf(matchedBy) < PREFERENCE.indexOf(existing.matchedBy))) {
-        candidates.set(markId, { matchedBy, score });
+        candidates.set(row.mark_id, { text: row.display_text, matchedBy, score });
       }
     };
 
     const trimmed = q.trim();
-    // Both sides indexed (recordations_number_upper, recordations_registration): no scan of the table.
-    const byNumber: { mark_id: string }[] = await this.dataSource.query(
-      `SELECT DISTINCT mark_id FROM ${this.tables.recordations}
-       WHERE upper(recordation_number) = upper($1) OR data #>> '{trademarkRegistration,number}' = $1 LIMIT ${MAX_CANDIDATES}`,
-      [trimmed],
-    );
-    byNumber.forEach((row) => consider(row.mark_id, 'number'));
-
     const key = matchingKey(trimmed);
-    const literal = literalKey(trimmed);
-    if (key) {
-      const aliasRows: { to_key: string }[] = await this.dataSource.query(`SELECT to_key FROM ${this.tables.aliases} WHERE from_key = $1`, [key]);
-      const aliasKey = aliasRows[0]?.to_key;
-      // One recordation per key, kind and literal (per recordation for pinyin readings): see the fuzzy query below.
-      const keyed: { key: string; kind: string; literal: string; mark_id: string }[] = await this.dataSource.query(
-        `SELECT m.key, m.kind, m.literal, r.mark_id
-         FROM (SELECT DISTINCT ON (k.key, k.kind, k.literal, ${PER_READING}) k.key, k.kind, k.literal, k.authority, k.recordation_number
-               FROM ${this.tables.markKeys} k WHERE k.key = ANY($1::text[])) m
-         JOIN ${this.tables.recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number LIMIT ${MAX_CANDIDATES * 4}`,
-        [aliasKey ? [key, aliasKey] : [key]],
+    if (!key) {
+      const byNumber: { mark_id: string; display_text: string }[] = await this.dataSource.query(
+        `${this.byNumberSql} SELECT c.mark_id, m.display_text FROM by_number c JOIN ${this.tables.marks} m ON m.mark_id = c.mark_id`,
+        [trimmed],
       );
-      for (const row of keyed) {
-        if (row.key !== key) consider(row.mark_id, 'alias');
-        else if (row.kind === 'transliteration' || row.kind === 'pinyin') consider(row.mark_id, 'transliteration');
-        else consider(row.mark_id, row.literal === literal ? 'exact' : 'script');
-      }
-      const threshold = Math.max(MIN_SIMILARITY, (filters.minFuzzyScore ?? 0) / FUZZY_WEIGHT - 0.005);
-      const fuzzy: { mark_id: string; similarity: number }[] = await this.dataSource.transaction(async (manager) => {
-        // SET LOCAL: the threshold of this transaction only (the pooled connection keeps the default).
-        await manager.query(`SELECT set_config('pg_trgm.similarity_threshold', $1, true)`, [threshold.toFixed(3)]);
-        // A grouping key belongs to one mark (marks are the components of shared keys), so one recordation per
-        // matching key names its mark: a common text matched 1 249 rows of 25 keys at 1 000 000 recordations, and
-        // joining every row to its recordation was most of the query (26 → 10 ms). Pinyin readings are not grouping
-        // keys (homophones), so each of their rows is kept.
-        return manager.query(
-          `SELECT r.mark_id, max(m.similarity) AS similarity
-           FROM (SELECT DISTINCT ON (k.key, ${PER_READING})
-                        k.authority, k.recordation_number, public.similarity(k.key, $1) AS similarity
-                 FROM ${this.tables.markKeys} k WHERE k.key OPERATOR(public.%) $1) m
-           JOIN ${this.tables.recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number
-           GROUP BY r.mark_id ORDER BY similarity DESC LIMIT ${MAX_CANDIDATES}`,
-          [key],
-        );
-      });
-      fuzzy.forEach((row) => consider(row.mark_id, 'fuzzy', Math.round(Number(row.similarity) * FUZZY_WEIGHT * 1000) / 1000));
-
-      // Look-alikes: N1KE reads as NIKE. A hit on the folded text is a strong fuzzy match.
-      const foldedKeys = lookalikeTexts(trimmed).map(matchingKey).filter((folded) => folded && folded !== key);
-      if (foldedKeys.length) {
-        const lookalikes: { mark_id: string }[] = await this.dataSource.query(
-          `SELECT DISTINCT r.mark_id
-           FROM (SELECT DISTINCT ON (k.key, ${PER_READING}) k.authority, k.recordation_number FROM ${this.tables.markKeys} k WHERE k.key = ANY($1::text[])) m
-           JOIN ${this.tables.recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number LIMIT ${MAX_CANDIDATES}`,
-          [foldedKeys],
-        );
-        lookalikes.forEach((row) => consider(row.mark_id, 'fuzzy', 0.85));
-      }
+      byNumber.forEach((row) => consider(row, 'number'));
+      return candidates;
+    }
+    const literal = literalKey(trimmed);
+    const threshold = Math.max(MIN_SIMILARITY, (filters.minFuzzyScore ?? 0) / FUZZY_WEIGHT - 0.005);
+    // Look-alikes: N1KE reads as NIKE. A hit on the folded text is a strong fuzzy match.
+    const foldedKeys = lookalikeTexts(trimmed).map(matchingKey).filter((folded) => folded && folded !== key);
+    const rows: { via: 'number' | 'keyed' | 'fuzzy' | 'lookalike'; mark_id: string; display_text: string; key: string | null; kind: string | null; literal: string | null; similarity: number | null }[] =
+      await this.dataSource.query(this.candidatesSql, [trimmed, key, threshold.toFixed(3), foldedKeys]);
+    for (const row of rows) {
+      if (row.via === 'number') consider(row, 'number');
+      else if (row.via === 'keyed') {
+        if (row.key !== key) consider(row, 'alias');
+        else if (row.kind === 'transliteration' || row.kind === 'pinyin') consider(row, 'transliteration');
+        else consider(row, row.literal === literal ? 'exact' : 'script');
+      } else if (row.via === 'fuzzy') consider(row, 'fuzzy', Math.round(Number(row.similarity) * FUZZY_WEIGHT * 1000) / 1000);
+      else consider(row, 'fuzzy', 0.85);
     }
     return candidates;
   }
 
   /** Marks with their recordations (filtered); marks left with no recordation are dropped. */
   async marksWithRecordations(markIds: string[], filters: SearchFilters = {}): Promise<Omit<MarkHit, 'score' | 'matchedBy'>[]> {
-    const marks: { mark_id: string; display_text: string; recorded: boolean; conflict: boolean }[] = await this.dataSource.query(
-      `SELECT mark_id, display_text, recorded, conflict FROM ${this.tables.marks} WHERE mark_id = ANY($1::text[])`,
-      [markIds],
-    );
     // Only the fields a summary and the filters read: a whole recordation's jsonb is kilobytes, and a search may
-    // touch hundreds (parsing them was most of a search's time on 1 000 000 recordations).
-    const rows: SummaryRow[] = await this.dataSource.query(
-      `SELECT authority, recordation_number, status, mark_id,
-              jsonb_build_object('rightsHolder', data->'rightsHolder', 'niceClasses', data->'niceClasses', 'validUntil', data->'validUntil') AS data
-       FROM ${this.tables.recordations} WHERE mark_id = ANY($1::text[]) ORDER BY authority, recordation_number`,
+    // touch hundreds (parsing them was most of a search's time on 1 000 000 recordations). One statement: a mark
+    // without recordations would be dropped anyway.
+    const rows: (SummaryRow & { display_text: string; recorded: boolean; conflict: boolean })[] = await this.dataSource.query(
+      `SELECT m.mark_id, m.display_text, m.recorded, m.conflict, r.authority, r.recordation_number, r.status,
+              jsonb_build_object('rightsHolder', r.data->'rightsHolder', 'niceClasses', r.data->'niceClasses', 'validUntil', r.data->'validUntil') AS data
+       FROM ${this.tables.marks} m JOIN ${this.tables.recordations} r ON r.mark_id = m.mark_id
+       WHERE m.mark_id = ANY($1::text[]) ORDER BY r.authority, r.recordation_number`,
       [markIds],
     );
     const keep = recordationFilter(filters);
-    const byMark = new Map<string, SummaryRow[]>();
-    for (const row of rows) if (keep(row)) byMark.set(row.mark_id, [...(byMark.get(row.mark_id) ?? []), row]);
-    return marks
-      .map((mark) => ({
-        markId: mark.mark_id,
-        text: mark.display_text,
-        recorded: mark.recorded,
-        conflict: mark.conflict,
-        recordations: (byMark.get(mark.mark_id) ?? []).map(summaryOf),
-      }))
-      .filter((mark) => mark.recordations.length > 0);
+    const marks = new Map<string, Omit<MarkHit, 'score' | 'matchedBy'>>();
+    for (const row of rows) {
+      if (!keep(row)) continue;
+      const mark = marks.get(row.mark_id) ?? { markId: row.mark_id, text: row.display_text, recorded: row.recorded, conflict: row.conflict, recordations: [] };
+      mark.recordations.push(summaryOf(row));
+      marks.set(row.mark_id, mark);
+    }
+    return [...marks.values()];
   }
 
   async mark(markId: string): Promise<(Omit<MarkHit, 'score' | 'matchedBy'> & { displaySource: string; conflicts: unknown }) | undefined> {
