@@ -43,6 +43,8 @@ export class RegistryBulkLoad {
   /** Merged events not written yet; a held one stays here until it is applied, found stale or the load ends. */
   private pending: PendingEvent[] = [];
   private readonly heldPending = new Map<string, PendingEvent>();
+  /** Held events among the pending rows (merged since the last flush), by position. */
+  private readonly unflushedHeld = new Map<string, PendingEvent>();
   private quarantine: CopyValue[][] = [];
   private readonly nextOffsets = new Map<string, { topic: string; partition: number; next: bigint }>();
   private readonly dropped: { name: string; definition: string }[] = [];
@@ -83,17 +85,23 @@ export class RegistryBulkLoad {
       }
       const { event, keyId } = message.decoded;
       const entry = merger.merge(event, eventRefOf(event, batch.topic, batch.partition, message.offset, message.receivedAt, keyId));
-      this.pending.push({ entry, signed: message.value });
+      const row = { entry, signed: message.value };
+      this.pending.push(row);
+      if (entry.disposition === 'held') this.unflushedHeld.set(positionOf(entry), row);
     }
     merger.finish();
     // A held event of an earlier batch is still in memory (held ones are written last): it takes its new disposition.
+    // Or it was merged by an earlier batch since the last flush, and is still among the pending rows: updated in place.
     for (const resolved of merger.resolvedEarlier) {
       const key = positionOf(resolved);
-      const waiting = this.heldPending.get(key)!;
-      this.heldPending.delete(key);
+      const flushed = this.heldPending.get(key);
+      const waiting = flushed ?? this.unflushedHeld.get(key)!;
       waiting.entry.disposition = resolved.disposition;
       waiting.entry.changes = resolved.changes;
-      this.pending.push(waiting);
+      if (flushed) {
+        this.heldPending.delete(key);
+        this.pending.push(flushed);
+      }
     }
     const last = batch.messages[batch.messages.length - 1];
     this.nextOffsets.set(`${batch.topic}:${batch.partition}`, { topic: batch.topic, partition: batch.partition, next: BigInt(last.offset) + 1n });
@@ -108,6 +116,7 @@ export class RegistryBulkLoad {
       return false;
     });
     this.pending = [];
+    this.unflushedHeld.clear();
     await this.writeEvents(ready);
     if (this.quarantine.length) {
       await copyRows(this.client, this.tables.quarantine, ['topic', 'partition', 'offset', 'reason', 'detail', 'key_id', 'message_key', 'raw', 'received_at'], this.quarantine);
