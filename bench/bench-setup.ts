@@ -1,7 +1,8 @@
-import { topicNames, type AuthorityCode, type SigningKey, type TopicSet } from '#contracts';
+import { parseTrustedKeys, topicNames, type AuthorityCode, type SigningKey, type TopicSet } from '#contracts';
 import type { GeneratedEvent } from '#datagen';
 import { createKafka, provisionKafka } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, signingKeysOf, type TestDatabase, type TestSigningKeys } from '#testing';
+import { replayRegistry, type ReplayOptions, type ReplayResult } from '../apps/registry/src/replay/replay.js';
 
 export interface BenchSetup {
   database: TestDatabase;
@@ -19,6 +20,19 @@ export async function benchSetup(name: string): Promise<BenchSetup> {
   const keys = createTestSigningKeys();
   await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: name, ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }), { topicPrefix: prefix });
   return { database, prefix, topics, keys, signers: signingKeysOf(keys) };
+}
+
+/** Replays a benchmark's topics from its live `registry` schema into `registry_replay`, as `npm run replay` does. */
+export function replayBench(setup: Pick<BenchSetup, 'database' | 'topics' | 'keys'>, options: Pick<ReplayOptions, 'expectedDigest' | 'progress'> = {}): Promise<ReplayResult> {
+  return replayRegistry({
+    kafka: createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-replay', ...TEST_KAFKA_PRINCIPALS.registry, logLevel: 'ERROR' }),
+    databaseUrl: setup.database.url,
+    liveSchema: 'registry',
+    targetSchema: 'registry_replay',
+    topics: setup.topics,
+    trustedKeys: parseTrustedKeys(setup.keys.trustedKeys),
+    ...options,
+  });
 }
 
 /**

@@ -13,14 +13,12 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createHash } from 'node:crypto';
-import { parseTrustedKeys } from '#contracts';
 import { generateEvents } from '#datagen';
 import { digestOfRegistry, eventRefOf, mergeEvent, recordationId, type RegistryRecordation } from '#domain';
 import { createKafka, createLogger, runMigrations } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
-import { replayRegistry } from '../apps/registry/src/replay/replay.js';
-import { benchSetup, produceEvents } from './bench-setup.js';
+import { benchSetup, produceEvents, replayBench } from './bench-setup.js';
 
 const logger = createLogger('bench-replay');
 const args = process.argv.slice(2);
@@ -72,16 +70,7 @@ async function main(): Promise<void> {
 
     await runMigrations({ url: database.url, schema: 'registry', migrations: REGISTRY_MIGRATIONS });
     started = performance.now();
-    const result = await replayRegistry({
-      kafka: createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-replay', ...TEST_KAFKA_PRINCIPALS.registry, logLevel: 'ERROR' }),
-      databaseUrl: database.url,
-      liveSchema: 'registry',
-      targetSchema: 'registry_replay',
-      topics,
-      trustedKeys: parseTrustedKeys(keys.trustedKeys),
-      expectedDigest,
-      progress: true,
-    });
+    const result = await replayBench({ database, topics, keys }, { expectedDigest, progress: true });
     const withDigestSeconds = (performance.now() - started) / 1000;
     report({ time: new Date().toISOString(), events: result.events, recordations: recordationCount, seconds: result.seconds, eventsPerSecond: result.eventsPerSecond, withDigestSeconds: +withDigestSeconds.toFixed(1), match: result.match });
     if (!result.match) process.exitCode = 1;

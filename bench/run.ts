@@ -21,10 +21,9 @@ import { generateEvents, type GeneratedEvent } from '#datagen';
 import { createKafka, createLogger, runMigrations } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
-import { replayRegistry } from '../apps/registry/src/replay/replay.js';
 import { BENCH_TOKENS, benchRegistryEnv, lookupQueries, measureLookups, percentile } from './lookup-load.js';
 import { startNaiveConsumer } from './naive-consumer.js';
-import { benchSetup, produceEvents } from './bench-setup.js';
+import { benchSetup, produceEvents, replayBench } from './bench-setup.js';
 
 const logger = createLogger('bench');
 const args = process.argv.slice(2);
@@ -147,16 +146,7 @@ async function main(): Promise<void> {
 
     // 8. Replay into a fresh schema and check the digest.
     for (const child of children) child.kill('SIGTERM');
-    const replay = await timed('replay', () =>
-      replayRegistry({
-        kafka: createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-replay', ...TEST_KAFKA_PRINCIPALS.registry, logLevel: 'ERROR' }),
-        databaseUrl: database.url,
-        liveSchema: 'registry',
-        targetSchema: 'registry_replay',
-        topics,
-        trustedKeys: parseTrustedKeys(keys.trustedKeys),
-      }),
-    );
+    const replay = await timed('replay', () => replayBench({ database, topics, keys }));
     results.replay = { events: replay.value.events, seconds: +(replay.ms / 1000).toFixed(1), eventsPerSecond: rate(replay.value.events, replay.ms), digestMatch: replay.value.match };
   } finally {
     for (const child of children) child.kill('SIGKILL');

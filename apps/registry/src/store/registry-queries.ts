@@ -83,6 +83,15 @@ export class RegistryQueries {
   }
 
   /**
+   * A candidate's display text, read by key for each candidate: costed on each candidate part's LIMIT, a join chose to
+   * hash the whole marks table (11 ms instead of 1.4 on a freshly ingested registry whose statistics were not yet
+   * gathered).
+   */
+  private displayTextOf(candidate: string): string {
+    return `(SELECT m.display_text FROM ${this.tables.marks} m WHERE m.mark_id = ${candidate}.mark_id) AS display_text`;
+  }
+
+  /**
    * Every way a query matches, in one statement (a lookup was eight round trips, most of a check's time): by number;
    * by the key ($2) or its alias, one recordation per key, kind and literal; fuzzy look-alikes of the key at a
    * trigram similarity of $3 or more; and the look-alike foldings of the text ($4).
@@ -110,9 +119,7 @@ export class RegistryQueries {
       SELECT DISTINCT r.mark_id
       FROM (SELECT DISTINCT ON (k.key, ${PER_READING}) k.authority, k.recordation_number FROM ${markKeys} k WHERE k.key = ANY($4::text[])) m
       JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number LIMIT ${MAX_CANDIDATES})
-    -- The display text by key, per candidate: costed on each part's LIMIT, a join chose to hash the whole marks table
-    -- (11 ms instead of 1.4 on a freshly ingested registry whose statistics were not yet gathered).
-    SELECT c.*, (SELECT m.display_text FROM ${this.tables.marks} m WHERE m.mark_id = c.mark_id) AS display_text FROM (
+    SELECT c.*, ${this.displayTextOf('c')} FROM (
       SELECT 'number' AS via, mark_id, NULL AS key, NULL AS kind, NULL AS literal, NULL::float8 AS similarity FROM by_number
       UNION ALL SELECT 'keyed', mark_id, key, kind, literal, NULL FROM keyed
       UNION ALL SELECT 'fuzzy', mark_id, NULL, NULL, NULL, similarity FROM fuzzy
@@ -170,7 +177,7 @@ export class RegistryQueries {
     const key = matchingKey(trimmed);
     if (!key) {
       const byNumber: { mark_id: string; display_text: string }[] = await this.dataSource.query(
-        `${this.byNumberSql} SELECT c.mark_id, (SELECT m.display_text FROM ${this.tables.marks} m WHERE m.mark_id = c.mark_id) AS display_text FROM by_number c`,
+        `${this.byNumberSql} SELECT c.mark_id, ${this.displayTextOf('c')} FROM by_number c`,
         [trimmed],
       );
       byNumber.forEach((row) => consider(row, 'number'));
