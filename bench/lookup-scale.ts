@@ -85,7 +85,7 @@ function fold(count: number): { recordations: Map<string, RegistryRecordation>; 
   const texts: string[] = [];
   for (const { authority, event } of events) {
     const id = recordationId(authority, event.subject);
-    const ref = eventRefOf(event, topics[authority], 0, String(offsets[authority]++), event.time, `${authority.toLowerCase()}-bench`);
+    const ref = eventRefOf(event, topics[authority], 0, String(offsets[authority]++), event.time, `${authority.toLowerCase()}-bench`, true);
     const outcome = mergeEvent(recordations.get(id), event, ref, false);
     if (outcome.disposition === 'applied') recordations.set(id, outcome.next);
     if (event.type === 'recordation.created') texts.push(event.data.mark.text);

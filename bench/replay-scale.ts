@@ -54,7 +54,7 @@ async function main(): Promise<void> {
           const at = `${e.authority}:${partition}`;
           const offset = nextOffset.get(at) ?? 0;
           nextOffset.set(at, offset + 1);
-          const ref = eventRefOf(e.event, topics[e.authority], partition!, String(offset), new Date().toISOString(), signers[e.authority].keyId);
+          const ref = eventRefOf(e.event, topics[e.authority], partition!, String(offset), new Date().toISOString(), signers[e.authority].keyId, true);
           const id = recordationId(e.authority, e.event.subject);
           const outcome = mergeEvent(recordations.get(id), e.event, ref, false);
           if (outcome.disposition === 'applied') recordations.set(id, outcome.next);

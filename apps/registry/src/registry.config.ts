@@ -1,7 +1,8 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { BaseAppConfig, loadConfig } from '#platform';
 
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
 /** Every variable the registry reads. */
@@ -18,6 +19,16 @@ export class RegistryConfig extends BaseAppConfig {
   @IsString()
   @IsNotEmpty({ message: 'must list the authorities\' public keys as AUTHORITY:keyId:base64Key,…' })
   TRUSTED_KEYS: string;
+
+  /**
+   * false merges events without checking their Ed25519 signatures (every other check is made, and provenance and the
+   * events table say `verified: false`; replay and /api/audit/verify still check them). For measuring what the
+   * checks cost, or a trusted link; never leave it off where authorities' keys are what stands between a forger and
+   * the register.
+   */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  VERIFY_SIGNATURES: boolean = true;
 
   @IsOptional() @IsString() @IsNotEmpty() OFFICER_TOKEN_CN?: string;
   @IsOptional() @IsString() @IsNotEmpty() OFFICER_TOKEN_HK?: string;

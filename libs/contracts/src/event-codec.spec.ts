@@ -85,6 +85,44 @@ describe('signed event codec', () => {
   });
 });
 
+describe('with signature checks off (VERIFY_SIGNATURES=false)', () => {
+  function altered(): Buffer {
+    const envelope = JSON.parse(encodeSignedEvent(sampleEvent(), cnKey).toString());
+    const payload = JSON.parse(Buffer.from(envelope.payload, 'base64').toString());
+    payload.data.rightsHolder.name = 'Counterfeiter Ltd';
+    envelope.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
+    return Buffer.from(JSON.stringify(envelope));
+  }
+
+  it('accepts a good event, saying it was not verified', () => {
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), cnKey), trusted, 'CN', false)).toMatchObject({ ok: true, keyId: 'cn-1', verified: false });
+  });
+
+  it('accepts a payload altered after signing, unverified: the signature is what it does not check', () => {
+    expect(decodeSignedEvent(altered(), trusted, 'CN')).toMatchObject({ ok: false, reason: 'bad-signature' });
+    const decoded = decodeSignedEvent(altered(), trusted, 'CN', false);
+    expect(decoded).toMatchObject({ ok: true, verified: false });
+    if (decoded.ok) expect(decoded.event.data.rightsHolder.name).toBe('Counterfeiter Ltd');
+  });
+
+  it('still refuses an unknown or missing key, a key of another authority, the wrong topic and schema violations', () => {
+    const stranger = { keyId: 'x-1', privateKey: parsePrivateKey(generateSigningKeyPair().privateKey) };
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), stranger), trusted, 'CN', false)).toMatchObject({ ok: false, reason: 'unknown-key', keyId: 'x-1' });
+    const unsigned = { ...JSON.parse(encodeSignedEvent(sampleEvent(), cnKey).toString()), signatures: [] };
+    expect(decodeSignedEvent(Buffer.from(JSON.stringify(unsigned)), trusted, 'CN', false)).toMatchObject({ ok: false, reason: 'no-signature' });
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), hkKey), trusted, 'CN', false)).toMatchObject({ ok: false, reason: 'signer-mismatch' });
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), cnKey), trusted, 'HK', false)).toMatchObject({ ok: false, reason: 'topic-mismatch' });
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ sequence: 2 }), cnKey), trusted, 'CN', false)).toMatchObject({ ok: false, reason: 'schema-violation' });
+  });
+
+  it('takes the first signature whose key is trusted, as the check does', () => {
+    const envelope = JSON.parse(encodeSignedEvent(sampleEvent(), cnKey).toString());
+    envelope.signatures.unshift({ keyid: 'x-1', sig: 'AAAA' });
+    expect(decodeSignedEvent(Buffer.from(JSON.stringify(envelope)), trusted, 'CN', false)).toMatchObject({ ok: true, keyId: 'cn-1', verified: false });
+    expect(decodeSignedEvent(Buffer.from(JSON.stringify(envelope)), trusted, 'CN')).toMatchObject({ ok: true, keyId: 'cn-1', verified: true });
+  });
+});
+
 describe('NUL characters', () => {
   it('refuses an event carrying a NUL, which PostgreSQL could never store', () => {
     const event = sampleEvent();

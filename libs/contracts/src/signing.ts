@@ -67,6 +67,21 @@ export function verifyDsse(envelope: DsseEnvelope, trusted: ReadonlyMap<string, 
   return { verified: false, keyId: unknownKeyId, reason: 'unknown-key', payload };
 }
 
+/**
+ * The signer an envelope names: its first signature whose key is trusted, NOT checked. Only for a registry told not
+ * to verify (VERIFY_SIGNATURES=false), which still refuses an envelope naming no trusted key and records what it
+ * merged as unverified.
+ */
+export function claimedSigner(
+  envelope: DsseEnvelope,
+  trusted: ReadonlyMap<string, TrustedKey>,
+): { keyId: string; authority: AuthorityCode; payload: Buffer } | { keyId?: string; reason: 'no-signature' | 'unknown-key' } {
+  if (!envelope.signatures.length) return { reason: 'no-signature' };
+  const key = envelope.signatures.map((signature) => trusted.get(signature.keyid)).find((candidate) => candidate !== undefined);
+  if (!key) return { keyId: envelope.signatures[0].keyid, reason: 'unknown-key' };
+  return { keyId: key.keyId, authority: key.authority, payload: Buffer.from(envelope.payload, 'base64') };
+}
+
 /** A fresh Ed25519 key pair as base64 DER (PKCS#8 private, SPKI public): the form our config takes. */
 export function generateSigningKeyPair(): { privateKey: string; publicKey: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

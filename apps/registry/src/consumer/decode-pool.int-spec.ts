@@ -25,7 +25,7 @@ describe('DecodePool (worker threads)', () => {
   beforeAll(async () => {
     if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run npm run build (npm test builds first)`);
     const { DecodePool } = (await import(compiled)) as typeof import('./decode-pool.js');
-    pool = new DecodePool(trusted, 2);
+    pool = new DecodePool(trusted, { threads: 2 });
   });
   afterAll(() => pool?.close());
 
@@ -35,6 +35,21 @@ describe('DecodePool (worker threads)', () => {
     // Garbage, null, a forged signature, an event claiming Macao for a Hong Kong number, not an envelope.
     expect(expected.filter((d) => !d.ok).map((d) => !d.ok && d.reason)).toEqual(['unparseable', 'unparseable', 'bad-signature', 'schema-violation', 'bad-envelope']);
     expect(await pool.decodeAll(values, 'HK')).toEqual(expected);
+  });
+
+  it('with signature checks off, merges the forged event as unverified and still refuses the rest', async () => {
+    const { DecodePool } = (await import(compiled)) as typeof import('./decode-pool.js');
+    const unverified = new DecodePool(trusted, { threads: 2, verifySignatures: false });
+    try {
+      expect(unverified.threads).toBe(2);
+      const decoded = await unverified.decodeAll(values, 'HK');
+      expect(decoded).toEqual(values.map((value) => decodeSignedEvent(value, trusted, 'HK', false)));
+      expect(decoded.filter((d) => d.ok).every((d) => d.ok && !d.verified)).toBe(true);
+      expect(decoded[events.length + 2]).toMatchObject({ ok: true, verified: false });
+      expect(decoded.filter((d) => !d.ok).map((d) => !d.ok && d.reason)).toEqual(['unparseable', 'unparseable', 'schema-violation', 'bad-envelope']);
+    } finally {
+      await unverified.close();
+    }
   });
 
   it('decodes a small batch on the calling thread, with the same outcome', async () => {

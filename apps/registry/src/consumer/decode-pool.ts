@@ -9,6 +9,10 @@ export interface TrustedKeyData {
   authority: string;
   spki: Uint8Array;
 }
+export interface DecodeWorkerData {
+  trustedKeys: TrustedKeyData[];
+  verifySignatures: boolean;
+}
 export interface DecodeRequest {
   id: number;
   /** The messages' bytes, one after another (a compact copy, transferred); a length of -1 is a null value. */
@@ -38,14 +42,18 @@ export class DecodePool {
   private nextId = 1;
   private closed = false;
 
+  private readonly verifySignatures: boolean;
+
   constructor(
     private readonly trustedKeys: ReadonlyMap<string, TrustedKey>,
-    size = Math.max(1, Math.min(4, os.availableParallelism())),
+    options: { threads?: number; verifySignatures?: boolean } = {},
   ) {
+    const size = options.threads ?? Math.max(1, Math.min(4, os.availableParallelism()));
+    this.verifySignatures = options.verifySignatures ?? true;
     const script = new URL('./decode-worker.js', import.meta.url);
     if (script.protocol !== 'file:' || !existsSync(fileURLToPath(script))) return;
     const keys: TrustedKeyData[] = [...trustedKeys.values()].map((key) => ({ keyId: key.keyId, authority: key.authority, spki: new Uint8Array(key.publicKey.export({ format: 'der', type: 'spki' })) }));
-    for (let i = 0; i < size; i++) this.workers.push(this.spawn(script, keys));
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn(script, { trustedKeys: keys, verifySignatures: this.verifySignatures }));
   }
 
   /** Worker threads alive now (0: every batch is decoded on the calling thread). */
@@ -53,8 +61,8 @@ export class DecodePool {
     return this.workers.length;
   }
 
-  private spawn(script: URL, trustedKeys: TrustedKeyData[]): PoolWorker {
-    const worker = new Worker(script, { workerData: { trustedKeys } });
+  private spawn(script: URL, workerData: DecodeWorkerData): PoolWorker {
+    const worker = new Worker(script, { workerData });
     const entry: PoolWorker = { worker, pending: new Map() };
     worker.unref();
     worker.on('message', (response: DecodeResponse) => {
@@ -112,7 +120,7 @@ export class DecodePool {
   }
 
   private inline(values: (Buffer | null)[], topicAuthority: AuthorityCode | undefined): DecodedEvent[] {
-    return values.map((value) => decodeSignedEvent(value, this.trustedKeys, topicAuthority));
+    return values.map((value) => decodeSignedEvent(value, this.trustedKeys, topicAuthority, this.verifySignatures));
   }
 
   async close(): Promise<void> {

@@ -65,6 +65,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
   }
 
   onApplicationBootstrap(): void {
+    if (!this.config.VERIFY_SIGNATURES) this.logger.warn('VERIFY_SIGNATURES=false: events are merged without their signatures checked, and recorded as unverified');
     // In the background: the HTTP API (lookups, health) is up even while Kafka is not.
     this.startup = this.startWithRetry();
   }
@@ -82,7 +83,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private decodePool(): DecodePool {
-    this.pool ??= new DecodePool(this.trustedKeys);
+    this.pool ??= new DecodePool(this.trustedKeys, { verifySignatures: this.config.VERIFY_SIGNATURES });
     return this.pool;
   }
 

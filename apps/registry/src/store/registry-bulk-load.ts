@@ -83,8 +83,8 @@ export class RegistryBulkLoad {
         this.counts.quarantined++;
         continue;
       }
-      const { event, keyId } = message.decoded;
-      const entry = merger.merge(event, eventRefOf(event, batch.topic, batch.partition, message.offset, message.receivedAt, keyId));
+      const { event, keyId, verified } = message.decoded;
+      const entry = merger.merge(event, eventRefOf(event, batch.topic, batch.partition, message.offset, message.receivedAt, keyId, verified));
       const row = { entry, signed: message.value };
       this.pending.push(row);
       if (entry.disposition === 'held') this.unflushedHeld.set(positionOf(entry), row);
@@ -132,7 +132,7 @@ export class RegistryBulkLoad {
       EVENT_COLUMNS,
       rows.map(({ entry: { ref, event, disposition, changes }, signed }) => [
         ref.topic, ref.partition, ref.offset, event.id, event.source, event.subject, event.sequence, event.type, event.time, ref.receivedAt,
-        disposition, ref.keyId, true, changes, event, signed,
+        disposition, ref.keyId, ref.verified, changes, event, signed,
       ]),
     );
   }

@@ -240,8 +240,8 @@ export class RegistryStore {
     const seenRows: { event_id: string }[] = await manager.query(`SELECT DISTINCT event_id FROM ${this.tables.events} WHERE event_id = ANY($1::uuid[])`, [
       good.map(({ message }) => message.decoded.event.id),
     ]);
-    const heldRows: { topic: string; partition: number; offset: string; payload: RecordationEvent; received_at: Date; key_id: string }[] = await manager.query(
-      `SELECT topic, partition, "offset", payload, received_at, key_id FROM ${this.tables.events}
+    const heldRows: { topic: string; partition: number; offset: string; payload: RecordationEvent; received_at: Date; key_id: string; verified: boolean }[] = await manager.query(
+      `SELECT topic, partition, "offset", payload, received_at, key_id, verified FROM ${this.tables.events}
        WHERE disposition = 'held' AND (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))
        ORDER BY topic, partition, "offset"`,
       [authorities, numbers],
@@ -250,14 +250,14 @@ export class RegistryStore {
     const held = new Map<string, HeldEvent[]>();
     for (const row of heldRows) {
       const id = recordationId(row.payload.source, row.payload.subject);
-      const ref = eventRefOf(row.payload, row.topic, row.partition, row.offset, row.received_at.toISOString(), row.key_id);
+      const ref = eventRefOf(row.payload, row.topic, row.partition, row.offset, row.received_at.toISOString(), row.key_id, row.verified);
       held.set(id, [...(held.get(id) ?? []), { ref, event: row.payload }]);
     }
 
     const merger = new EventMerger({ recordations, held, seen: new Set(seenRows.map((row) => row.event_id)) });
     const rows: EventRow[] = good.map(({ topic, partition, message }) => {
-      const { event, keyId } = message.decoded;
-      const entry = merger.merge(event, eventRefOf(event, topic, partition, message.offset, message.receivedAt, keyId));
+      const { event, keyId, verified } = message.decoded;
+      const entry = merger.merge(event, eventRefOf(event, topic, partition, message.offset, message.receivedAt, keyId, verified));
       return { entry, signed: message.value };
     });
     merger.finish();
@@ -323,6 +323,7 @@ export class RegistryStore {
         received_at: ref.receivedAt,
         disposition,
         key_id: ref.keyId,
+        verified: ref.verified,
         changes,
         payload: event,
         signed_at: at,
@@ -333,9 +334,9 @@ export class RegistryStore {
     });
     await manager.query(
       `INSERT INTO ${this.tables.events} (topic, partition, "offset", event_id, authority, recordation_number, sequence, type, event_time, received_at, disposition, key_id, verified, changes, payload, signed)
-       SELECT topic, partition, "offset", event_id, authority, recordation_number, sequence, type, event_time, received_at, disposition, key_id, true, changes, payload, substring($2::bytea FROM signed_at FOR signed_length)
+       SELECT topic, partition, "offset", event_id, authority, recordation_number, sequence, type, event_time, received_at, disposition, key_id, verified, changes, payload, substring($2::bytea FROM signed_at FOR signed_length)
        FROM jsonb_to_recordset($1::jsonb) AS t(topic text, partition int, "offset" bigint, event_id uuid, authority text, recordation_number text, sequence int, type text,
-         event_time timestamptz, received_at timestamptz, disposition text, key_id text, changes jsonb, payload jsonb, signed_at int, signed_length int)
+         event_time timestamptz, received_at timestamptz, disposition text, key_id text, verified boolean, changes jsonb, payload jsonb, signed_at int, signed_length int)
        ON CONFLICT DO NOTHING`,
       [JSON.stringify(records), Buffer.concat(rows.map((r) => r.signed))],
     );

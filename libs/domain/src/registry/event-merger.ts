@@ -12,7 +12,7 @@ export interface MergedEvent {
 }
 
 /** Where an event sat in the log, as provenance and the event store name it. */
-export function eventRefOf(event: RecordationEvent, topic: string, partition: number, offset: string, receivedAt: string, keyId: string, verified = true): EventRef {
+export function eventRefOf(event: RecordationEvent, topic: string, partition: number, offset: string, receivedAt: string, keyId: string, verified: boolean): EventRef {
   return { eventId: event.id, authority: event.source, type: event.type, sequence: event.sequence, topic, partition, offset: String(offset), time: event.time, receivedAt, keyId, verified };
 }
 
