@@ -1,8 +1,9 @@
 /**
- * node dist/bench/ingest.js [--events N] [--cpu-prof DIR] [--registry-root DIR]
+ * node dist/bench/ingest.js [--events N] [--unverified] [--cpu-prof DIR] [--registry-root DIR] [--keep]
  *
  * Ingest only (step 4 of bench/run.ts): generate, produce, start the registry on an empty schema, time until every
- * event is merged. For profiling the registry's ingest without the whole benchmark; appends nothing.
+ * event is merged (--unverified: with VERIFY_SIGNATURES=false). For profiling the registry's ingest without the whole
+ * benchmark; appends nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
@@ -10,7 +11,7 @@ import { generateEvents } from '#datagen';
 import { runMigrations } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
-import { benchSetup, produceEvents } from './bench-setup.js';
+import { benchSetup, mergeFigures, produceEvents } from './bench-setup.js';
 import { benchRegistryEnv } from './lookup-load.js';
 
 const args = process.argv.slice(2);
@@ -33,17 +34,23 @@ async function main(): Promise<void> {
     const events = generateEvents({ seed: 42, events: EVENTS, keys: signers });
     await produceEvents(events, topics);
     await runMigrations({ url: database.url, schema: 'registry', migrations: REGISTRY_MIGRATIONS });
-    const env = benchRegistryEnv({ port: 3950 + Math.floor(Math.random() * 40), databaseUrl: database.url, prefix, trustedKeys: keys.trustedKeys, brokers: TEST_KAFKA_BROKERS, principal: TEST_KAFKA_PRINCIPALS.registry });
+    const port = 3950 + Math.floor(Math.random() * 40);
+    const env = {
+      ...benchRegistryEnv({ port, databaseUrl: database.url, prefix, trustedKeys: keys.trustedKeys, brokers: TEST_KAFKA_BROKERS, principal: TEST_KAFKA_PRINCIPALS.registry }),
+      VERIFY_SIGNATURES: String(!args.includes('--unverified')),
+    };
     const started = performance.now();
     child = spawn(process.execPath, [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), `${registryRoot}/dist/apps/registry/src/main.js`], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     const merged = async () => Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry.consumer_offsets')).rows[0].n);
     while ((await merged()) < events.length) await sleep(50);
     const ms = performance.now() - started;
+    // How much of the wall the serial merge transactions took: near 1, the merge is the wall and decoding is not.
+    const merges = await mergeFigures(`http://127.0.0.1:${port}`);
     const digest = (await db.query(`SELECT md5(string_agg(authority || recordation_number || version || mark_id || data::text, ',' ORDER BY authority, recordation_number)) AS r,
       (SELECT md5(string_agg(mark_id || display_text || recorded || conflict || conflicts::text || recordation_count, ',' ORDER BY mark_id)) FROM registry.marks) AS m,
       (SELECT md5(string_agg(replace(topic, '${prefix}', '') || partition || "offset" || disposition || coalesce(changes::text, '') || md5(signed) || md5(payload::text), ',' ORDER BY topic, partition, "offset")) FROM registry.events) AS e
       FROM registry.recordations`)).rows[0];
-    console.log(JSON.stringify({ events: events.length, ms: Math.round(ms), eventsPerSecond: Math.round((events.length / ms) * 1000), digest }));
+    console.log(JSON.stringify({ events: events.length, ms: Math.round(ms), eventsPerSecond: Math.round((events.length / ms) * 1000), merges: { ...merges, shareOfWall: +((merges.seconds * 1000) / ms).toFixed(2) }, digest }));
   } finally {
     if (child) {
       child.kill('SIGTERM');

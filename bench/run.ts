@@ -23,7 +23,7 @@ import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
 import { BENCH_TOKENS, benchRegistryEnv, lookupQueries, measureLookups, percentile } from './lookup-load.js';
 import { startNaiveConsumer } from './naive-consumer.js';
-import { benchSetup, produceEvents, replayBench } from './bench-setup.js';
+import { benchSetup, mergeFigures, produceEvents, replayBench } from './bench-setup.js';
 
 const logger = createLogger('bench');
 const args = process.argv.slice(2);
@@ -98,6 +98,9 @@ async function main(): Promise<void> {
       await waitUntil(async () => (await merged()) >= events.length, 30 * 60_000, 'the registry to merge every event');
     });
     const oursRate = rate(events.length, ours.ms);
+    // How much of that wall the merge transactions took (they run one at a time, under the merge lock).
+    const base = `http://127.0.0.1:${registryPort}`;
+    const ingestMerges = await mergeFigures(base);
 
     // 5. The naive consumer on a share of the same events (it is slow).
     await db.query('CREATE TABLE naive_events (id uuid PRIMARY KEY, authority text, subject text, sequence int, payload jsonb)');
@@ -114,6 +117,24 @@ async function main(): Promise<void> {
     const naiveMs = performance.now() - naiveStarted;
     await naiveApp.close();
     const naiveRate = rate(NAIVE_EVENTS, naiveMs);
+
+    // 5b. Ours again with VERIFY_SIGNATURES=false, on the same events into a schema of its own: what the pipeline
+    // does when the Ed25519 check is taken away, against the COPY limit.
+    await runMigrations({ url: database.url, schema: 'registry_unverified', migrations: REGISTRY_MIGRATIONS });
+    const mergedUnverified = async () => Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry_unverified.consumer_offsets')).rows[0].n);
+    const unverified = await timed('ours, signatures not checked', async () => {
+      const child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], {
+        env: { ...env, PORT: String(registryPort + 50), DATABASE_SCHEMA: 'registry_unverified', KAFKA_CONSUMER_GROUP: `registry-unverified-${prefix}`, VERIFY_SIGNATURES: 'false' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      children.push(child);
+      await waitUntil(async () => (await mergedUnverified()) >= events.length, 30 * 60_000, 'the unverified registry to merge every event');
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    });
+    // Its tables would only slow what follows down (autovacuum, the buffer cache).
+    await db.query('DROP SCHEMA registry_unverified CASCADE');
+    const unverifiedRate = rate(events.length, unverified.ms);
     results.ingest = {
       oursEventsPerSecond: oursRate,
       naiveEventsPerSecond: naiveRate,
@@ -123,11 +144,14 @@ async function main(): Promise<void> {
       oursOverVerifyAllThreads: +(oursRate / (results.limits as Record<string, number>).verifyPerSecondAllThreads).toFixed(2),
       oursOverCopy: +(oursRate / (results.limits as Record<string, number>).copyRowsPerSecond).toFixed(3),
       oursOverRawConsume: +(oursRate / (results.limits as Record<string, number>).rawConsumeEventsPerSecond).toFixed(3),
+      mergeTransactions: ingestMerges.count,
+      mergeShareOfWall: +((ingestMerges.seconds * 1000) / ours.ms).toFixed(2),
+      unverifiedEventsPerSecond: unverifiedRate,
+      unverifiedOverCopy: +(unverifiedRate / (results.limits as Record<string, number>).copyRowsPerSecond).toFixed(3),
     };
     logger.info(results.ingest as object, 'ingest');
 
     // 6. Freshness: steady 1 000 events/s of new marks; produce → visible through /api/check.
-    const base = `http://127.0.0.1:${registryPort}`;
     const mergesBefore = await mergeFigures(base);
     results.freshness = await freshness(base, topics, signers, EVENTS);
     const mergesAfter = await mergeFigures(base);
@@ -193,12 +217,6 @@ async function copyRows(db: pg.Client, events: GeneratedEvent[]): Promise<void> 
 }
 
 /** Merge transactions so far, the messages they held and the seconds they took, from the registry's /metrics. */
-async function mergeFigures(base: string): Promise<{ count: number; messages: number; seconds: number }> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { count: value('registry_merge_latency_seconds_count'), messages: value('registry_batch_size_sum'), seconds: value('registry_merge_latency_seconds_sum') };
-}
-
 async function freshness(base: string, topics: ReturnType<typeof topicNames>, signers: Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>, offset: number) {
   // About 29 % of generated events are Hong Kong creations: four times the events gives enough for the whole phase
   // (each is re-signed below with a new number and text, so it is generated unsigned).
@@ -296,7 +314,10 @@ Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${mac
 | limit: COPY of the same rows | ${limits.copyRowsPerSecond} | ${ingest.oursOverCopy} |
 | limit: Ed25519 verify, 1 core | ${limits.verifyPerSecondOneCore} | ${ingest.oursOverVerifyOneCore} |
 | limit: the same, ${limits.verifyThreads} worker threads | ${limits.verifyPerSecondAllThreads} | ${ingest.oursOverVerifyAllThreads} |
+| ours with signatures not checked (VERIFY_SIGNATURES=false), ratio to COPY | ${ingest.unverifiedEventsPerSecond} | ${ingest.unverifiedOverCopy} of COPY |
 | for reference: full decode (Ed25519 + contract validation), 1 core | ${limits.decodePerSecondOneCore} | ${+(ingest.oursEventsPerSecond / limits.decodePerSecondOneCore).toFixed(2)} |
+
+Our ingest's ${ingest.mergeTransactions} merge transactions (one at a time, under the merge lock) took ${ingest.mergeShareOfWall} of its wall time.
 
 Freshness at a steady ${fresh.producedPerSecond ?? 1000} events/s (${fresh.produced ?? '?'} produced; produce → visible through /api/check): p50 ${fresh.p50Ms} ms, p99 ${fresh.p99Ms} ms (${fresh.samples} samples); meanwhile ${fresh.transactions} merge transactions of ${fresh.messagesPerTransaction} messages, ${fresh.msPerTransaction} ms each.
 
@@ -318,6 +339,7 @@ Replay: ${replay.events} events in ${replay.seconds} s (${replay.eventsPerSecond
 function chart(ingest: Record<string, number>, limits: Record<string, number>, lookup: Record<string, Record<string, number> | number>): string {
   const bars: [string, number][] = [
     ['ours', ingest.oursEventsPerSecond],
+    ['ours, unverified', ingest.unverifiedEventsPerSecond],
     ['naive', ingest.naiveEventsPerSecond],
     ['raw consume', limits.rawConsumeEventsPerSecond],
     ['COPY', limits.copyRowsPerSecond],
