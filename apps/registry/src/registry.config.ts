@@ -1,9 +1,5 @@
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { BaseAppConfig, loadConfig } from '#platform';
-
-const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
-const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
+import { BaseAppConfig, BooleanVariable, IntVariable, loadConfig } from '#platform';
 
 /** Every variable the registry reads. */
 export class RegistryConfig extends BaseAppConfig {
@@ -26,8 +22,7 @@ export class RegistryConfig extends BaseAppConfig {
    * checks cost, or a trusted link; never leave it off where authorities' keys are what stands between a forger and
    * the register.
    */
-  @Transform(toBoolean)
-  @IsBoolean({ message: 'must be true or false' })
+  @BooleanVariable()
   VERIFY_SIGNATURES: boolean = true;
 
   @IsOptional() @IsString() @IsNotEmpty() OFFICER_TOKEN_CN?: string;
@@ -38,43 +33,28 @@ export class RegistryConfig extends BaseAppConfig {
   @IsOptional() @IsString() @IsNotEmpty() ADMIN_TOKEN?: string;
 
   /** Upper bound of one fetch per partition (bytes); a batch is one fetch. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024)
-  @Max(64 * 1024 * 1024)
+  @IntVariable(1024, 64 * 1024 * 1024)
   CONSUMER_MAX_BYTES_PER_PARTITION: number = 4 * 1024 * 1024;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(6000)
-  @Max(300_000)
+  @IntVariable(6000, 300_000)
   CONSUMER_SESSION_TIMEOUT_MS: number = 30_000;
 
   /**
    * A fetch waits for this many bytes (or CONSUMER_MAX_WAIT_MS) before it returns. Under a steady trickle the
    * default of 1 byte made one merge transaction per handful of events, whose fixed cost then capped the rate.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(64 * 1024 * 1024)
+  @IntVariable(1, 64 * 1024 * 1024)
   CONSUMER_MIN_BYTES: number = 256 * 1024;
 
   /** The longest a fetch waits for CONSUMER_MIN_BYTES: the latency it may add to an event's visibility. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(5000)
+  @IntVariable(0, 5000)
   CONSUMER_MAX_WAIT_MS: number = 100;
 
   /**
    * Partitions whose batches are handled at once: decoded in parallel, then merged together in one transaction
    * (group commit). More means fewer, larger transactions, and more decoded messages waiting in memory.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(64)
+  @IntVariable(1, 64)
   CONSUMER_PARTITIONS_CONCURRENTLY: number = 9;
 }
 

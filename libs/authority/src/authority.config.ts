@@ -1,9 +1,6 @@
-import { Transform } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
 import type { AuthorityCode } from '#contracts';
-import { BaseAppConfig, ConfigError, loadConfig } from '#platform';
-
-const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+import { BaseAppConfig, ConfigError, IntVariable, loadConfig } from '#platform';
 
 /** Every variable an authority service reads. */
 export class AuthorityConfig extends BaseAppConfig {
@@ -19,22 +16,13 @@ export class AuthorityConfig extends BaseAppConfig {
   @IsOptional() @IsString() @IsNotEmpty() PUBLISHER_TOKEN_HK?: string;
   @IsOptional() @IsString() @IsNotEmpty() PUBLISHER_TOKEN_MO?: string;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(5000)
+  @IntVariable(1, 5000)
   OUTBOX_BATCH_SIZE: number = 500;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(10)
-  @Max(60_000)
+  @IntVariable(10, 60_000)
   OUTBOX_POLL_INTERVAL_MS: number = 200;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1000)
-  @Max(86_400_000)
+  @IntVariable(1000, 86_400_000)
   EXPIRY_CHECK_INTERVAL_MS: number = 60_000;
 
   /** Bulk requests may carry up to 10 000 recordations. */

@@ -1,6 +1,7 @@
 export * from './authorities.js';
 export * from './topics.js';
 export * from './recordation.js';
+export * from './decorators.js';
 export * from './validators.js';
 export * from './validation.js';
 export * from './envelope.js';

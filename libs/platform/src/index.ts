@@ -1,4 +1,5 @@
 export * from './config/base-config.js';
+export * from './config/env-decorators.js';
 export * from './config/load-config.js';
 export * from './database/database.js';
 export * from './database/copy.js';

@@ -1,15 +1,12 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+import { IntVariable, envInt, envList } from './env-decorators.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
-const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value);
-const toList = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter(Boolean) : value;
-
 /** Variables every app reads. Each app's config class extends this and sets its own defaults. */
 export class BaseAppConfig {
-  @Transform(toInt)
+  @Transform(envInt)
   @IsInt({ message: 'must be a port number' })
   @Min(0, { message: 'must be a port number (0 picks a free one)' })
   @Max(65535, { message: 'must be a port number' })
@@ -28,13 +25,10 @@ export class BaseAppConfig {
   @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a lower-case PostgreSQL schema name' })
   DATABASE_SCHEMA: string = 'public';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @IntVariable(1, 200)
   DATABASE_POOL_SIZE: number = 10;
 
-  @Transform(toList)
+  @Transform(envList)
   @Matches(/^[^\s:]+:\d{1,5}$/, { each: true, message: 'must be a comma-separated list of host:port' })
   KAFKA_BROKERS: string[] = ['127.0.0.1:9092'];
 
@@ -51,10 +45,7 @@ export class BaseAppConfig {
   KAFKA_TOPIC_PREFIX: string = '';
 
   /** Requests per minute per client address (429 beyond); health probes are exempt. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(10_000_000)
+  @IntVariable(1, 10_000_000)
   RATE_LIMIT_PER_MINUTE: number = 6000;
 
   /** Request bodies above this size are refused with 413. */
