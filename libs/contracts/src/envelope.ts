@@ -6,6 +6,12 @@ import { REQUIRED_ON_CREATE, RecordationStateDto, type RecordationState } from '
 import { IsTrimmedText } from './validators.js';
 import { missingFields, type FieldError } from './validation.js';
 
+/**
+ * CloudEvents' `time` is RFC 3339: a date, a time and an offset. ISO 8601 alone also takes a date without a time, which
+ * the database would then read in its own time zone.
+ */
+const RFC3339_DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
 /** CloudEvents-style envelope of every recordation event (specversion 1.0 attribute names). */
 export const EVENT_TYPES = [
   'recordation.created',
@@ -69,6 +75,7 @@ export class RecordationEventDto implements Omit<RecordationEvent, 'data'> {
   sequence: number;
 
   @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 timestamp' })
+  @Matches(RFC3339_DATE_TIME, { message: 'must be an RFC 3339 time with its offset, such as 2024-05-01T08:00:00Z' })
   time: string;
 
   @IsIn(SUPPORTED_DATASCHEMAS as unknown as string[], { message: `must be one of: ${SUPPORTED_DATASCHEMAS.join(', ')}` })

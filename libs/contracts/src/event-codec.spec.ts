@@ -76,6 +76,17 @@ describe('signed event codec', () => {
     if (!decoded.ok) expect(decoded.errors?.map((e) => e.field)).toEqual(expect.arrayContaining(['data.version', 'sequence']));
   });
 
+  it('refuses an event time that is not RFC 3339 (a date alone, no offset)', () => {
+    for (const time of ['2024-05-01', '2024-05-01T08:00:00', '2024-05-01 08:00:00Z', '20240501T080000Z']) {
+      const decoded = decodeSignedEvent(encodeSignedEvent(sampleEvent({ time }), cnKey), trusted, 'CN');
+      expect(decoded).toMatchObject({ ok: false, reason: 'schema-violation' });
+      if (!decoded.ok) expect(decoded.errors?.map((e) => e.field)).toContain('time');
+    }
+    for (const time of ['2024-05-01T08:00:00Z', '2024-05-01T08:00:00.123456+08:00']) {
+      expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time }), cnKey), trusted, 'CN')).toMatchObject({ ok: true });
+    }
+  });
+
   it('refuses an event whose data lacks a required field', () => {
     const event = sampleEvent();
     delete (event.data as Partial<typeof event.data>).goods;
