@@ -208,6 +208,17 @@ describe('authority service API', () => {
       expect(response.body.results.map((r: { status: string }) => r.status)).toEqual(['created', 'rejected', 'rejected']);
       remember(response.body.results[0]);
     });
+
+    it('takes an Idempotency-Key of the full 200 characters, and a retry creates nothing twice', async () => {
+      const key = `bulk-${'k'.repeat(195)}`;
+      const items = [recordationBody('HK', { mark: { text: '嘉頓', type: 'word' } }), recordationBody('HK', { mark: { text: '李錦記', type: 'word' } })];
+      const first = await request(hk.getHttpServer()).post('/recordations/bulk').set(auth('HK')).set('idempotency-key', key).send(items).expect(200);
+      expect(first.body).toMatchObject({ created: 2, rejected: 0 });
+      for (const result of first.body.results) remember(result);
+      const retry = await request(hk.getHttpServer()).post('/recordations/bulk').set(auth('HK')).set('idempotency-key', key).send(items).expect(200);
+      expect(retry.body.results.map((r: { recordationNumber: string }) => r.recordationNumber)).toEqual(first.body.results.map((r: { recordationNumber: string }) => r.recordationNumber));
+      await request(hk.getHttpServer()).post('/recordations/bulk').set(auth('HK')).set('idempotency-key', `${key}x`).send(items).expect(400);
+    });
   });
 
   describe('expiry', () => {

@@ -67,7 +67,7 @@ export class BulkCreateUseCase {
       }
       try {
         const response = await this.idempotent.run(
-          { idempotencyKey: idempotencyKey === undefined ? undefined : `${idempotencyKey}:${index}`, method: 'POST', path: '/recordations', body: item },
+          { idempotencyKey, item: index, method: 'POST', path: '/recordations', body: item },
           async (manager) => ({ statusCode: 201, body: await this.create.execute(manager, validated.value) }),
         );
         results.push({ index, status: 'created', ...(response.body as WriteResult) });

@@ -6,7 +6,10 @@ import { IdempotencyRepository, type StoredResponse } from '../persistence/idemp
 
 /** A write request as the idempotency layer sees it. */
 export interface WriteRequest {
+  /** The client's Idempotency-Key header, as sent. */
   idempotencyKey?: string;
+  /** One item of a bulk request: stored under `<key>:<item>`, so a 200-character key still fits each item. */
+  item?: number;
   /** What identifies the request: method, path and body. */
   method: string;
   path: string;
@@ -39,8 +42,8 @@ export class IdempotentWrite {
   ) {}
 
   async run(request: WriteRequest, work: (manager: EntityManager) => Promise<StoredResponse>): Promise<StoredResponse> {
-    const key = request.idempotencyKey;
-    checkIdempotencyKey(key);
+    checkIdempotencyKey(request.idempotencyKey);
+    const key = request.idempotencyKey === undefined || request.item === undefined ? request.idempotencyKey : `${request.idempotencyKey}:${request.item}`;
     return this.dataSource.transaction(async (manager) => {
       if (key === undefined) return work(manager);
       const fingerprint = createHash('sha256').update(`${request.method} ${request.path}\n${canonicalJson(request.body ?? null)}`).digest('hex');
