@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { parseTrustedKeys } from '#contracts';
 import { ConfigError, createHttpApp, runMigrations } from '#platform';
-import { webRoot } from './http/static-files.js';
+import { officerPage, webRoot } from './http/static-files.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import { loadRegistryConfig } from './registry.config.js';
 import { RegistryModule } from './registry.module.js';
@@ -30,7 +30,7 @@ export async function startRegistryApp(env: NodeJS.ProcessEnv = process.env): Pr
       );
       SwaggerModule.setup('api/docs', nest, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
       const root = webRoot();
-      if (root) nest.useStaticAssets(root, { index: 'index.html', maxAge: '1h' });
+      if (root) nest.use(officerPage(root));
     },
   });
   await app.listen(config.PORT, config.HOST);
