@@ -1,5 +1,5 @@
 /**
- * npm run bench:lookup [-- --recordations N] [--quick] [--seconds S] [--keep-database]
+ * npm run bench:lookup [-- --recordations N] [--quick] [--seconds S] [--keep-database] [--cpu-prof DIR]
  *
  * Lookup latency at registry scale (issues 6 and 8): 1 000 000 recordations by default. Ingesting that many
  * through Kafka would take longer than the measurement is worth, so the generator's events are folded here with
@@ -32,6 +32,8 @@ const RECORDATIONS = argValue('--recordations') ?? (quick ? 50_000 : 1_000_000);
 const SECONDS = argValue('--seconds') ?? (quick ? 3 : 8);
 /** Leaves the loaded database behind (its URL is logged) for EXPLAIN ANALYZE. */
 const KEEP = args.includes('--keep-database');
+/** Writes the registry's CPU profile under load into this directory (node --cpu-prof). */
+const CPU_PROF = args.includes('--cpu-prof') ? args[args.indexOf('--cpu-prof') + 1] : undefined;
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
     const prefix = `benchlookup${Date.now().toString(36)}.`;
     const keys = createTestSigningKeys();
     await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-lookup', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }), { topicPrefix: prefix });
-    const child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], {
+    const child = spawn(process.execPath, [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []), 'dist/apps/registry/src/main.js'], {
       env: benchRegistryEnv({ port, databaseUrl: database.url, prefix, trustedKeys: keys.trustedKeys, brokers: TEST_KAFKA_BROKERS, principal: TEST_KAFKA_PRINCIPALS.registry }),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -69,6 +71,8 @@ async function main(): Promise<void> {
     const figures = await measureLookups(base, BENCH_TOKENS.officer, lookupQueries(texts), SECONDS, (key, f) => logger.info({ key, ...f }, 'lookup'));
     report({ time: new Date().toISOString(), recordations: loaded.recordations, markKeys: loaded.markKeys, marks: loaded.marks, loadSeconds: Math.round(loadSeconds), seconds: SECONDS, figures });
   } finally {
+    // A profile is written when the process exits on its own: SIGTERM (graceful shutdown) and wait for it.
+    if (CPU_PROF) await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))));
     for (const child of children) child.kill('SIGKILL');
     await db.end();
     if (KEEP) logger.info({ url: database.url }, 'database kept');
