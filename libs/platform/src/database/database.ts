@@ -43,6 +43,8 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+const DATABASE_CREATED_MEANWHILE = new Set(['42P04', '23505']);
+
 /** Creates the database named in the URL when it does not exist (connecting through the `postgres` database). */
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
@@ -57,8 +59,9 @@ export async function ensureDatabase(url: string): Promise<void> {
       try {
         await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
       } catch (error) {
-        // Another process created it between our check and our create.
-        if ((error as { code?: string }).code !== '42P04') throw error;
+        // Another process created it between our check and our create: duplicate_database, or, when both creates ran
+        // at once, a unique violation on the catalog (npm start's four apps on a fresh machine).
+        if (!DATABASE_CREATED_MEANWHILE.has((error as { code?: string }).code ?? '')) throw error;
       }
     }
   } finally {
