@@ -18,7 +18,7 @@ import {
   suspendRecordation,
   type Transition,
 } from '#domain';
-import { generateDataset, type Dataset } from './generator.js';
+import { generateDataset, type Dataset, type GeneratedRecordation, type LifecycleOperation } from './generator.js';
 
 export interface GeneratedEvent {
   authority: AuthorityCode;
@@ -68,34 +68,10 @@ export function generateEvents(options: { seed?: number; events: number; now?: D
     out.push({ authority, key: event.subject, event, value: options.keys ? encodeSignedEvent(event, options.keys[authority]) : Buffer.alloc(0) });
   };
 
-  for (const recordation of dataset.recordations) {
-    const { recordationNumber, ...fields } = recordation.body;
-    emit(recordation.authority, createRecordation(fields as RecordationFields, recordationNumber, AUTHORITY_RULES[recordation.authority], today));
-  }
+  for (const recordation of dataset.recordations) emit(recordation.authority, createGenerated(recordation, today));
   for (const op of dataset.operations) {
     const current = states.get(`${op.authority}:${op.recordationNumber}`);
-    if (!current) continue;
-    const rules = AUTHORITY_RULES[op.authority];
-    switch (op.kind) {
-      case 'amend':
-        emit(op.authority, amendRecordation(current, op.body, rules, today));
-        break;
-      case 'renew':
-        emit(op.authority, renewRecordation(current, op.body.validUntil, rules, today));
-        break;
-      case 'suspend':
-        emit(op.authority, suspendRecordation(current, op.body.reason));
-        break;
-      case 'reinstate':
-        emit(op.authority, reinstateRecordation(current, op.body.reason, today));
-        break;
-      case 'cancel':
-        emit(op.authority, cancelRecordation(current, op.body.reason));
-        break;
-      case 'revoke':
-        emit(op.authority, revokeRecordation(current, op.body.reason));
-        break;
-    }
+    if (current) emit(op.authority, applyOperation(current, op, today));
   }
   // Top up with amendments when the operations ran out before the requested count.
   for (const [id, state] of states) {
@@ -104,4 +80,29 @@ export function generateEvents(options: { seed?: number; events: number; now?: D
     void id;
   }
   return out;
+}
+
+/** A generated recordation as its authority's service creates it on `today`. */
+export function createGenerated(recordation: GeneratedRecordation, today: string): Transition {
+  const { recordationNumber, ...fields } = recordation.body;
+  return createRecordation(fields as RecordationFields, recordationNumber, AUTHORITY_RULES[recordation.authority], today);
+}
+
+/** A generated lifecycle operation as its authority's service applies it on `today` (the demo sends it over HTTP). */
+export function applyOperation(current: RecordationState, op: LifecycleOperation, today: string): Transition {
+  const rules = AUTHORITY_RULES[op.authority];
+  switch (op.kind) {
+    case 'amend':
+      return amendRecordation(current, op.body, rules, today);
+    case 'renew':
+      return renewRecordation(current, op.body.validUntil, rules, today);
+    case 'suspend':
+      return suspendRecordation(current, op.body.reason);
+    case 'reinstate':
+      return reinstateRecordation(current, op.body.reason, today);
+    case 'cancel':
+      return cancelRecordation(current, op.body.reason);
+    case 'revoke':
+      return revokeRecordation(current, op.body.reason);
+  }
 }

@@ -1,5 +1,6 @@
 import { pinyin } from 'pinyin-pro';
 import type { AuthorityCode, CancellationReason, RecordationFields } from '#contracts';
+import { addYears as addCalendarYears, toDate, toDay } from '#domain';
 import { CATALOGUE, CHARACTER_PAIRS, HOLDER_SUFFIXES, LATIN_SYLLABLES, type CatalogueMark } from './catalogue.js';
 import { SeededRandom } from './prng.js';
 
@@ -37,10 +38,9 @@ const DAY_MS = 86_400_000;
 function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
+/** The authorities' calendar (29 February + n years is 28 February in a common year), or terms would not match theirs. */
 function addYears(date: Date, years: number): Date {
-  const copy = new Date(date);
-  copy.setUTCFullYear(copy.getUTCFullYear() + years);
-  return copy;
+  return toDate(addCalendarYears(toDay(date), years));
 }
 function addDays(date: Date, days: number): Date {
   return new Date(date.getTime() + days * DAY_MS);
@@ -189,7 +189,11 @@ function lifecycleFor(created: GeneratedRecordation, random: SeededRandom, today
   const daysLeft = (validUntil.getTime() - today.getTime()) / DAY_MS;
   // Renew where every authority's rule allows it: the last six months of the term.
   if (daysLeft > 1 && daysLeft < 180 && random.chance(0.8)) {
-    ops.push({ authority, recordationNumber, kind: 'renew', body: { validUntil: isoDate(addDays(validUntil, authority === 'CN' ? 3650 : 5 * 365)) } });
+    // Never past the registration it protects (every authority's rule); not renewed when that ends first.
+    const extended = addDays(validUntil, authority === 'CN' ? 3650 : 5 * 365);
+    const rightEnd = created.body.trademarkRegistration.expiresOn ? new Date(`${created.body.trademarkRegistration.expiresOn}T00:00:00Z`) : extended;
+    const renewedUntil = extended < rightEnd ? extended : rightEnd;
+    if (renewedUntil > validUntil) ops.push({ authority, recordationNumber, kind: 'renew', body: { validUntil: isoDate(renewedUntil) } });
   }
   const roll = random.next();
   if (roll < 0.04) {
