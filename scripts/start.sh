@@ -25,7 +25,11 @@ cleanup() {
   stop_kafka_if_started_here
   say "stopped"
 }
-trap cleanup INT TERM EXIT
+# Ctrl-C or a TERM stops everything and ends here (the wait loop below would otherwise resume and report the apps
+# it just stopped as having died).
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+trap cleanup EXIT
 
 ensure_kafka
 say "provisioning topics and ACLs"
