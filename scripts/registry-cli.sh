@@ -11,5 +11,9 @@ install_node_modules
 build >/dev/null
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/recordation_exchange}" DATABASE_SCHEMA="${DATABASE_SCHEMA:-registry}" \
   KAFKA_USERNAME="${KAFKA_USERNAME:-registry}" KAFKA_PASSWORD="${KAFKA_PASSWORD:-${KAFKA_PASSWORD_REGISTRY:-registry-dev-secret}}" LOG_LEVEL="${LOG_LEVEL:-warn}"
-# A replay holds the rebuilt registry in memory (about 2.5 KB per recordation: 1 M recordations take ~3 GB).
-exec node --max-old-space-size="${REPLAY_HEAP_MB:-8192}" "dist/apps/registry/src/replay/$tool.cli.js" "$@"
+# A replay holds the rebuilt registry in memory (about 2.5 KB per recordation: 1 M recordations take ~3 GB), and
+# allocates fast: a 64 MB young generation (V8's default is 16) spends less of it in scavenges (50 000 events:
+# 13.0 and 12.9 s against 13.4 and 14.0). The export streams in bounded memory and keeps the defaults.
+young=()
+if [[ $tool == replay ]]; then young=(--max-semi-space-size=64); fi
+exec node --max-old-space-size="${REPLAY_HEAP_MB:-8192}" "${young[@]}" "dist/apps/registry/src/replay/$tool.cli.js" "$@"
