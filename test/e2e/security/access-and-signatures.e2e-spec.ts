@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { RECORDATION_DATASCHEMA_V1, encodeSignedEvent, generateSigningKeyPair, parsePrivateKey, type RecordationEvent } from '#contracts';
 import { createKafka } from '#platform';
-import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, waitFor } from '#testing';
+import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, alterSignedPayload, waitFor } from '#testing';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 
 type Credential = 'none' | 'bad' | 'publisher-cn' | 'officer-cn' | 'auditor' | 'admin';
@@ -132,10 +132,7 @@ describe('security', () => {
       const stranger = { keyId: 'stranger-1', privateKey: parsePrivateKey(generateSigningKeyPair().privateKey) };
       const hkKey = { keyId: system.keys.signers.HK.keyId, privateKey: parsePrivateKey(system.keys.signers.HK.privateKey) };
       const cnKey = { keyId: system.keys.signers.CN.keyId, privateKey: parsePrivateKey(system.keys.signers.CN.privateKey) };
-      const altered = JSON.parse(encodeSignedEvent(forgedEvent('T2020-99993', 'ALTERED MARK'), cnKey).toString());
-      const payload = JSON.parse(Buffer.from(altered.payload, 'base64').toString());
-      payload.data.rightsHolder.name = 'Counterfeiter Ltd';
-      altered.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
+      const altered = alterSignedPayload(encodeSignedEvent(forgedEvent('T2020-99993', 'ALTERED MARK'), cnKey), (payload) => void (payload.data.rightsHolder.name = 'Counterfeiter Ltd'));
 
       const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'forger', ...TEST_KAFKA_PRINCIPALS.CN, logLevel: 'NOTHING' }).producer();
       await producer.connect();
@@ -144,7 +141,7 @@ describe('security', () => {
         messages: [
           { key: 'T2020-99991', value: encodeSignedEvent(forgedEvent('T2020-99991', 'FORGED MARK'), stranger) },
           { key: 'T2020-99992', value: encodeSignedEvent(forgedEvent('T2020-99992', 'HK SIGNED MARK'), hkKey) },
-          { key: 'T2020-99993', value: Buffer.from(JSON.stringify(altered)) },
+          { key: 'T2020-99993', value: altered },
         ],
       });
       await producer.disconnect();
