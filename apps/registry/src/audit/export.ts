@@ -12,6 +12,25 @@ const COLUMNS: Record<ExportWhat, string[]> = {
 };
 
 /**
+ * One page of events received since $1, after the key ($1, $2, $3, $4) unless `first`: in the order of the
+ * events_export_order index, so a page reads its rows and no more.
+ */
+export function eventsPageSql(tables: RegistryTables, first: boolean): string {
+  return `SELECT event_id, authority, recordation_number, sequence, type, received_at, topic, partition, "offset", disposition, key_id, verified, payload
+    FROM ${tables.events}
+    WHERE ${first ? 'received_at >= $1 AND $2::text IS NOT NULL AND $3::int IS NOT NULL AND $4::bigint IS NOT NULL' : '(received_at, topic COLLATE "C", partition, "offset") > ($1, $2, $3, $4)'}
+    ORDER BY received_at, topic COLLATE "C", partition, "offset" LIMIT ${PAGE}`;
+}
+
+/** One page of recordations updated since $1, after the key ($1, $2, $3) unless `first`: in recordations_export_order. */
+export function registryPageSql(tables: RegistryTables, first: boolean): string {
+  return `SELECT r.authority, r.recordation_number, r.version, r.status, r.mark_id, m.display_text, r.data, r.updated_at
+    FROM ${tables.recordations} r LEFT JOIN ${tables.marks} m ON m.mark_id = r.mark_id
+    WHERE ${first ? 'r.updated_at >= $1 AND $2::text IS NOT NULL AND $3::text IS NOT NULL' : '(r.updated_at, r.authority COLLATE "C", r.recordation_number COLLATE "C") > ($1, $2, $3)'}
+    ORDER BY r.updated_at, r.authority COLLATE "C", r.recordation_number COLLATE "C" LIMIT ${PAGE}`;
+}
+
+/**
  * Stored events or registry rows changed since a time, read page by page (keyset), so memory stays constant
  * whatever the size. NDJSON lines carry everything (events with their payload); CSV the main columns.
  */
@@ -22,13 +41,7 @@ export async function* exportLines(dataSource: DataSource, tables: RegistryTable
     let first = true;
     for (;;) {
       const rows: { event_id: string; authority: string; recordation_number: string; sequence: number; type: string; received_at: Date; topic: string; partition: number; offset: string; disposition: string; key_id: string; verified: boolean; payload: { time: string } }[] =
-        await dataSource.query(
-          `SELECT event_id, authority, recordation_number, sequence, type, received_at, topic, partition, "offset", disposition, key_id, verified, payload
-           FROM ${tables.events}
-           WHERE ${first ? 'received_at >= $1 AND $2::text IS NOT NULL AND $3::int IS NOT NULL AND $4::bigint IS NOT NULL' : '(received_at, topic COLLATE "C", partition, "offset") > ($1, $2, $3, $4)'}
-           ORDER BY received_at, topic COLLATE "C", partition, "offset" LIMIT ${PAGE}`,
-          after,
-        );
+        await dataSource.query(eventsPageSql(tables, first), after);
       for (const row of rows) {
         const record = {
           eventId: row.event_id,
@@ -57,13 +70,7 @@ export async function* exportLines(dataSource: DataSource, tables: RegistryTable
   let first = true;
   for (;;) {
     const rows: { authority: string; recordation_number: string; version: number; status: string; mark_id: string; display_text: string | null; data: Record<string, unknown> & { rightsHolder: { name: string }; niceClasses: number[]; validFrom: string; validUntil: string }; updated_at: Date }[] =
-      await dataSource.query(
-        `SELECT r.authority, r.recordation_number, r.version, r.status, r.mark_id, m.display_text, r.data, r.updated_at
-         FROM ${tables.recordations} r LEFT JOIN ${tables.marks} m ON m.mark_id = r.mark_id
-         WHERE ${first ? 'r.updated_at >= $1 AND $2::text IS NOT NULL AND $3::text IS NOT NULL' : '(r.updated_at, r.authority COLLATE "C", r.recordation_number COLLATE "C") > ($1, $2, $3)'}
-         ORDER BY r.updated_at, r.authority COLLATE "C", r.recordation_number COLLATE "C" LIMIT ${PAGE}`,
-        after,
-      );
+      await dataSource.query(registryPageSql(tables, first), after);
     for (const row of rows) {
       if (format === 'ndjson') {
         yield `${JSON.stringify({ authority: row.authority, recordationNumber: row.recordation_number, version: row.version, status: row.status, markId: row.mark_id, markText: row.display_text, updatedAt: row.updated_at.toISOString(), data: row.data })}\n`;
