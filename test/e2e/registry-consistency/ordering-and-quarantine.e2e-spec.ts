@@ -75,9 +75,17 @@ describe('registry ordering, duplicates and quarantine within a batch', () => {
   });
 
   it('quarantines the malformed messages with their reasons and keeps the partition moving', async () => {
-    const quarantine = await request(registry.getHttpServer()).get('/api/audit/quarantine').set(auditor).expect(200);
-    const mine = (quarantine.body.items as { topic: string; offset: string; reason: string }[]).filter((item) => item.topic === system.topics.HK);
-    expect(mine.map((item) => `${item.offset}:${item.reason}`).sort()).toEqual(['0:unparseable', '1:unparseable']); // the NUL-keyed one went to another partition, at its offset 0
+    // The NUL-keyed message went to another partition (at its offset 0), a batch of its own that may land after the
+    // six events the set-up waited for: wait for both quarantine rows, then check them.
+    const mine = await waitFor(
+      async () => {
+        const quarantine = await request(registry.getHttpServer()).get('/api/audit/quarantine').set(auditor).expect(200);
+        const items = (quarantine.body.items as { topic: string; offset: string; reason: string }[]).filter((item) => item.topic === system.topics.HK);
+        return items.length >= 2 ? items : undefined;
+      },
+      { description: 'both malformed messages quarantined' },
+    );
+    expect(mine.map((item) => `${item.offset}:${item.reason}`).sort()).toEqual(['0:unparseable', '1:unparseable']);
     const copies = await system.readTopic(system.topics.QUARANTINE, 2);
     expect(copies.map((message) => message.headers?.reason?.toString()).sort()).toEqual(['unparseable', 'unparseable']);
   });
