@@ -48,38 +48,32 @@ export type DsseVerification =
   | { verified: true; keyId: string; authority: AuthorityCode; payload: Buffer }
   | { verified: false; keyId?: string; reason: 'no-signature' | 'unknown-key' | 'bad-signature'; payload: Buffer };
 
-/** Verifies the first signature whose key is trusted; reports why when none verifies. */
+/** Verifies the signature that counts (claimedSigner's); reports why when it does not verify. */
 export function verifyDsse(envelope: DsseEnvelope, trusted: ReadonlyMap<string, TrustedKey>): DsseVerification {
-  const payload = Buffer.from(envelope.payload, 'base64');
-  if (!envelope.signatures.length) return { verified: false, reason: 'no-signature', payload };
-  const pae = preAuthEncoding(envelope.payloadType, payload);
-  let unknownKeyId: string | undefined;
-  for (const signature of envelope.signatures) {
-    const key = trusted.get(signature.keyid);
-    if (!key) {
-      unknownKeyId ??= signature.keyid;
-      continue;
-    }
-    const ok = verify(null, pae, key.publicKey, Buffer.from(signature.sig, 'base64'));
-    if (ok) return { verified: true, keyId: key.keyId, authority: key.authority, payload };
+  const claimed = claimedSigner(envelope, trusted);
+  if ('reason' in claimed) return { verified: false, keyId: claimed.keyId, reason: claimed.reason, payload: Buffer.from(envelope.payload, 'base64') };
+  const { key, sig, payload } = claimed;
+  if (!verify(null, preAuthEncoding(envelope.payloadType, payload), key.publicKey, Buffer.from(sig, 'base64'))) {
     return { verified: false, keyId: key.keyId, reason: 'bad-signature', payload };
   }
-  return { verified: false, keyId: unknownKeyId, reason: 'unknown-key', payload };
+  return { verified: true, keyId: key.keyId, authority: key.authority, payload };
 }
 
 /**
- * The signer an envelope names: its first signature whose key is trusted, NOT checked. Only for a registry told not
- * to verify (VERIFY_SIGNATURES=false), which still refuses an envelope naming no trusted key and records what it
- * merged as unverified.
+ * The signature that counts: an envelope's first one whose key is trusted, NOT checked here. verifyDsse checks it; a
+ * registry told not to verify (VERIFY_SIGNATURES=false) takes it as it is, still refusing an envelope that names no
+ * trusted key, and records what it merged as unverified.
  */
 export function claimedSigner(
   envelope: DsseEnvelope,
   trusted: ReadonlyMap<string, TrustedKey>,
-): { keyId: string; authority: AuthorityCode; payload: Buffer } | { keyId?: string; reason: 'no-signature' | 'unknown-key' } {
+): { keyId: string; authority: AuthorityCode; payload: Buffer; key: TrustedKey; sig: string } | { keyId?: string; reason: 'no-signature' | 'unknown-key' } {
   if (!envelope.signatures.length) return { reason: 'no-signature' };
-  const key = envelope.signatures.map((signature) => trusted.get(signature.keyid)).find((candidate) => candidate !== undefined);
-  if (!key) return { keyId: envelope.signatures[0].keyid, reason: 'unknown-key' };
-  return { keyId: key.keyId, authority: key.authority, payload: Buffer.from(envelope.payload, 'base64') };
+  for (const signature of envelope.signatures) {
+    const key = trusted.get(signature.keyid);
+    if (key) return { keyId: key.keyId, authority: key.authority, payload: Buffer.from(envelope.payload, 'base64'), key, sig: signature.sig };
+  }
+  return { keyId: envelope.signatures[0].keyid, reason: 'unknown-key' };
 }
 
 /** A fresh Ed25519 key pair as base64 DER (PKCS#8 private, SPKI public): the form our config takes. */
