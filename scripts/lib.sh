@@ -10,9 +10,33 @@ require_tools() {
   local missing=()
   for tool in node npm java mvn; do command -v "$tool" >/dev/null || missing+=("$tool"); done
   if ((${#missing[@]})); then
-    echo "missing tools: ${missing[*]} (need Node 20.19+, Java 17+, Maven)" >&2
+    echo "missing tools: ${missing[*]} (need Node.js with npm, Java 17+, Maven)" >&2
     exit 1
   fi
+  ensure_node
+}
+
+# The project runs on the Node.js LTS line named in .nvmrc. When the machine's node is older, that line is installed
+# from the npm registry (the `node` package, whose install fetches the platform's binary package) into .local/node,
+# and its bin directory goes first on PATH for everything the scripts run afterwards (npm ci, tsc, jest, the apps).
+ensure_node() {
+  local want have dir="$ROOT/.local/node"
+  want=$(tr -d ' \nv' <"$ROOT/.nvmrc")
+  want=${want%%.*}
+  have=$(node -p 'process.versions.node.split(".")[0]')
+  if ((have >= want)); then return; fi
+  local bin="$dir/node_modules/node/bin"
+  if [[ ! -x "$bin/node" || $("$bin/node" -p 'process.versions.node.split(".")[0]' 2>/dev/null) != "$want" ]]; then
+    say "Node.js $(node --version) is older than the supported line $want: installing node@$want from the npm registry into .local/node"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "node@$want")
+    if [[ ! -x "$bin/node" ]]; then
+      echo "installing node@$want from the npm registry did not produce $bin/node" >&2
+      exit 1
+    fi
+  fi
+  export PATH="$bin:$PATH"
+  say "using Node.js $(node --version) from .local/node"
 }
 
 # npm ci when node_modules is missing or older than the lock file.

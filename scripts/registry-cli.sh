@@ -7,6 +7,7 @@ cd "$ROOT"
 tool=$1; shift
 if [[ -f .env ]]; then set -a; source .env; set +a; fi
 if [[ -f .local/dev-keys.env && -z "${TRUSTED_KEYS:-}" ]]; then set -a; source .local/dev-keys.env; set +a; fi
+ensure_node
 install_node_modules
 build >/dev/null
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/recordation_exchange}" DATABASE_SCHEMA="${DATABASE_SCHEMA:-registry}" \
