@@ -4,8 +4,17 @@ import { IntVariable, envInt, envList } from './env-decorators.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
+/** Where an app's tables live: read by every app, and alone by its migration data source (`npm run migrate`). */
+export class DatabaseConfig {
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// connection URL' })
+  DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/recordation_exchange';
+
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a lower-case PostgreSQL schema name' })
+  DATABASE_SCHEMA: string = 'public';
+}
+
 /** Variables every app reads. Each app's config class extends this and sets its own defaults. */
-export class BaseAppConfig {
+export class BaseAppConfig extends DatabaseConfig {
   @Transform(envInt)
   @IsInt({ message: 'must be a port number' })
   @Min(0, { message: 'must be a port number (0 picks a free one)' })
@@ -18,12 +27,6 @@ export class BaseAppConfig {
 
   @IsIn(LOG_LEVELS as unknown as string[], { message: `must be one of: ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: string = 'info';
-
-  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// connection URL' })
-  DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/recordation_exchange';
-
-  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a lower-case PostgreSQL schema name' })
-  DATABASE_SCHEMA: string = 'public';
 
   @IntVariable(1, 200)
   DATABASE_POOL_SIZE: number = 10;

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { DataSource, type DataSourceOptions, type MigrationInterface, type QueryRunner } from 'typeorm';
 import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import { DatabaseConfig } from '../config/base-config.js';
+import { loadConfig } from '../config/load-config.js';
 
 type MigrationClass = new () => MigrationInterface;
 type EntityTarget = NonNullable<DataSourceOptions['entities']> extends readonly (infer E)[] | Record<string, infer E> ? E : never;
@@ -85,4 +87,25 @@ export async function runMigrations(options: DatabaseOptions): Promise<string[]>
   } finally {
     await dataSource.destroy();
   }
+}
+
+/**
+ * The data source an app's `data-source.ts` exports for TypeORM's CLI (`typeorm migration:run|revert -d
+ * dist/apps/<app>/src/data-source.js`, which `npm run migrate` and `npm run migrate:revert` run): DATABASE_URL and
+ * DATABASE_SCHEMA (default: the app's own schema) checked as the app checks them, and the database and schema
+ * created first when missing, as the app does at start-up.
+ */
+export async function migrationDataSource(options: { defaultSchema: string; migrations: MigrationClass[]; env?: NodeJS.ProcessEnv }): Promise<DataSource> {
+  const env = options.env ?? process.env;
+  // An empty variable counts as unset (loadConfig's rule), so it must not hide the app's own schema.
+  const config = loadConfig(DatabaseConfig, { ...env, DATABASE_SCHEMA: env.DATABASE_SCHEMA || options.defaultSchema });
+  await ensureDatabase(config.DATABASE_URL);
+  const client = new pg.Client({ connectionString: config.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(config.DATABASE_SCHEMA)}`);
+  } finally {
+    await client.end();
+  }
+  return new DataSource(dataSourceOptions({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: options.migrations, poolSize: 2, applicationName: 'migrate' }));
 }
