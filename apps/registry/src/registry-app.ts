@@ -3,6 +3,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { parseTrustedKeys } from '#contracts';
 import { ConfigError, createHttpApp, runMigrations } from '#platform';
 import { officerPage, webRoot } from './http/static-files.js';
+import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import { loadRegistryConfig } from './registry.config.js';
 import { RegistryModule } from './registry.module.js';
@@ -18,6 +19,7 @@ export async function startRegistryApp(env: NodeJS.ProcessEnv = process.env): Pr
   }
   await runMigrations({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: REGISTRY_MIGRATIONS });
   const app = await createHttpApp(RegistryModule.forRoot(config, trustedKeys), config, {
+    httpRequests: (nest) => nest.get(RegistryMetrics).httpRequests,
     configure: (nest) => {
       const document = SwaggerModule.createDocument(
         nest,

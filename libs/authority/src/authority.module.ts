@@ -6,7 +6,9 @@ import { AuthModule, CredentialStore, HealthModule, KafkaModule, dataSourceOptio
 import { AUTHORITY_APP_DEFAULTS, AuthorityConfig } from './authority.config.js';
 import { AuthorityContext, Clock } from './authority.tokens.js';
 import { ExpiryJob } from './expiry/expiry-job.js';
+import { MetricsController } from './http/metrics.controller.js';
 import { RecordationsController } from './http/recordations.controller.js';
+import { AuthorityMetrics } from './metrics/authority-metrics.js';
 import { AUTHORITY_MIGRATIONS } from './migrations/index.js';
 import { IdempotencyRepository } from './persistence/idempotency.repository.js';
 import { OutboxRepository } from './persistence/outbox.repository.js';
@@ -47,7 +49,7 @@ export class AuthorityModule {
         HealthModule,
         AuthModule.forRoot(publisherCredentials(config), authority),
       ],
-      controllers: [RecordationsController],
+      controllers: [RecordationsController, MetricsController],
       providers: [
         { provide: AuthorityConfig, useValue: config },
         { provide: AuthorityContext, useValue: new AuthorityContext(authority, AUTHORITY_RULES[authority], signingKey, topics[authority], topics) },
@@ -64,6 +66,15 @@ export class AuthorityModule {
         ExpireRecordationsUseCase,
         OutboxRelay,
         ExpiryJob,
+        {
+          provide: AuthorityMetrics,
+          useFactory: (outbox: OutboxRepository) => {
+            const metrics = new AuthorityMetrics(authority);
+            metrics.watchOutbox(() => outbox.backlog());
+            return metrics;
+          },
+          inject: [OutboxRepository],
+        },
       ],
     };
   }

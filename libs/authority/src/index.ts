@@ -6,3 +6,4 @@ export * from './expiry/expiry-job.js';
 export * from './relay/outbox-relay.js';
 export * from './use-cases/expire-recordations.use-case.js';
 export * from './migrations/index.js';
+export * from './metrics/authority-metrics.js';

@@ -1,8 +1,10 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { parsePrivateKey, type AuthorityCode } from '#contracts';
 import { ConfigError, createHttpApp, runMigrations } from '#platform';
-import { loadAuthorityConfig } from './authority.config.js';
 import { AuthorityModule } from './authority.module.js';
+import { AUTHORITY_APP_DEFAULTS, loadAuthorityConfig } from './authority.config.js';
+import { setUpAuthorityDocs } from './http/openapi.js';
+import { AuthorityMetrics } from './metrics/authority-metrics.js';
 import { AUTHORITY_MIGRATIONS } from './migrations/index.js';
 
 /** Loads config (failing fast on a bad variable), migrates the schema, and starts one authority's service. */
@@ -17,6 +19,8 @@ export async function startAuthorityApp(authority: AuthorityCode, env: NodeJS.Pr
   await runMigrations({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: AUTHORITY_MIGRATIONS });
   const app = await createHttpApp(AuthorityModule.forRoot(authority, config, { keyId: config.SIGNING_KEY_ID, privateKey }), config, {
     largeBodyRoutes: { paths: ['/recordations/bulk'], limit: config.HTTP_BULK_BODY_LIMIT },
+    httpRequests: (nest) => nest.get(AuthorityMetrics).httpRequests,
+    configure: (nest) => setUpAuthorityDocs(nest, authority, AUTHORITY_APP_DEFAULTS[authority].app),
   });
   await app.listen(config.PORT, config.HOST);
   return app;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { httpRequestsCounter } from '#platform';
 
 /** Operational metrics (Prometheus). Auditors' figures come from stored data, never from these counters. */
 @Injectable()
@@ -33,6 +34,8 @@ export class RegistryMetrics {
     labelNames: ['topic', 'partition'] as const,
     registers: [this.registry],
   });
+
+  readonly httpRequests = httpRequestsCounter(this.registry, 'registry');
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'registry_process_' });

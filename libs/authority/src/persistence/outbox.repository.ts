@@ -101,6 +101,14 @@ export class OutboxRepository {
     }));
   }
 
+  /** Unsent events and the age of the oldest (0 when none): the outbox metrics, read at each scrape. */
+  async backlog(): Promise<{ count: number; oldestAgeSeconds: number }> {
+    const rows: { count: string; age: number | null }[] = await this.dataSource.query(
+      `SELECT count(*) AS count, extract(epoch FROM now() - min(created_at))::float8 AS age FROM ${this.tables.outbox} WHERE published_at IS NULL`,
+    );
+    return { count: Number(rows[0].count), oldestAgeSeconds: Math.max(0, rows[0].age ?? 0) };
+  }
+
   async countPending(): Promise<number> {
     const rows: { count: string }[] = await this.dataSource.query(`SELECT count(*) FROM ${this.tables.outbox} WHERE published_at IS NULL`);
     return Number(rows[0].count);

@@ -4,6 +4,7 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import { KAFKA_CLIENT } from '#platform';
 import { AuthorityContext } from '../authority.tokens.js';
 import { AuthorityConfig } from '../authority.config.js';
+import { AuthorityMetrics } from '../metrics/authority-metrics.js';
 import { OutboxRepository, type PendingEvent, type PublishedMark } from '../persistence/outbox.repository.js';
 
 const { Partitioners } = kafkajs;
@@ -33,6 +34,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly outbox: OutboxRepository,
     private readonly context: AuthorityContext,
     private readonly config: AuthorityConfig,
+    private readonly metrics: AuthorityMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -74,9 +76,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const partitions = await this.partitions();
     const messages = pending.map((event) => this.toMessage(event, partitions));
     try {
-      const metadata = await producer.send({ topic: this.context.topic, acks: -1, messages });
+      const stopTimer = this.metrics.relaySendLatency.startTimer();
+      let metadata;
+      try {
+        metadata = await producer.send({ topic: this.context.topic, acks: -1, messages });
+      } finally {
+        stopTimer();
+      }
       await this.outbox.markPublished(this.offsetsOf(pending, messages, metadata));
+      this.metrics.relayPublished.inc(pending.length);
     } catch (error) {
+      this.metrics.relaySendFailures.inc();
       await this.outbox.recordFailure(pending.map((event) => event.position), (error as Error).message).catch(() => undefined);
       throw error;
     }

@@ -11,11 +11,14 @@ import { ConfigError } from '../config/load-config.js';
 import { createLogger } from '../logging/logging.js';
 import { ContractValidationPipe } from './contract-validation.pipe.js';
 import { HttpErrorFilter, sendError } from './http-error.filter.js';
+import { countHttpRequests } from './http-metrics.js';
 import { requireUtf8 } from './require-utf8.js';
 
 export interface HttpAppOptions {
   /** Routes that take large bodies (bulk uploads), with their own limit; JSON and NDJSON. */
   largeBodyRoutes?: { paths: string[]; limit: string };
+  /** The app's requests counter (httpRequestsCounter), looked up once the app exists; counts every answer. */
+  httpRequests?: (app: NestExpressApplication) => Parameters<typeof countHttpRequests>[0];
   /** Called with the app before it listens (Swagger, static files …). */
   configure?: (app: NestExpressApplication) => void | Promise<void>;
 }
@@ -24,6 +27,7 @@ export interface HttpAppOptions {
 export async function createHttpApp(module: unknown, config: BaseAppConfig, options: HttpAppOptions = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module as never, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
+  if (options.httpRequests) app.use(countHttpRequests(options.httpRequests(app)));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'"] } } }));
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
