@@ -67,6 +67,8 @@ export class AuthModule {
     return {
       module: AuthModule,
       providers: [
+        // Also read by createHttpApp: the rate limiter keys requests by the credential they present.
+        { provide: CredentialStore, useValue: credentials },
         {
           provide: APP_GUARD,
           useFactory: (reflector: Reflector) => new BearerAuthGuard(reflector, credentials, serviceAuthority),

@@ -47,9 +47,19 @@ export class BaseAppConfig extends DatabaseConfig {
   @Matches(/^[a-zA-Z0-9._-]{0,100}$/, { message: 'must be letters, digits, dot, underscore or dash' })
   KAFKA_TOPIC_PREFIX: string = '';
 
-  /** Requests per minute per client address (429 beyond); health probes are exempt. */
+  /** Requests per minute per credential (per client address without a valid one; 429 beyond); probes and /metrics are exempt. */
   @IntVariable(1, 10_000_000)
   RATE_LIMIT_PER_MINUTE: number = 6000;
+
+  /**
+   * Express's `trust proxy`: which proxies' X-Forwarded-For to believe for the client address (rate limits, logs).
+   * `false` (default: the socket's peer is the client), a hop count (1: one proxy in front), or a comma-separated list
+   * of proxy addresses / CIDRs (or loopback, linklocal, uniquelocal). Never `true`: any client could pick its address.
+   */
+  @Matches(/^(false|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?))*)$/, {
+    message: 'must be false, a hop count (e.g. 1), or a comma-separated list of proxy addresses/CIDRs (loopback, linklocal, uniquelocal allowed)',
+  })
+  TRUST_PROXY: string = 'false';
 
   /** Request bodies above this size are refused with 413. */
   @IsString()

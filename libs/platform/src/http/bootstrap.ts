@@ -3,9 +3,10 @@ import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import { CredentialStore } from '../auth/credentials.js';
 import type { BaseAppConfig } from '../config/base-config.js';
 import { ConfigError } from '../config/load-config.js';
 import { createLogger } from '../logging/logging.js';
@@ -31,13 +32,16 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'"] } } }));
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  // Per client address, every route but the probes: one broken or hostile client cannot starve the others.
+  app.set('trust proxy', trustProxy(config.TRUST_PROXY));
+  // Per credential (per client address for requests without a valid one), every route but the probes: one broken or
+  // hostile client cannot starve the others, and clients behind one proxy or NAT do not share one budget.
   app.use(
     rateLimit({
       windowMs: 60_000,
       limit: config.RATE_LIMIT_PER_MINUTE,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
+      keyGenerator: rateLimitKey(credentialsOf(app)),
       skip: (req) => req.path.startsWith('/health') || req.path === '/metrics',
       handler: (_req, res) => res.status(429).json({ statusCode: 429, error: 'Too Many Requests', message: `more than ${config.RATE_LIMIT_PER_MINUTE} requests a minute` }),
     }),
@@ -56,6 +60,35 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
   app.enableShutdownHooks();
   await options.configure?.(app);
   return app;
+}
+
+/** TRUST_PROXY (checked by BaseAppConfig) as Express's `trust proxy` setting. */
+export function trustProxy(value: string): boolean | number | string[] {
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((entry) => entry.trim());
+}
+
+function credentialsOf(app: NestExpressApplication): CredentialStore | undefined {
+  try {
+    return app.get(CredentialStore, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The limiter's key: the principal a valid bearer credential belongs to, else the client address (an IPv6 client by
+ * its /56, as express-rate-limit advises). An unknown credential counts against the address, so inventing tokens
+ * does not buy fresh budgets.
+ */
+export function rateLimitKey(credentials: CredentialStore | undefined): (req: express.Request) => string {
+  return (req) => {
+    const bearer = /^Bearer ([\x21-\x7e]{1,512})$/.exec(req.headers.authorization ?? '');
+    const principal = bearer && credentials?.authenticate(bearer[1]);
+    if (principal) return `credential:${principal.role}:${principal.name}`;
+    return `address:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`;
+  };
 }
 
 /** Body-parser errors happen before Nest's filters: answer them here in the same shape (400 / 413). */
