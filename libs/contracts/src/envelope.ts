@@ -7,12 +7,16 @@ import { IsTrimmedText } from './validators.js';
 import { missingFields, type FieldError } from './validation.js';
 
 /**
- * CloudEvents' `time` is RFC 3339: a date, a time and an offset. ISO 8601 alone also takes a date without a time, which
+ * The envelope's `time` is RFC 3339 (as in CloudEvents, whose attribute names it borrows): a date, a time and an offset. ISO 8601 alone also takes a date without a time, which
  * the database would then read in its own time zone.
  */
 const RFC3339_DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** CloudEvents-style envelope of every recordation event (specversion 1.0 attribute names). */
+/**
+ * The envelope of every recordation event. Attribute names borrowed from CloudEvents 1.0, but not a CloudEvent
+ * (`changedFields`, a numeric `sequence`, no `ce_*` headers): the signed bytes of the log are the contract, see
+ * docs/events.md.
+ */
 export const EVENT_TYPES = [
   'recordation.created',
   'recordation.amended',
