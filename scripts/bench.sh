@@ -2,6 +2,7 @@
 # npm run bench [-- --quick] [--events N]: the benchmark on the real broker and database (see bench/run.ts).
 # npm run bench:lookup [-- --quick] [--recordations N]: lookup latency on 1 000 000 recordations (bench/lookup-scale.ts).
 # npm run bench:replay [-- --quick] [--events N]: replay of 1 000 000 events with the digest check (bench/replay-scale.ts).
+# npm run bench:kafka-clients [-- --messages N]: raw produce/consume, kafkajs against @platformatic/kafka (bench/kafka-clients.ts).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -11,7 +12,10 @@ ensure_postgres
 build
 trap stop_kafka_if_started_here EXIT
 ensure_kafka
-if [[ "${1:-}" == --replay-scale ]]; then
+if [[ "${1:-}" == --kafka-clients ]]; then
+  shift
+  node dist/bench/kafka-clients.js "$@"
+elif [[ "${1:-}" == --replay-scale ]]; then
   shift
   # A million signed events, an in-memory fold of them, and the replay's own in-memory registry; the young
   # generation npm run replay gives the replay (scripts/registry-cli.sh).

@@ -1,8 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
-import type { KafkaMessage } from 'kafkajs';
 import { startAuthorityApp } from '#authority';
 import { parseTrustedKeys, decodeSignedEvent, topicNames, type AuthorityCode, type DecodedEvent, type TopicSet } from '#contracts';
-import { createKafka, provisionKafka } from '#platform';
+import { createKafka, provisionKafka, type KafkaMessage } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, waitFor, type TestDatabase, type TestSigningKeys } from '#testing';
 import { startRegistryApp } from '../../apps/registry/src/registry-app.js';
 

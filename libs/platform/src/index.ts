@@ -8,6 +8,7 @@ export * from './http/bootstrap.js';
 export * from './http/contract-validation.pipe.js';
 export * from './http/http-error.filter.js';
 export * from './http/http-metrics.js';
+export * from './kafka/kafka-api.js';
 export * from './kafka/kafka.module.js';
 export * from './kafka/kafka-client.factory.js';
 export * from './kafka/kafka-provisioning.js';

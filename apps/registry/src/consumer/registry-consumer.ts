@@ -1,16 +1,13 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import kafkajs, { type Batch, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { authorityForTopic, authorityTopics, type TopicSet, type TrustedKey } from '#contracts';
-import { KAFKA_CLIENT } from '#platform';
+import { KAFKA_CLIENT, Partitioners, type Batch, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '#platform';
 import { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { RegistryConfig } from '../registry.config.js';
 import { RegistryStore, asQuarantined, screenMessage, type BatchInput, type BatchResult, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
 import { RegistryTables } from '../store/registry-tables.js';
 import { DecodePool } from './decode-pool.js';
 import { GroupCommit } from './group-commit.js';
-
-const { Partitioners } = kafkajs;
 
 export const TRUSTED_KEYS = Symbol('TRUSTED_KEYS');
 export const REGISTRY_TOPICS = Symbol('REGISTRY_TOPICS');

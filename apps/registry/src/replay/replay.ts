@@ -1,9 +1,8 @@
-import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { authorityForTopic, authorityTopics, canonicalJson, type RecordationEvent, type TopicSet, type TrustedKey } from '#contracts';
 import { digestOfRegistry, eventRefOf, mergeEvent, recordationId, unpackProvenance, type RegistryRecordation } from '#domain';
-import { dataSourceOptions, quoteIdent, runMigrations } from '#platform';
+import { dataSourceOptions, quoteIdent, runMigrations, type Kafka } from '#platform';
 import { DecodePool } from '../consumer/decode-pool.js';
 import { REGISTRY_MIGRATIONS } from '../migrations/index.js';
 import { MarkGrouping } from '../store/mark-grouping.js';

@@ -1,13 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { KAFKA_CLIENT } from '#platform';
+import { KAFKA_CLIENT, Partitioners, type Kafka, type Message, type Producer } from '#platform';
 import { AuthorityContext } from '../authority.tokens.js';
 import { AuthorityConfig } from '../authority.config.js';
 import { AuthorityMetrics } from '../metrics/authority-metrics.js';
 import { OutboxRepository, type PendingEvent, type PublishedMark } from '../persistence/outbox.repository.js';
 
-const { Partitioners } = kafkajs;
 const MAX_BACKOFF_MS = 5_000;
 
 /**
