@@ -1,36 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { appVariables, readEnvExample, root } from './env-example.js';
 
 /** docker-compose.yml cannot run here (no Docker engine), so this keeps it in step with the local scripts. */
-const root = new URL('../../', import.meta.url);
 const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8')) as {
   services: Record<string, { image?: string; ports?: string[]; environment?: Record<string, unknown>; command?: string[] }>;
 };
-const envExample = readFileSync(new URL('.env.example', root), 'utf8');
 const pom = readFileSync(new URL('deploy/kafka/pom.xml', root), 'utf8');
-
-/** `.env.example` sections: `# [name]` headers, then `NAME=value`, `# NAME=value` or (optional) `#? NAME=value` lines. */
-const optional = new Set<string>();
-function envSections(text: string): Map<string, Map<string, string>> {
-  const sections = new Map<string, Map<string, string>>();
-  let current = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const header = /^#\s*\[([a-z-]+)\]/.exec(line);
-    if (header) {
-      current = new Map();
-      sections.set(header[1], current);
-      continue;
-    }
-    const variable = /^(#\??)?\s*([A-Z][A-Z0-9_]*)=(\S*)/.exec(line);
-    if (!variable) continue;
-    current.set(variable[2], variable[3]);
-    if (variable[1] === '#?') optional.add(variable[2]);
-  }
-  return sections;
-}
-
-const sections = envSections(envExample);
+const { sections, optional } = readEnvExample();
 const APPS = ['registry', 'mainland', 'hong-kong', 'macao'] as const;
 
 describe('docker-compose.yml matches .env.example and the local scripts', () => {
@@ -48,7 +26,7 @@ describe('docker-compose.yml matches .env.example and the local scripts', () => 
   });
 
   it.each(APPS)('%s reads only variables that .env.example lists, with the same schema and Kafka user', (app) => {
-    const known = new Set([...(sections.get('shared')?.keys() ?? []), ...(sections.get(app)?.keys() ?? [])]);
+    const known = appVariables({ sections, optional }, app);
     const environment = compose.services[app].environment ?? {};
     for (const name of Object.keys(environment)) expect({ app, name, listed: known.has(name) }).toEqual({ app, name, listed: true });
     for (const name of ['DATABASE_SCHEMA', 'KAFKA_USERNAME']) {
