@@ -203,6 +203,12 @@ describe('deploy/k8s: Kafka through Strimzi matches the local broker and provisi
     }
   });
 
+  it('keeps every event of the authority topics (the log a registry is rebuilt from)', () => {
+    for (const topic of [TOPICS.CN, TOPICS.HK, TOPICS.MO]) {
+      expect(one('KafkaTopic', topic).spec.config).toMatchObject({ 'retention.ms': -1, 'retention.bytes': -1 });
+    }
+  });
+
   it('grants each KafkaUser exactly the ACLs recordationAcls() grants today', () => {
     // kafkajs' ACL constants → Strimzi's names
     const { AclOperationTypes: op, AclResourceTypes: res, ResourcePatternTypes: pattern } = kafkajs;
@@ -362,6 +368,16 @@ describe('deploy/k8s: the apps', () => {
       expect(service.spec.ports).toEqual([{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }]);
       expect(deployment.spec.template.metadata.labels).toMatchObject(deployment.spec.selector.matchLabels);
     }
+  });
+
+  it('keeps one pod of every multi-replica Deployment up through voluntary disruptions, and spreads its pods over nodes', () => {
+    for (const deployment of deployments.filter((d) => d.spec.replicas > 1)) {
+      const budget = one('PodDisruptionBudget', deployment.metadata.name);
+      expect(budget.spec).toEqual({ minAvailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } });
+      const spread = deployment.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
+      expect(spread).toEqual({ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: deployment.spec.selector.matchLabels } });
+    }
+    expect(all('PodDisruptionBudget').length).toBe(deployments.filter((d) => d.spec.replicas > 1).length);
   });
 
   it('runs every container non-root, read-only, without privileges, with resource requests and limits', () => {
