@@ -160,11 +160,22 @@ describe('deploy/k8s: every object validates against its schema', () => {
 
 describe('deploy/k8s: Kafka through Strimzi matches the local broker and provisioning', () => {
   const kafka = one('Kafka', 'recordation');
+  const strimzi = parse(readFileSync(new URL('strimzi.yaml', schemaDir), 'utf8')) as {
+    supportedKafkaVersions: string[];
+    forbiddenConfigPrefixes: string[];
+    forbiddenConfigExceptions: string[];
+  };
 
   it('runs the Kafka version deploy/kafka/pom.xml fetches, which the vendored Strimzi release supports', () => {
     expect(kafka.spec.kafka.version).toBe(kafkaVersion);
-    const supported = (parse(readFileSync(new URL('strimzi-kafka-versions.yaml', schemaDir), 'utf8')) as { supported: string[] }).supported;
-    expect(supported).toContain(kafkaVersion);
+    expect(strimzi.supportedKafkaVersions).toContain(kafkaVersion);
+  });
+
+  it('sets no broker option Strimzi refuses (it sets listeners, SASL, the authorizer, node ids … itself)', () => {
+    const refused = Object.keys(kafka.spec.kafka.config).filter(
+      (key) => strimzi.forbiddenConfigPrefixes.some((prefix) => key.startsWith(prefix)) && !strimzi.forbiddenConfigExceptions.includes(key),
+    );
+    expect(refused).toEqual([]);
   });
 
   it('has three combined broker+controller pools, one per jurisdiction, with rack awareness on the jurisdiction label', () => {
