@@ -151,6 +151,11 @@ describe('deploy/k8s: every object validates against its schema', () => {
     for (const wrong of [kafka, topic, deployment]) expect((await validationErrors(wrong)).length).toBeGreaterThan(0);
   });
 
+  it('lists every manifest file of deploy/k8s in kustomization.yaml', () => {
+    const files = readdirSync(k8s, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    expect(files.sort()).toEqual([...kustomization.resources].sort());
+  });
+
   it('names one namespace, and the namespace enforces the restricted pod security standard', () => {
     const namespace = one('Namespace', kustomization.namespace);
     expect(namespace.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
