@@ -18,4 +18,8 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY --from=build /app/apps/registry/web apps/registry/web
 USER node
+# Healthy = ready: the app's /health/ready answers 200 (its PostgreSQL and Kafka reachable). docker-compose.yml's
+# depends_on waits on it; Kubernetes uses its own probes (deploy/k8s). Node's fetch, no curl in the slim image.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/apps/registry/src/main.js"]
