@@ -5,7 +5,7 @@ import { authorityForTopic, authorityTopics, type TopicSet, type TrustedKey } fr
 import { KAFKA_CLIENT } from '#platform';
 import { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { RegistryConfig } from '../registry.config.js';
-import { MergeContention, RegistryStore, asQuarantined, screenMessage, type BatchInput, type BatchResult, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
+import { LockHints, MergeContention, RegistryStore, asQuarantined, screenMessage, type BatchInput, type BatchResult, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
 import { RegistryTables } from '../store/registry-tables.js';
 import { DecodePool } from './decode-pool.js';
 import { GroupCommit } from './group-commit.js';
@@ -221,7 +221,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     } else {
       try {
         for (const { topic, partition, messages } of batches) await this.publishQuarantine(topic, partition, messages);
-        results = await this.mergeTransaction(batches, (manager) => this.store.applyBatches(manager, batches));
+        results = await this.mergeTransaction(batches, (manager, hints) => this.store.applyBatches(manager, batches, hints));
       } catch (error) {
         if (!failsOnItsData(error)) throw error;
         this.logger.warn({ err: error, partitions: batches.map((b) => `${b.topic}:${b.partition}`) }, 'group of chunks failed on its data; applying each chunk on its own');
@@ -239,12 +239,15 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
    * for) or PostgreSQL chose it as a deadlock victim (40P01; the lock order is meant to make that impossible, this
    * is the safety net). Nothing of a rolled-back attempt remains, so running it again is exactly-once still.
    */
-  private async mergeTransaction<T>(batches: Pick<BatchInput, 'topic' | 'partition' | 'messages'>[], work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  private async mergeTransaction<T>(batches: Pick<BatchInput, 'topic' | 'partition' | 'messages'>[], work: (manager: EntityManager, hints: LockHints) => Promise<T>): Promise<T> {
+    // What a lost race taught: the next attempt waits for those locks in order instead of trying them.
+    const hints = new LockHints();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(work);
+        return await this.dataSource.transaction((manager) => work(manager, hints));
       } catch (error) {
         if (!isLockRace(error) || attempt >= MERGE_ATTEMPTS) throw error;
+        if (error instanceof MergeContention) hints.learn(error);
         this.metrics.mergeRetries.inc();
         this.logger.debug({ err: error, attempt, partitions: batches.map((b) => `${b.topic}:${b.partition}`) }, 'merge transaction lost a lock race; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
@@ -259,7 +262,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
   private async applyChunk(topic: string, partition: number, chunk: IncomingMessage[], fetchedFrom: string | undefined): Promise<BatchResult> {
     try {
       await this.publishQuarantine(topic, partition, chunk);
-      return await this.mergeTransaction([{ topic, partition, messages: chunk }], (manager) => this.store.applyBatch(manager, { topic, partition, messages: chunk, fetchedFrom }));
+      return await this.mergeTransaction([{ topic, partition, messages: chunk }], (manager, hints) => this.store.applyBatch(manager, { topic, partition, messages: chunk, fetchedFrom }, hints));
     } catch (error) {
       if (!failsOnItsData(error) || chunk.length === 0) throw error;
       this.logger.warn({ err: error, topic, partition, from: chunk[0].offset, to: chunk[chunk.length - 1].offset }, 'chunk failed on its data; applying it one message at a time');
@@ -268,13 +271,13 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     for (const message of chunk) {
       let result: BatchResult;
       try {
-        result = await this.mergeTransaction([{ topic, partition, messages: [message] }], (manager) => this.store.applyBatch(manager, { topic, partition, messages: [message], fetchedFrom }));
+        result = await this.mergeTransaction([{ topic, partition, messages: [message] }], (manager, hints) => this.store.applyBatch(manager, { topic, partition, messages: [message], fetchedFrom }, hints));
       } catch (error) {
         if (!failsOnItsData(error)) throw error;
         const refused = asQuarantined(message, 'unstorable', `the merge transaction failed: ${(error as Error).message.slice(0, 500)}`);
         this.logger.error({ err: error, topic, partition, offset: message.offset }, 'message cannot be merged; quarantined');
         await this.publishQuarantine(topic, partition, [refused]);
-        result = await this.mergeTransaction([{ topic, partition, messages: [refused] }], (manager) => this.store.applyBatch(manager, { topic, partition, messages: [refused], fetchedFrom }));
+        result = await this.mergeTransaction([{ topic, partition, messages: [refused] }], (manager, hints) => this.store.applyBatch(manager, { topic, partition, messages: [refused], fetchedFrom }, hints));
       }
       if (result.seekTo !== undefined) return { ...combined, seekTo: result.seekTo };
       combined.skipped += result.skipped;

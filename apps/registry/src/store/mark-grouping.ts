@@ -24,9 +24,28 @@ interface KeyRow {
  * mark to commit in the instant between two statements.
  */
 export class MergeContention extends Error {
-  constructor(what: string) {
+  constructor(
+    what: string,
+    /** The locks the attempt wanted: the retry waits for them in order from the start (LockHints). */
+    readonly wanted: { keys?: Iterable<string>; marks?: Iterable<string> },
+  ) {
     super(`merge lock contention: ${what}; retry the transaction`);
     this.name = 'MergeContention';
+  }
+}
+
+/**
+ * What earlier attempts of one merge transaction learned it needs: a retry waits for these keys and marks in the
+ * fixed order with the others it knows of at the start (extra locks are harmless), so it cannot lose the same race
+ * again and again.
+ */
+export class LockHints {
+  readonly keys = new Set<string>();
+  readonly marks = new Set<string>();
+
+  learn(contention: MergeContention): void {
+    for (const key of contention.wanted.keys ?? []) this.keys.add(key);
+    for (const mark of contention.wanted.marks ?? []) this.marks.add(mark);
   }
 }
 
@@ -130,10 +149,11 @@ export class MarkGrouping {
     aliases: AliasMap,
     writtenByCaller: ReadonlySet<string>,
     others: readonly string[],
+    hints: LockHints = new LockHints(),
   ): Promise<{ markOf: Map<string, string>; marks: string[] }> {
     const unkeyed = others.filter((id) => !changed.has(id));
     if (!changed.size) {
-      const markOf = await this.lockMarksOf(manager, unkeyed, []);
+      const markOf = await this.lockMarksOf(manager, unkeyed, [...hints.marks]);
       return { markOf, marks: [...new Set(markOf.values())] };
     }
 
@@ -151,8 +171,8 @@ export class MarkGrouping {
     );
     const seedKeys = new Set<string>([...oldKeyRows.map((row) => row.key), ...[...newKeys.values()].flat().map((k) => k.key)]);
     // The keys this merge changes, waiting for them in the fixed order.
-    await this.lockValues(manager, 'key', seedKeys, true);
-    const heldKeys = new Set(seedKeys);
+    await this.lockValues(manager, 'key', [...seedKeys, ...hints.keys], true);
+    const heldKeys = new Set([...seedKeys, ...hints.keys]);
 
     // Replace the changed recordations' keys (a new recordation has none to delete).
     const keyed = [...new Set(oldKeyRows.map((row) => recordationId(row.authority, row.recordation_number)))];
@@ -181,7 +201,7 @@ export class MarkGrouping {
       const found = new Set([...keysByRecordation.values()].flatMap((keys) => [...keys]));
       const missing = [...found].filter((key) => !heldKeys.has(key));
       if (!missing.length) break;
-      if (!(await this.lockValues(manager, 'key', missing, false))) throw new MergeContention('a key of the component is being regrouped');
+      if (!(await this.lockValues(manager, 'key', missing, false))) throw new MergeContention('a key of the component is being regrouped', { keys: [...heldKeys, ...missing] });
       for (const key of missing) heldKeys.add(key);
     }
 
@@ -191,7 +211,7 @@ export class MarkGrouping {
     const assignments = components.map((component) => ({ members: component, markId: markIdOfComponent(component, (id) => keysByRecordation.get(id)!) }));
     const live = new Set(assignments.map((a) => a.markId));
     // Every mark the components had or get, and the marks of the recordations changed without their keys.
-    const markOf = await this.lockMarksOf(manager, unkeyed, [...oldMarks.values(), ...live]);
+    const markOf = await this.lockMarksOf(manager, unkeyed, [...oldMarks.values(), ...live, ...hints.marks]);
     for (const a of assignments) for (const member of a.members) markOf.set(member, a.markId);
 
     const moved = movedMembers(assignments, writtenByCaller, oldMarks);
@@ -247,7 +267,7 @@ export class MarkGrouping {
       const current = await this.markIdsOf(manager, ids);
       const missing = [...new Set(current.values())].filter((id) => id && !held.has(id));
       if (!missing.length) return current;
-      if (!(await this.lockValues(manager, 'mark', missing, false))) throw new MergeContention('a mark was regrouped meanwhile');
+      if (!(await this.lockValues(manager, 'mark', missing, false))) throw new MergeContention('a mark was regrouped meanwhile', { marks: [...held, ...missing] });
       for (const id of missing) held.add(id);
     }
   }

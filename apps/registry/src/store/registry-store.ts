@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { MAX_EVENT_BYTES, canonicalJson, type AuthorityCode, type DecodedEvent, type RecordationEvent, type RecordationState } from '#contracts';
 import { EventMerger, eventRefOf, packProvenance, recordationId, storableText, unpackProvenance, unstorableText, type Disposition, type HeldEvent, type MergedEvent, type RegistryRecordation } from '#domain';
-import { MarkGrouping } from './mark-grouping.js';
+import { LockHints, MarkGrouping } from './mark-grouping.js';
 
-export { MergeContention } from './mark-grouping.js';
+export { LockHints, MergeContention } from './mark-grouping.js';
 import type { RegistryTables } from './registry-tables.js';
 
 /** One message of a batch, already decoded and verified (outside the transaction). */
@@ -138,16 +138,16 @@ export class RegistryStore {
     return rows.map((row) => ({ topic: row.topic, partition: row.partition, nextOffset: row.next_offset }));
   }
 
-  async applyBatch(manager: EntityManager, batch: BatchInput): Promise<BatchResult> {
-    return (await this.applyBatches(manager, [batch]))[0];
+  async applyBatch(manager: EntityManager, batch: BatchInput, hints?: LockHints): Promise<BatchResult> {
+    return (await this.applyBatches(manager, [batch], hints))[0];
   }
 
   /**
    * Several partitions' batches in the same transaction (the consumer's group commit), one result per batch in the
    * order given: each batch keeps its own offset rules, the merge and the writes happen once for all of them. At most
-   * one batch per partition.
+   * one batch per partition. `hints`: what an earlier attempt of this transaction lost a lock race on (MergeContention).
    */
-  async applyBatches(manager: EntityManager, batches: BatchInput[]): Promise<BatchResult[]> {
+  async applyBatches(manager: EntityManager, batches: BatchInput[], hints: LockHints = new LockHints()): Promise<BatchResult[]> {
     const partitionKeys = batches.map((batch) => `${batch.topic}:${batch.partition}`);
     if (new Set(partitionKeys).size !== partitionKeys.length) throw new Error('applyBatches takes at most one batch per partition');
     // No global lock: the partitions' offset rows first (in one order: two instances may briefly both hold one
@@ -201,7 +201,7 @@ export class RegistryStore {
 
     await this.insertQuarantine(manager, refused);
     const good = applied.flatMap(({ batch, fresh }) => fresh.filter((m): m is GoodMessage => m.decoded.ok).map((message) => ({ topic: batch.topic, partition: batch.partition, message })));
-    const merged = await this.merge(manager, good);
+    const merged = await this.merge(manager, good, hints);
     // Each disposition to the batch of its partition (a held event released here is of the same recordation, so of
     // the same partition as the event that released it).
     const resultOf = new Map(applied.map(({ batch, result }) => [`${batch.topic}:${batch.partition}`, result]));
@@ -221,6 +221,7 @@ export class RegistryStore {
   private async merge(
     manager: EntityManager,
     good: { topic: string; partition: number; message: GoodMessage }[],
+    hints: LockHints,
   ): Promise<{ rows: EventRow[]; dispositions: EventMerger['dispositions']; group: () => Promise<void> }> {
     if (!good.length) return { rows: [], dispositions: [], group: async () => undefined };
     const ids = [...new Set(good.map(({ message }) => recordationId(message.decoded.event.source, message.decoded.event.subject)))];
@@ -302,7 +303,7 @@ export class RegistryStore {
       }
       // Mark ids first, so each touched recordation is written once, with its mark id (no second row version); a
       // recordation whose keys did not change keeps its current mark id, read under that mark's lock.
-      const { markOf, marks } = await this.grouping.assign(manager, regroup, aliases, touched, [...touched]);
+      const { markOf, marks } = await this.grouping.assign(manager, regroup, aliases, touched, [...touched], hints);
       await this.upsertRecordations(manager, [...touched].map((id) => ({ ...recordations.get(id)!, markId: markOf.get(id) ?? '' })));
       await this.grouping.summarise(manager, marks);
     };
