@@ -44,13 +44,14 @@ async function main(): Promise<void> {
     const merged = async () => Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry.consumer_offsets')).rows[0].n);
     while ((await merged()) < events.length) await sleep(50);
     const ms = performance.now() - started;
-    // How much of the wall the serial merge transactions took: near 1, the merge is the wall and decoding is not.
+    // How much of the wall the merge transactions took (summed: they run side by side, so it may pass 1), and the
+    // merge-lock wait share: the seconds merges waited for each other's key and mark locks over the wall.
     const merges = await mergeFigures(`http://127.0.0.1:${port}`);
     const digest = (await db.query(`SELECT md5(string_agg(authority || recordation_number || version || mark_id || data::text, ',' ORDER BY authority, recordation_number)) AS r,
       (SELECT md5(string_agg(mark_id || display_text || recorded || conflict || conflicts::text || recordation_count, ',' ORDER BY mark_id)) FROM registry.marks) AS m,
       (SELECT md5(string_agg(replace(topic, '${prefix}', '') || partition || "offset" || disposition || coalesce(changes::text, '') || md5(signed) || md5(payload::text), ',' ORDER BY topic, partition, "offset")) FROM registry.events) AS e
       FROM registry.recordations`)).rows[0];
-    console.log(JSON.stringify({ events: events.length, ms: Math.round(ms), eventsPerSecond: Math.round((events.length / ms) * 1000), merges: { ...merges, shareOfWall: +((merges.seconds * 1000) / ms).toFixed(2) }, digest }));
+    console.log(JSON.stringify({ events: events.length, ms: Math.round(ms), eventsPerSecond: Math.round((events.length / ms) * 1000), merges: { ...merges, shareOfWall: +((merges.seconds * 1000) / ms).toFixed(2), lockWaitShareOfWall: +((merges.lockWaitSeconds * 1000) / ms).toFixed(3) }, digest }));
   } finally {
     if (child) {
       child.kill('SIGTERM');

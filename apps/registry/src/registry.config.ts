@@ -56,6 +56,13 @@ export class RegistryConfig extends BaseAppConfig {
    */
   @IntVariable(1, 64)
   CONSUMER_PARTITIONS_CONCURRENTLY: number = 9;
+
+  /**
+   * Merge transactions one registry runs at once (each a group of partitions' chunks). They wait for each other only
+   * on the marks and keys they share; 1 is the old serial group commit.
+   */
+  @IntVariable(1, 16)
+  CONSUMER_MERGES_CONCURRENTLY: number = 3;
 }
 
 export function loadRegistryConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {

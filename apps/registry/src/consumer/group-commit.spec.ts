@@ -56,4 +56,36 @@ describe('GroupCommit', () => {
     await Promise.all(failed.map((p) => expect(p).rejects.toThrow('database away')));
     await expect(commit.submit(batch('a', 1, 1))).resolves.toMatchObject({ nextOffset: 'a:1:1' });
   });
+
+  it('runs up to `concurrency` groups side by side, never one partition in two of them', async () => {
+    const running: string[][] = [];
+    let most = 0;
+    const releases: (() => void)[] = [];
+    const commit = new GroupCommit(
+      async (batches) => {
+        const group = batches.map((b) => `${b.topic}:${b.partition}`);
+        for (const other of running) expect(other.filter((p) => group.includes(p))).toEqual([]);
+        running.push(group);
+        most = Math.max(most, running.length);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running.splice(running.indexOf(group), 1);
+        return batches.map(resultOf);
+      },
+      1,
+      2,
+    );
+    const all = [commit.submit(batch('a', 0, 1)), commit.submit(batch('a', 1, 1)), commit.submit(batch('a', 2, 1))];
+    expect(running).toEqual([['a:0'], ['a:1']]);
+    const next = commit.submit(batch('a', 0, 2));
+    releases.shift()!();
+    await all[0];
+    // a:0's next chunk may run as soon as a:0's first is merged; a:2 was queued first
+    expect(running).toEqual([['a:1'], ['a:2']]);
+    while (releases.length || running.length) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all([...all, next]);
+    expect(most).toBe(2);
+  });
 });

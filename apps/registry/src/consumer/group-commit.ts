@@ -7,44 +7,54 @@ interface Submission {
 }
 
 /**
- * Group commit for merge transactions. Partitions are consumed concurrently but merges are serial (the merge lock):
- * while one transaction runs, the batches submitted meanwhile wait and then go together in the next one, so the
- * fixed cost of a transaction (lock, offsets, reading the touched rows and marks, the writes, the commit) is paid
- * once per group instead of once per partition batch. A group holds at most one batch per partition (a partition's
- * next batch is only submitted once its previous one is merged) and about `maxMessages` messages.
+ * Group commit for merge transactions, with up to `concurrency` transactions at once (merges of different
+ * partitions run side by side; they only wait for each other on the keys and marks they share). Batches submitted
+ * while every slot is busy wait and then go together in the next transaction, so the fixed cost of a transaction
+ * (offsets, reading the touched rows and marks, the writes, the commit) is paid once per group instead of once per
+ * partition batch. A group holds at most one batch per partition, never one of a partition another running group
+ * holds (a partition's next batch is only submitted once its previous one is merged), and about `maxMessages`
+ * messages.
  */
 export class GroupCommit {
   private readonly queue: Submission[] = [];
-  private draining = false;
+  private running = 0;
+  /** Partitions in a running group. */
+  private readonly busy = new Set<string>();
 
   constructor(
     private readonly apply: (batches: BatchInput[]) => Promise<BatchResult[]>,
     private readonly maxMessages: number,
+    private readonly concurrency = 1,
   ) {}
 
   /** Resolves with the batch's result once the transaction it went in has committed; rejects if that one failed. */
   submit(batch: BatchInput): Promise<BatchResult> {
     return new Promise<BatchResult>((resolve, reject) => {
       this.queue.push({ batch, resolve, reject });
-      void this.drain();
+      this.drain();
     });
   }
 
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
+  private drain(): void {
+    while (this.running < this.concurrency) {
+      const group = this.takeGroup();
+      if (!group.length) return;
+      this.running++;
+      for (const submission of group) this.busy.add(partitionOf(submission));
+      void this.run(group);
+    }
+  }
+
+  private async run(group: Submission[]): Promise<void> {
     try {
-      while (this.queue.length) {
-        const group = this.takeGroup();
-        try {
-          const results = await this.apply(group.map((submission) => submission.batch));
-          group.forEach((submission, index) => submission.resolve(results[index]));
-        } catch (error) {
-          for (const submission of group) submission.reject(error);
-        }
-      }
+      const results = await this.apply(group.map((submission) => submission.batch));
+      group.forEach((submission, index) => submission.resolve(results[index]));
+    } catch (error) {
+      for (const submission of group) submission.reject(error);
     } finally {
-      this.draining = false;
+      this.running--;
+      for (const submission of group) this.busy.delete(partitionOf(submission));
+      this.drain();
     }
   }
 
@@ -54,9 +64,9 @@ export class GroupCommit {
     let messages = 0;
     for (let index = 0; index < this.queue.length; ) {
       const submission = this.queue[index];
-      const partition = `${submission.batch.topic}:${submission.batch.partition}`;
+      const partition = partitionOf(submission);
       const fits = group.length === 0 || messages + submission.batch.messages.length <= this.maxMessages;
-      if (!partitions.has(partition) && fits) {
+      if (!partitions.has(partition) && !this.busy.has(partition) && fits) {
         group.push(submission);
         partitions.add(partition);
         messages += submission.batch.messages.length;
@@ -67,4 +77,8 @@ export class GroupCommit {
     }
     return group;
   }
+}
+
+function partitionOf(submission: Submission): string {
+  return `${submission.batch.topic}:${submission.batch.partition}`;
 }

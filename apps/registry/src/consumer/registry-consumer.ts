@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { authorityForTopic, authorityTopics, type TopicSet, type TrustedKey } from '#contracts';
 import { KAFKA_CLIENT, Partitioners, type Batch, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '#platform';
 import { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { RegistryConfig } from '../registry.config.js';
-import { RegistryStore, asQuarantined, screenMessage, type BatchInput, type BatchResult, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
+import { LockHints, MergeContention, RegistryStore, asQuarantined, screenMessage, type BatchInput, type BatchResult, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
 import { RegistryTables } from '../store/registry-tables.js';
 import { DecodePool } from './decode-pool.js';
 import { GroupCommit } from './group-commit.js';
@@ -15,6 +15,8 @@ export const REGISTRY_TOPICS = Symbol('REGISTRY_TOPICS');
 /** A Kafka batch is split into chunks of at most this many messages; a group commit takes about GROUP_MESSAGES. */
 const CHUNK = 1000;
 const GROUP_MESSAGES = 2000;
+/** Attempts of a merge transaction that keeps losing lock races before its error goes to kafkajs (which retries too). */
+const MERGE_ATTEMPTS = 20;
 
 /**
  * Whether a failed merge transaction failed on the data of its messages (so retrying the same messages can never
@@ -47,7 +49,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
    */
   private readonly stored = new Map<string, string>();
   private pool?: DecodePool;
-  private readonly groupCommit = new GroupCommit((batches) => this.applyGroup(batches), GROUP_MESSAGES);
+  private readonly groupCommit: GroupCommit;
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -58,8 +60,10 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     private readonly metrics: RegistryMetrics,
     tables: RegistryTables,
   ) {
-    this.store = new RegistryStore(tables);
+    this.store = new RegistryStore(tables, { onLockWait: (seconds) => metrics.mergeLockWait.observe(seconds) });
+    this.groupCommit = new GroupCommit((batches) => this.applyGroup(batches), GROUP_MESSAGES, config.CONSUMER_MERGES_CONCURRENTLY);
   }
+
 
   onApplicationBootstrap(): void {
     if (!this.config.VERIFY_SIGNATURES) this.logger.warn('VERIFY_SIGNATURES=false: events are merged without their signatures checked, and recorded as unverified');
@@ -214,7 +218,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     } else {
       try {
         for (const { topic, partition, messages } of batches) await this.publishQuarantine(topic, partition, messages);
-        results = await this.dataSource.transaction((manager) => this.store.applyBatches(manager, batches));
+        results = await this.mergeTransaction(batches, (manager, hints) => this.store.applyBatches(manager, batches, hints));
       } catch (error) {
         if (!failsOnItsData(error)) throw error;
         this.logger.warn({ err: error, partitions: batches.map((b) => `${b.topic}:${b.partition}`) }, 'group of chunks failed on its data; applying each chunk on its own');
@@ -228,13 +232,34 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /**
+   * A merge transaction, run again when it lost a race for a merge lock (MergeContention: a lock it may not wait
+   * for) or PostgreSQL chose it as a deadlock victim (40P01; the lock order is meant to make that impossible, this
+   * is the safety net). Nothing of a rolled-back attempt remains, so running it again is exactly-once still.
+   */
+  private async mergeTransaction<T>(batches: Pick<BatchInput, 'topic' | 'partition' | 'messages'>[], work: (manager: EntityManager, hints: LockHints) => Promise<T>): Promise<T> {
+    // What a lost race taught: the next attempt waits for those locks in order instead of trying them.
+    const hints = new LockHints();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction((manager) => work(manager, hints));
+      } catch (error) {
+        if (!isLockRace(error) || attempt >= MERGE_ATTEMPTS) throw error;
+        if (error instanceof MergeContention) hints.learn(error);
+        this.metrics.mergeRetries.inc();
+        this.logger.debug({ err: error, attempt, partitions: batches.map((b) => `${b.topic}:${b.partition}`) }, 'merge transaction lost a lock race; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  /**
    * One chunk in one transaction. If the transaction fails on the data of its messages, the chunk is applied one
    * message at a time and a message that fails alone is quarantined (`unstorable`): a batch never stops its partition.
    */
   private async applyChunk(topic: string, partition: number, chunk: IncomingMessage[], fetchedFrom: string | undefined): Promise<BatchResult> {
     try {
       await this.publishQuarantine(topic, partition, chunk);
-      return await this.dataSource.transaction((manager) => this.store.applyBatch(manager, { topic, partition, messages: chunk, fetchedFrom }));
+      return await this.mergeTransaction([{ topic, partition, messages: chunk }], (manager, hints) => this.store.applyBatch(manager, { topic, partition, messages: chunk, fetchedFrom }, hints));
     } catch (error) {
       if (!failsOnItsData(error) || chunk.length === 0) throw error;
       this.logger.warn({ err: error, topic, partition, from: chunk[0].offset, to: chunk[chunk.length - 1].offset }, 'chunk failed on its data; applying it one message at a time');
@@ -243,13 +268,13 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     for (const message of chunk) {
       let result: BatchResult;
       try {
-        result = await this.dataSource.transaction((manager) => this.store.applyBatch(manager, { topic, partition, messages: [message], fetchedFrom }));
+        result = await this.mergeTransaction([{ topic, partition, messages: [message] }], (manager, hints) => this.store.applyBatch(manager, { topic, partition, messages: [message], fetchedFrom }, hints));
       } catch (error) {
         if (!failsOnItsData(error)) throw error;
         const refused = asQuarantined(message, 'unstorable', `the merge transaction failed: ${(error as Error).message.slice(0, 500)}`);
         this.logger.error({ err: error, topic, partition, offset: message.offset }, 'message cannot be merged; quarantined');
         await this.publishQuarantine(topic, partition, [refused]);
-        result = await this.dataSource.transaction((manager) => this.store.applyBatch(manager, { topic, partition, messages: [refused], fetchedFrom }));
+        result = await this.mergeTransaction([{ topic, partition, messages: [refused] }], (manager, hints) => this.store.applyBatch(manager, { topic, partition, messages: [refused], fetchedFrom }, hints));
       }
       if (result.seekTo !== undefined) return { ...combined, seekTo: result.seekTo };
       combined.skipped += result.skipped;
@@ -286,6 +311,13 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       })),
     });
   }
+}
+
+/** Whether a failed merge transaction lost a race for a lock (retry it at once) rather than failing otherwise. */
+export function isLockRace(error: unknown): boolean {
+  if (error instanceof MergeContention) return true;
+  const code = (error as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (error as { code?: unknown } | null)?.code;
+  return code === '40P01';
 }
 
 /** The offset the fetch of this batch started at (kafkajs keeps it on the batch; not in its typings). */

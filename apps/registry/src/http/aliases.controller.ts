@@ -26,6 +26,8 @@ export class AliasService {
   /** Adds `from → to` and regroups every recordation filed under `from`, in one transaction. */
   async add(from: string, to: string, createdBy: string): Promise<{ fromKey: string; toKey: string; regrouped: number }> {
     return this.dataSource.transaction(async (manager) => {
+      // Exclusive: no merge that changes keys runs meanwhile. No row lock on the recordations read (their data is
+      // not written here, and a row lock before the marks' locks would break the merge locks' order).
       await this.grouping.lock(manager);
       const aliases = await this.grouping.loadAliases(manager);
       const fromKey = matchingKey(from);
@@ -42,7 +44,7 @@ export class AliasService {
       const affected: { authority: AuthorityCode; recordation_number: string; data: RecordationState }[] = await manager.query(
         `SELECT r.authority, r.recordation_number, r.data FROM ${this.tables.recordations} r
          JOIN ${this.tables.markKeys} k ON k.authority = r.authority AND k.recordation_number = r.recordation_number
-         WHERE k.key = $1 FOR UPDATE OF r`,
+         WHERE k.key = $1`,
         [fromKey],
       );
       await this.grouping.update(

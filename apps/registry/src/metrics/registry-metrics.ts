@@ -28,6 +28,19 @@ export class RegistryMetrics {
     registers: [this.registry],
   });
 
+  readonly mergeLockWait = new Histogram({
+    name: 'registry_merge_lock_wait_seconds',
+    help: 'Each wait of a merge transaction for a merge lock (alias, key or mark lock), the statement that takes it included; _sum over the ingest wall is the share of time merges waited for each other',
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  readonly mergeRetries = new Counter({
+    name: 'registry_merge_retries_total',
+    help: 'Merge transactions rolled back and run again after losing a race for a merge lock',
+    registers: [this.registry],
+  });
+
   readonly lag = new Gauge({
     name: 'registry_consumer_lag',
     help: 'Messages between the high watermark and the next offset to apply, per partition',

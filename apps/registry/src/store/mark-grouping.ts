@@ -3,8 +3,12 @@ import type { AuthorityCode, RecordationState } from '#contracts';
 import { groupByKeys, markIdOfComponent, markKeysOf, recordationId, storedMarkKeys, summariseMark, type AliasMap, type MarkKey, type MarkMemberData } from '#domain';
 import type { RegistryTables } from './registry-tables.js';
 
-/** Serialises regrouping across registry instances: marks span partitions, so two consumers may touch one. */
-const MARK_LOCK = 'registry-marks';
+/**
+ * The alias lock: an alias change takes it exclusively (it re-keys recordations of any partition); a merge that
+ * changes keys takes it shared (so it reads one alias table from start to end). Merges that change no key never
+ * take it.
+ */
+const ALIAS_LOCK = 'registry-marks';
 
 type ChangedRecordation = { authority: AuthorityCode; recordationNumber: string; data: RecordationState };
 
@@ -15,52 +19,149 @@ interface KeyRow {
 }
 
 /**
+ * A merge could not take a lock it needed out of the fixed order without waiting (another merge holds it): the
+ * transaction is rolled back and retried (waiting there could deadlock). Rare: it needs a regrouping of the same
+ * mark to commit in the instant between two statements.
+ */
+export class MergeContention extends Error {
+  constructor(
+    what: string,
+    /** The locks the attempt wanted: the retry waits for them in order from the start (LockHints). */
+    readonly wanted: { keys?: Iterable<string>; marks?: Iterable<string> },
+  ) {
+    super(`merge lock contention: ${what}; retry the transaction`);
+    this.name = 'MergeContention';
+  }
+}
+
+/**
+ * What earlier attempts of one merge transaction learned it needs: a retry waits for these keys and marks in the
+ * fixed order with the others it knows of at the start (extra locks are harmless), so it cannot lose the same race
+ * again and again.
+ */
+export class LockHints {
+  readonly keys = new Set<string>();
+  readonly marks = new Set<string>();
+
+  learn(contention: MergeContention): void {
+    for (const key of contention.wanted.keys ?? []) this.keys.add(key);
+    for (const mark of contention.wanted.marks ?? []) this.marks.add(mark);
+  }
+}
+
+/**
  * Keeps mark_keys, marks and recordations.mark_id in step after recordations change, inside the caller's
  * transaction. Only the connected components the changed recordations belong to (before and after) are
  * recomputed; the result is the same as grouping everything from scratch.
+ *
+ * Locks (transaction-scoped advisory locks), always in this order, so two merges cannot deadlock:
+ * 1. the alias lock (shared; exclusive for an alias change) — only when keys change;
+ * 2. key locks — the changed recordations' old and new keys (sorted, waiting), then every other key of the
+ *    components they walk into, without waiting (`pg_try_…`; busy → MergeContention, the transaction is retried);
+ * 3. mark locks — every mark id a touched recordation or a walked component had or gets (sorted, waiting), plus,
+ *    without waiting, any mark a touched recordation moved to meanwhile;
+ * 4. row writes (recordations, mark_keys, marks), each covered by the locks above: a recordation row is written only
+ *    by a holder of its current mark's lock, mark_keys rows only by holders of their keys, marks rows only by
+ *    holders of their id. So no merge waits for a row lock held by another merge, and lock waits only go forward
+ *    in the order above: no cycle.
  */
 export class MarkGrouping {
-  constructor(private readonly tables: RegistryTables) {}
+  constructor(
+    private readonly tables: RegistryTables,
+    /** Told how long each wait for a merge lock took (seconds), for the registry_merge_lock_wait_seconds metric. */
+    private readonly onLockWait?: (seconds: number) => void,
+  ) {}
 
   async loadAliases(manager: EntityManager): Promise<Map<string, string>> {
     const rows: { from_key: string; to_key: string }[] = await manager.query(`SELECT from_key, to_key FROM ${this.tables.aliases}`);
     return new Map(rows.map((row) => [row.from_key, row.to_key]));
   }
 
-  /**
-   * Takes the registry's merge lock for the rest of the transaction. Callers take it FIRST, before any row lock:
-   * marks span partitions, so merges of different partitions (or instances, or an alias change) are serialised
-   * here rather than deadlocking on each other's rows.
-   */
+  /** The alias lock, exclusively, for the rest of the transaction: an alias change takes it FIRST. */
   async lock(manager: EntityManager): Promise<void> {
-    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${MARK_LOCK}:${this.tables.schema}`]);
+    await this.timed(manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${ALIAS_LOCK}:${this.tables.schema}`]));
   }
 
-  /** `changed` maps recordation ids to their new state; every mark they belonged to or now belong to is rebuilt. */
+  /** The alias lock, shared: a merge that changes keys takes it before reading the alias table. */
+  async lockShared(manager: EntityManager): Promise<void> {
+    await this.timed(manager.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [`${ALIAS_LOCK}:${this.tables.schema}`]));
+  }
+
+  /**
+   * Transaction-scoped locks on these keys or mark ids, in one fixed order (by the lock's hash), waiting for each;
+   * or, with `wait` false, only those free now (false when one is not: the caller must not wait for it out of order).
+   */
+  private async lockValues(manager: EntityManager, space: 'key' | 'mark', values: Iterable<string>, wait: boolean): Promise<boolean> {
+    const list = [...new Set(values)];
+    if (!list.length) return true;
+    const namespace = `${ALIAS_LOCK}:${space}:${this.tables.schema}`;
+    if (wait) {
+      await this.timed(
+        manager.query(`SELECT count(pg_advisory_xact_lock(hashtext($1), h)) FROM (SELECT DISTINCT hashtext(v) AS h FROM unnest($2::text[]) AS v ORDER BY h) AS s`, [namespace, list]),
+      );
+      return true;
+    }
+    const [row]: { ok: boolean }[] = await manager.query(
+      `SELECT bool_and(pg_try_advisory_xact_lock(hashtext($1), h)) AS ok FROM (SELECT DISTINCT hashtext(v) AS h FROM unnest($2::text[]) AS v ORDER BY h) AS s`,
+      [namespace, list],
+    );
+    return row.ok;
+  }
+
+  private async timed<T>(query: Promise<T>): Promise<T> {
+    const began = process.hrtime.bigint();
+    const result = await query;
+    this.onLockWait?.(Number(process.hrtime.bigint() - began) / 1e9);
+    return result;
+  }
+
+  /** The current mark id of each of these recordations (those that exist). */
+  private async markIdsOf(manager: EntityManager, ids: readonly string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const rows: { authority: AuthorityCode; recordation_number: string; mark_id: string }[] = await manager.query(
+      `SELECT authority, recordation_number, mark_id FROM ${this.tables.recordations} WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [ids.map((id) => id.slice(0, 2)), ids.map((id) => id.slice(3))],
+    );
+    return new Map(rows.map((row) => [recordationId(row.authority, row.recordation_number), row.mark_id]));
+  }
+
+  /**
+   * `changed` maps recordation ids to their new state; every mark they belonged to or now belong to is rebuilt.
+   * The caller holds the alias lock exclusively (an alias change).
+   */
   async update(manager: EntityManager, changed: Map<string, ChangedRecordation>, aliases: AliasMap): Promise<void> {
-    const { marks } = await this.assign(manager, changed, aliases, new Set());
+    const { marks } = await this.assign(manager, changed, aliases, new Set(), []);
     await this.summarise(manager, marks);
   }
 
   /**
    * Re-keys the changed recordations and recomputes the components they touch: stores the keys, moves the other
-   * members to their new mark ids, deletes marks that no longer exist. Returns each member's mark id and the marks
-   * to summarise — after the caller has written the recordations in `writtenByCaller` with those ids (the merge
-   * writes them with their mark id in the same statement as their data: one row version, not two).
+   * members to their new mark ids, deletes marks that no longer exist. `others` are recordations the caller changes
+   * without changing their keys (a renewal, a status change): their marks are locked too, and their current mark id
+   * returned. Returns each member's mark id and the marks to summarise — after the caller has written the
+   * recordations in `writtenByCaller` with those ids (the merge writes them with their mark id in the same
+   * statement as their data: one row version, not two). With `changed` non-empty the caller holds the alias lock
+   * (shared or exclusive) and read `aliases` under it.
    */
   async assign(
     manager: EntityManager,
     changed: Map<string, ChangedRecordation>,
     aliases: AliasMap,
     writtenByCaller: ReadonlySet<string>,
+    others: readonly string[],
+    hints: LockHints = new LockHints(),
   ): Promise<{ markOf: Map<string, string>; marks: string[] }> {
-    if (!changed.size) return { markOf: new Map(), marks: [] };
-    await this.lock(manager);
+    const unkeyed = others.filter((id) => !changed.has(id));
+    if (!changed.size) {
+      const markOf = await this.lockMarksOf(manager, unkeyed, [...hints.marks]);
+      return { markOf, marks: [...new Set(markOf.values())] };
+    }
 
     const newKeys = new Map<string, MarkKey[]>();
     for (const [id, recordation] of changed) newKeys.set(id, markKeysOf(recordation.data, aliases));
 
-    // Old keys of the changed recordations, and their old marks (to be rebuilt or removed).
+    // Old keys of the changed recordations, and their old marks (to be rebuilt or removed). Only this merge (it
+    // holds the partition) or an alias change (excluded by the alias lock) re-keys them: no lock needed to read.
     const authorities = [...changed.values()].map((r) => r.authority);
     const numbers = [...changed.values()].map((r) => r.recordationNumber);
     const oldKeyRows: KeyRow[] = await manager.query(
@@ -69,6 +170,9 @@ export class MarkGrouping {
       [authorities, numbers],
     );
     const seedKeys = new Set<string>([...oldKeyRows.map((row) => row.key), ...[...newKeys.values()].flat().map((k) => k.key)]);
+    // The keys this merge changes, waiting for them in the fixed order.
+    await this.lockValues(manager, 'key', [...seedKeys, ...hints.keys], true);
+    const heldKeys = new Set([...seedKeys, ...hints.keys]);
 
     // Replace the changed recordations' keys (a new recordation has none to delete).
     const keyed = [...new Set(oldKeyRows.map((row) => recordationId(row.authority, row.recordation_number)))];
@@ -88,8 +192,47 @@ export class MarkGrouping {
       );
     }
 
-    // Walk the key graph from the seeds to the whole affected components. The changed recordations are members
-    // whatever their keys: one whose mark normalises to nothing ("★", "!!!") is a component of its own.
+    // Walk the key graph from the seeds to the whole affected components, then lock every key found; a walk is
+    // only trusted when it ran with all the keys it found locked (a key's rows change only under its lock), so a
+    // walk that found new keys is repeated once they are locked.
+    let keysByRecordation: Map<string, Set<string>>;
+    for (;;) {
+      keysByRecordation = await this.walk(manager, newKeys, seedKeys);
+      const found = new Set([...keysByRecordation.values()].flatMap((keys) => [...keys]));
+      const missing = [...found].filter((key) => !heldKeys.has(key));
+      if (!missing.length) break;
+      if (!(await this.lockValues(manager, 'key', missing, false))) throw new MergeContention('a key of the component is being regrouped', { keys: [...heldKeys, ...missing] });
+      for (const key of missing) heldKeys.add(key);
+    }
+
+    const members = [...keysByRecordation.keys()];
+    const oldMarks = await this.markIdsOf(manager, members);
+    const components = groupByKeys(new Map([...keysByRecordation].map(([id, keys]) => [id, [...keys]])));
+    const assignments = components.map((component) => ({ members: component, markId: markIdOfComponent(component, (id) => keysByRecordation.get(id)!) }));
+    const live = new Set(assignments.map((a) => a.markId));
+    // Every mark the components had or get, and the marks of the recordations changed without their keys.
+    const markOf = await this.lockMarksOf(manager, unkeyed, [...oldMarks.values(), ...live, ...hints.marks]);
+    for (const a of assignments) for (const member of a.members) markOf.set(member, a.markId);
+
+    const moved = movedMembers(assignments, writtenByCaller, oldMarks);
+    if (moved.length) {
+      await manager.query(
+        `UPDATE ${this.tables.recordations} AS r SET mark_id = u.mark_id
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS u(authority, recordation_number, mark_id)
+         WHERE r.authority = u.authority AND r.recordation_number = u.recordation_number AND r.mark_id IS DISTINCT FROM u.mark_id`,
+        [moved.map(([id]) => id.slice(0, 2)), moved.map(([id]) => id.slice(3)), moved.map(([, markId]) => markId)],
+      );
+    }
+    const gone = [...new Set(oldMarks.values())].filter((id) => id && !live.has(id));
+    if (gone.length) await manager.query(`DELETE FROM ${this.tables.marks} WHERE mark_id = ANY($1::text[])`, [gone]);
+    return { markOf, marks: [...new Set([...live, ...unkeyed.map((id) => markOf.get(id)!).filter(Boolean)])] };
+  }
+
+  /**
+   * The connected components of mark_keys reachable from the seeds, with the changed recordations as members
+   * whatever their keys (one whose mark normalises to nothing, "★", is a component of its own).
+   */
+  private async walk(manager: EntityManager, newKeys: ReadonlyMap<string, MarkKey[]>, seedKeys: ReadonlySet<string>): Promise<Map<string, Set<string>>> {
     const keysByRecordation = new Map<string, Set<string>>([...newKeys].map(([id, keys]) => [id, new Set(keys.map((k) => k.key))]));
     let frontier = [...seedKeys];
     const visitedKeys = new Set<string>();
@@ -107,38 +250,33 @@ export class MarkGrouping {
       for (const row of rows) keysByRecordation.get(recordationId(row.authority, row.recordation_number))!.add(row.key);
       frontier = rows.map((row) => row.key).filter((key) => !visitedKeys.has(key));
     }
+    return keysByRecordation;
+  }
 
-    const oldMarkRows: { mark_id: string }[] = await manager.query(
-      `SELECT DISTINCT mark_id FROM ${this.tables.recordations}
-       WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-      [[...keysByRecordation.keys()].map((id) => id.split(':')[0]), [...keysByRecordation.keys()].map((id) => id.slice(3))],
-    );
-    const components = groupByKeys(new Map([...keysByRecordation].map(([id, keys]) => [id, [...keys]])));
-    const assignments = components.map((members) => ({ members, markId: markIdOfComponent(members, (id) => keysByRecordation.get(id)!) }));
-
-    const markOf = new Map(assignments.flatMap((a) => a.members.map((member) => [member, a.markId] as const)));
-    const moved = [...markOf].filter(([id]) => !writtenByCaller.has(id));
-    const ids = moved.map(([id]) => id);
-    const markIds = moved.map(([, markId]) => markId);
-    if (ids.length) {
-      await manager.query(
-        `UPDATE ${this.tables.recordations} AS r SET mark_id = u.mark_id
-         FROM unnest($1::text[], $2::text[], $3::text[]) AS u(authority, recordation_number, mark_id)
-         WHERE r.authority = u.authority AND r.recordation_number = u.recordation_number AND r.mark_id IS DISTINCT FROM u.mark_id`,
-        [ids.map((id) => id.slice(0, 2)), ids.map((id) => id.slice(3)), markIds],
-      );
+  /**
+   * Locks `marks` and the current marks of `ids` (sorted, waiting), then reads the ids' marks again: a regrouping
+   * may have moved one between the read and the lock. A mark found that way is taken without waiting (it is out of
+   * the fixed order); busy → MergeContention. Returns each id's mark, stable until the transaction ends.
+   */
+  private async lockMarksOf(manager: EntityManager, ids: readonly string[], marks: readonly string[]): Promise<Map<string, string>> {
+    const before = await this.markIdsOf(manager, ids);
+    const held = new Set([...marks, ...before.values()].filter(Boolean));
+    await this.lockValues(manager, 'mark', held, true);
+    if (!ids.length) return new Map();
+    for (;;) {
+      const current = await this.markIdsOf(manager, ids);
+      const missing = [...new Set(current.values())].filter((id) => id && !held.has(id));
+      if (!missing.length) return current;
+      if (!(await this.lockValues(manager, 'mark', missing, false))) throw new MergeContention('a mark was regrouped meanwhile', { marks: [...held, ...missing] });
+      for (const id of missing) held.add(id);
     }
-    const live = new Set(assignments.map((a) => a.markId));
-    const gone = oldMarkRows.map((row) => row.mark_id).filter((id) => id && !live.has(id));
-    if (gone.length) await manager.query(`DELETE FROM ${this.tables.marks} WHERE mark_id = ANY($1::text[])`, [gone]);
-    return { markOf, marks: [...live] };
   }
 
   /** Recomputes the derived fields of these marks from their recordations. */
   async summarise(manager: EntityManager, markIds: string[]): Promise<void> {
     if (!markIds.length) return;
-    // Under the merge lock like every other write to marks (re-entrant: callers usually hold it already).
-    await this.lock(manager);
+    // Under the marks' locks like every other write to marks (re-entrant: the merge holds them already).
+    await this.lockValues(manager, 'mark', markIds, true);
     // Only the fields a summary reads: the whole `data` of every member of every touched mark was about a sixth of a
     // merge's database time (pg_stat_activity samples).
     const rows: { mark_id: string; authority: AuthorityCode; recordation_number: string; data: MarkMemberData }[] = await manager.query(
@@ -172,4 +310,9 @@ export class MarkGrouping {
       ],
     );
   }
+}
+
+/** Members whose mark id changes and that the caller does not write itself. */
+function movedMembers(assignments: { members: string[]; markId: string }[], writtenByCaller: ReadonlySet<string>, oldMarks: ReadonlyMap<string, string>): [string, string][] {
+  return assignments.flatMap((a) => a.members.filter((id) => !writtenByCaller.has(id) && oldMarks.get(id) !== a.markId).map((id) => [id, a.markId] as [string, string]));
 }

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { MAX_EVENT_BYTES, canonicalJson, type AuthorityCode, type DecodedEvent, type RecordationEvent, type RecordationState } from '#contracts';
 import { EventMerger, eventRefOf, packProvenance, recordationId, storableText, unpackProvenance, unstorableText, type Disposition, type HeldEvent, type MergedEvent, type RegistryRecordation } from '#domain';
-import { MarkGrouping } from './mark-grouping.js';
+import { LockHints, MarkGrouping } from './mark-grouping.js';
+
+export { LockHints, MergeContention } from './mark-grouping.js';
 import type { RegistryTables } from './registry-tables.js';
 
 /** One message of a batch, already decoded and verified (outside the transaction). */
@@ -123,8 +125,12 @@ interface StoredRow {
 export class RegistryStore {
   private readonly grouping: MarkGrouping;
 
-  constructor(private readonly tables: RegistryTables) {
-    this.grouping = new MarkGrouping(tables);
+  /** `onLockWait`: told how long each wait for a merge lock (alias, key or mark lock) took, in seconds. */
+  constructor(
+    private readonly tables: RegistryTables,
+    options: { onLockWait?: (seconds: number) => void } = {},
+  ) {
+    this.grouping = new MarkGrouping(tables, options.onLockWait);
   }
 
   async storedOffsets(manager: EntityManager): Promise<{ topic: string; partition: number; nextOffset: string }[]> {
@@ -132,33 +138,35 @@ export class RegistryStore {
     return rows.map((row) => ({ topic: row.topic, partition: row.partition, nextOffset: row.next_offset }));
   }
 
-  async applyBatch(manager: EntityManager, batch: BatchInput): Promise<BatchResult> {
-    return (await this.applyBatches(manager, [batch]))[0];
+  async applyBatch(manager: EntityManager, batch: BatchInput, hints?: LockHints): Promise<BatchResult> {
+    return (await this.applyBatches(manager, [batch], hints))[0];
   }
 
   /**
    * Several partitions' batches in the same transaction (the consumer's group commit), one result per batch in the
    * order given: each batch keeps its own offset rules, the merge and the writes happen once for all of them. At most
-   * one batch per partition.
+   * one batch per partition. `hints`: what an earlier attempt of this transaction lost a lock race on (MergeContention).
    */
-  async applyBatches(manager: EntityManager, batches: BatchInput[]): Promise<BatchResult[]> {
+  async applyBatches(manager: EntityManager, batches: BatchInput[], hints: LockHints = new LockHints()): Promise<BatchResult[]> {
     const partitionKeys = batches.map((batch) => `${batch.topic}:${batch.partition}`);
     if (new Set(partitionKeys).size !== partitionKeys.length) throw new Error('applyBatches takes at most one batch per partition');
-    // The merge lock FIRST, before any row lock: marks span partitions, so every merge transaction (and an alias
-    // change) queues here instead of deadlocking on another's rows.
-    await this.grouping.lock(manager);
+    // No global lock: the partitions' offset rows first (in one order: two instances may briefly both hold one
+    // partition during a rebalance), then the partition-local work, and last the grouping under the locks of the
+    // keys and marks it touches (MarkGrouping names the order).
     // The rows travel as one JSON parameter of several MB that jsonb_to_recordset materialises: with the default
     // 4 MB of work_mem the recordations upsert spilled to temporary files (EXPLAIN, before provenance was packed);
     // the events insert's parameter is still that large.
     await manager.query(`SET LOCAL work_mem = '${MERGE_WORK_MEM}'`);
-    const topics = batches.map((batch) => batch.topic);
-    const partitions = batches.map((batch) => batch.partition);
+    const ordered = [...batches].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    const topics = ordered.map((batch) => batch.topic);
+    const partitions = ordered.map((batch) => batch.partition);
     await manager.query(
       `INSERT INTO ${this.tables.consumerOffsets} (topic, partition, next_offset) SELECT topic, partition, 0 FROM unnest($1::text[], $2::int[]) AS u(topic, partition) ON CONFLICT DO NOTHING`,
       [topics, partitions],
     );
     const storedRows: { topic: string; partition: number; next_offset: string }[] = await manager.query(
-      `SELECT topic, partition, next_offset FROM ${this.tables.consumerOffsets} WHERE (topic, partition) IN (SELECT * FROM unnest($1::text[], $2::int[])) FOR UPDATE`,
+      `SELECT topic, partition, next_offset FROM ${this.tables.consumerOffsets} WHERE (topic, partition) IN (SELECT * FROM unnest($1::text[], $2::int[]))
+       ORDER BY topic, partition FOR UPDATE`,
       [topics, partitions],
     );
     const storedOffset = new Map(storedRows.map((row) => [`${row.topic}:${row.partition}`, row.next_offset]));
@@ -193,8 +201,7 @@ export class RegistryStore {
 
     await this.insertQuarantine(manager, refused);
     const good = applied.flatMap(({ batch, fresh }) => fresh.filter((m): m is GoodMessage => m.decoded.ok).map((message) => ({ topic: batch.topic, partition: batch.partition, message })));
-    const merged = await this.merge(manager, good);
-    await this.insertEvents(manager, merged.rows);
+    const merged = await this.merge(manager, good, hints);
     // Each disposition to the batch of its partition (a held event released here is of the same recordation, so of
     // the same partition as the event that released it).
     const resultOf = new Map(applied.map(({ batch, result }) => [`${batch.topic}:${batch.partition}`, result]));
@@ -206,25 +213,30 @@ export class RegistryStore {
        FROM unnest($1::text[], $2::int[], $3::bigint[]) AS u(topic, partition, next_offset) WHERE o.topic = u.topic AND o.partition = u.partition`,
       [applied.map(({ batch }) => batch.topic), applied.map(({ batch }) => batch.partition), applied.map(({ result }) => result.nextOffset)],
     );
+    // Last, so the key and mark locks are held for the shortest time: the grouping and the recordations' writes.
+    await merged.group();
     return results;
   }
 
   private async merge(
     manager: EntityManager,
     good: { topic: string; partition: number; message: GoodMessage }[],
-  ): Promise<{ rows: EventRow[]; dispositions: EventMerger['dispositions'] }> {
-    if (!good.length) return { rows: [], dispositions: [] };
+    hints: LockHints,
+  ): Promise<{ rows: EventRow[]; dispositions: EventMerger['dispositions']; group: () => Promise<void> }> {
+    if (!good.length) return { rows: [], dispositions: [], group: async () => undefined };
     const ids = [...new Set(good.map(({ message }) => recordationId(message.decoded.event.source, message.decoded.event.subject)))];
     const authorities = ids.map((id) => id.slice(0, 2));
     const numbers = ids.map((id) => id.slice(3));
 
+    // Without a row lock: only the holder of a partition's offset row changes its recordations' data (a regrouping
+    // elsewhere may change their mark id, which is read again under the mark's lock). Locking here, before the key
+    // and mark locks, would break their order.
     const stored: StoredRow[] = await manager.query(
       `SELECT authority, recordation_number, version, status, data, provenance, mark_id FROM ${this.tables.recordations}
-       WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE`,
+       WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
       [authorities, numbers],
     );
     const recordations = new Map<string, RegistryRecordation>();
-    const markIds = new Map<string, string>();
     for (const row of stored) {
       const id = recordationId(row.authority, row.recordation_number);
       recordations.set(id, {
@@ -235,7 +247,6 @@ export class RegistryStore {
         data: row.data,
         provenance: unpackProvenance(row.provenance),
       });
-      markIds.set(id, row.mark_id);
     }
     const seenRows: { event_id: string }[] = await manager.query(`SELECT DISTINCT event_id FROM ${this.tables.events} WHERE event_id = ANY($1::uuid[])`, [
       good.map(({ message }) => message.decoded.event.id),
@@ -271,9 +282,9 @@ export class RegistryStore {
         changes === null ? null : JSON.stringify(changes),
       ]);
     }
+    await this.insertEvents(manager, rows);
     const touched = merger.touched;
     // Keys changed (new recordation, or a new mark text or transliteration) → regroup; otherwise re-summarise.
-    const aliases = await this.grouping.loadAliases(manager);
     const regroup = new Map<string, { authority: AuthorityCode; recordationNumber: string; data: RecordationState }>();
     const storedById = new Map(stored.map((row) => [recordationId(row.authority, row.recordation_number), row]));
     for (const id of touched) {
@@ -282,12 +293,21 @@ export class RegistryStore {
       // jsonb hands keys back in its own order: compare canonical forms, not JSON.stringify.
       if (!before || canonicalJson(before.data.mark) !== canonicalJson(after.data.mark)) regroup.set(id, after);
     }
-    // Mark ids first, so each touched recordation is written once, with its mark id (no second row version).
-    const { markOf, marks } = await this.grouping.assign(manager, regroup, aliases, touched);
-    const markIdOf = (id: string) => markOf.get(id) ?? markIds.get(id) ?? '';
-    await this.upsertRecordations(manager, [...touched].map((id) => ({ ...recordations.get(id)!, markId: markIdOf(id) })));
-    await this.grouping.summarise(manager, [...new Set([...marks, ...[...touched].map(markIdOf)])]);
-    return { rows, dispositions: merger.dispositions };
+    const group = async () => {
+      if (!touched.size) return;
+      let aliases: Map<string, string> = new Map();
+      if (regroup.size) {
+        // Only merges that change keys read the alias table, under its lock (shared: they do not exclude each other).
+        await this.grouping.lockShared(manager);
+        aliases = await this.grouping.loadAliases(manager);
+      }
+      // Mark ids first, so each touched recordation is written once, with its mark id (no second row version); a
+      // recordation whose keys did not change keeps its current mark id, read under that mark's lock.
+      const { markOf, marks } = await this.grouping.assign(manager, regroup, aliases, touched, [...touched], hints);
+      await this.upsertRecordations(manager, [...touched].map((id) => ({ ...recordations.get(id)!, markId: markOf.get(id) ?? '' })));
+      await this.grouping.summarise(manager, marks);
+    };
+    return { rows, dispositions: merger.dispositions, group };
   }
 
   // Rows travel as ONE JSON parameter expanded by jsonb_to_recordset: node-postgres escapes array parameters
