@@ -16,6 +16,11 @@ import { requireUtf8 } from './require-utf8.js';
 export interface HttpAppOptions {
   /** Routes that take large bodies (bulk uploads), with their own limit; JSON and NDJSON. */
   largeBodyRoutes?: { paths: string[]; limit: string };
+  /**
+   * Routes whose handler reads the body itself, after the guard has authenticated the caller: no body parser reads
+   * it first (an anonymous caller cannot make the app read megabytes).
+   */
+  ownBodyRoutes?: string[];
   /** Called with the app before it listens (Swagger, static files …). */
   configure?: (app: NestExpressApplication) => void | Promise<void>;
 }
@@ -45,7 +50,9 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
     app.use(large.paths, answeringErrors(express.text({ type: ['application/x-ndjson', 'application/ndjson'], limit: large.limit, verify: requireUtf8 })));
   }
   // body-parser skips a request whose body a large-route parser already consumed.
-  app.use(answeringErrors(express.json({ limit: config.HTTP_BODY_LIMIT, strict: false, verify: requireUtf8 })));
+  const jsonParser = answeringErrors(express.json({ limit: config.HTTP_BODY_LIMIT, strict: false, verify: requireUtf8 }));
+  const ownBody = new Set(options.ownBodyRoutes ?? []);
+  app.use(ownBody.size ? (req: express.Request, res: express.Response, next: express.NextFunction) => (ownBody.has(req.path) ? next() : jsonParser(req, res, next)) : jsonParser);
 
   app.useGlobalPipes(new ContractValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
