@@ -132,10 +132,16 @@ interface RecordationRow {
 /** Read side of the registry: officers' lookups and the digest. Every figure comes from stored rows. */
 @Injectable()
 export class RegistryQueries {
+  private readonly keyedSql: string;
+  private readonly fuzzySql: string;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly tables: RegistryTables,
-  ) {}
+  ) {
+    this.keyedSql = checkKeyedSql(tables);
+    this.fuzzySql = checkFuzzySql(tables);
+  }
 
   /** Marks whose recordation number or registration number is the query ($1); both sides indexed, no scan. */
   private get byNumberSql(): string {
@@ -261,21 +267,29 @@ export class RegistryQueries {
   }
 
   private async checkChunk(lines: CheckLine[]): Promise<CheckResult[]> {
-    const questions = lines.map((line) => {
+    // One question per distinct text (a manifest repeats its marks); the Nice class only filters the answer.
+    const questionOf = new Map<string, number>();
+    const questions: { trimmed: string; key: string; literal: string; folded: string[]; candidates: Candidates }[] = [];
+    const lineQuestion = lines.map((line) => {
       const trimmed = line.mark.trim();
-      const key = matchingKey(trimmed);
-      return {
-        trimmed,
-        key,
-        literal: key ? literalKey(trimmed) : '',
-        folded: key ? lookalikeTexts(trimmed).map(matchingKey).filter((folded) => folded && folded !== key) : [],
-        candidates: new Map() as Candidates,
-      };
+      let index = questionOf.get(trimmed);
+      if (index === undefined) {
+        const key = matchingKey(trimmed);
+        index = questions.push({
+          trimmed,
+          key,
+          literal: key ? literalKey(trimmed) : '',
+          folded: key ? lookalikeTexts(trimmed).map(matchingKey).filter((folded) => folded && folded !== key) : [],
+          candidates: new Map(),
+        }) - 1;
+        questionOf.set(trimmed, index);
+      }
+      return questions[index];
     });
     const foldedLine: number[] = [];
     const foldedKeys: string[] = [];
     questions.forEach((question, index) => question.folded.forEach((folded) => (foldedLine.push(index + 1), foldedKeys.push(folded))));
-    const rows: (CandidateRow & { line: string })[] = await this.preparedQuery('check_keyed', this.checkKeyedSql, [
+    const rows: (CandidateRow & { line: string })[] = await this.preparedQuery('check_keyed', this.keyedSql, [
       questions.map((question) => question.trimmed),
       questions.map((question) => question.key || null),
       foldedLine,
@@ -286,19 +300,22 @@ export class RegistryQueries {
       considerRow(question.candidates, row, question.key, question.literal);
     }
     const marks = await this.marksById(questions.flatMap((question) => [...question.candidates.keys()]));
-    const results = questions.map((question, index) => checkResult(question.candidates, marks, lines[index].niceClass));
+    const results = lines.map((line, index) => checkResult(lineQuestion[index].candidates, marks, line.niceClass));
 
-    // Lines not recorded by number, key or alias: fuzzy look-alikes (trigram index), one statement each.
+    // Texts not recorded by number, key or alias (for some line): fuzzy look-alikes through the trigram index, one
+    // statement for all of them.
+    const unrecorded = lines.map((_line, index) => index).filter((index) => lineQuestion[index].key && !results[index].recorded);
+    if (!unrecorded.length) return results;
+    const fuzzyQuestions = [...new Set(unrecorded.map((index) => lineQuestion[index]))];
     const threshold = (CHECK_MIN_FUZZY_SCORE / FUZZY_WEIGHT - 0.005).toFixed(3);
-    const fuzzyLines = questions.map((question, index) => ({ question, index })).filter(({ question, index }) => question.key && !results[index].recorded);
-    if (!fuzzyLines.length) return results;
-    for (const { question } of fuzzyLines) {
-      const fuzzy: CandidateRow[] = await this.dataSource.query(this.checkFuzzySql, [question.key, threshold]);
-      for (const row of fuzzy) considerRow(question.candidates, row, question.key, question.literal);
+    const fuzzy: (CandidateRow & { line: string })[] = await this.dataSource.query(this.fuzzySql, [fuzzyQuestions.map((question) => question.key), threshold]);
+    for (const row of fuzzy) {
+      const question = fuzzyQuestions[Number(row.line) - 1];
+      considerRow(question.candidates, row, question.key, question.literal);
     }
-    const more = await this.marksById(fuzzyLines.flatMap(({ question }) => [...question.candidates.keys()].filter((markId) => !marks.has(markId))));
+    const more = await this.marksById(fuzzyQuestions.flatMap((question) => [...question.candidates.keys()].filter((markId) => !marks.has(markId))));
     for (const [markId, mark] of more) marks.set(markId, mark);
-    for (const { question, index } of fuzzyLines) results[index] = checkResult(question.candidates, marks, lines[index].niceClass);
+    for (const index of unrecorded) results[index] = checkResult(lineQuestion[index].candidates, marks, lines[index].niceClass);
     return results;
   }
 
@@ -307,51 +324,6 @@ export class RegistryQueries {
     const unique = [...new Set(markIds)];
     if (!unique.length) return new Map();
     return new Map((await this.marksWithRecordations(unique)).map((mark) => [mark.markId, mark]));
-  }
-
-  /**
-   * The check's B-tree part for many lines at once: lines ($1 trimmed text, $2 matching key or NULL), each answered by
-   * a LATERAL with the same per-line parts and limits as `candidatesSql` (number, key or alias, look-alike foldings:
-   * $3 line of each folded key, $4 the key). No trigram operator: the integration test checks the plan.
-   */
-  get checkKeyedSql(): string {
-    const { markKeys, recordations, aliases, marks } = this.tables;
-    return `SELECT q.line, c.via, c.mark_id, c.key, c.kind, c.literal, NULL::float8 AS similarity,
-        (SELECT m.display_text FROM ${marks} m WHERE m.mark_id = c.mark_id) AS display_text
-      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(trimmed, key, line)
-      CROSS JOIN LATERAL (
-        (SELECT DISTINCT 'number' AS via, r.mark_id, NULL::text AS key, NULL::text AS kind, NULL::text AS literal FROM ${recordations} r
-         WHERE upper(r.recordation_number) = upper(q.trimmed) OR r.data #>> '{trademarkRegistration,number}' = q.trimmed LIMIT ${MAX_CANDIDATES})
-        UNION ALL
-        (SELECT 'keyed', r.mark_id, m.key, m.kind, m.literal
-         FROM (SELECT DISTINCT ON (k.key, k.kind, k.literal, ${PER_READING}) k.key, k.kind, k.literal, k.authority, k.recordation_number
-               FROM (VALUES (q.key), ((SELECT a.to_key FROM ${aliases} a WHERE a.from_key = q.key))) x(key)
-               JOIN ${markKeys} k ON k.key = x.key) m
-         JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number LIMIT ${MAX_CANDIDATES * 4})
-        UNION ALL
-        (SELECT DISTINCT 'lookalike', r.mark_id, NULL::text, NULL::text, NULL::text
-         FROM (SELECT DISTINCT ON (k.key, ${PER_READING}) k.authority, k.recordation_number
-               FROM unnest($3::int[], $4::text[]) AS f(line, key) JOIN ${markKeys} k ON k.key = f.key WHERE f.line = q.line) m
-         JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number LIMIT ${MAX_CANDIDATES})
-      ) c`;
-  }
-
-  /**
-   * The check's fuzzy part for one key ($1) at a similarity of $2 or more: at most CHECK_FUZZY_ROW_CAP trigram matches
-   * are read (then one row per grouping key, ranked by similarity), so a text with thousands of look-alikes stays
-   * bounded. Not prepared: a generic plan was slower in the tail (see docs/architecture.md).
-   */
-  get checkFuzzySql(): string {
-    const { markKeys, recordations, marks } = this.tables;
-    return `SELECT 'fuzzy' AS via, f.mark_id, NULL AS key, NULL AS kind, NULL AS literal, f.similarity,
-        (SELECT m.display_text FROM ${marks} m WHERE m.mark_id = f.mark_id) AS display_text
-      FROM (SELECT r.mark_id, max(m.similarity) AS similarity
-            FROM (SELECT DISTINCT ON (k.key, ${PER_READING}) k.authority, k.recordation_number, public.similarity(k.key, $1) AS similarity
-                  FROM (SELECT k.key, k.kind, k.authority, k.recordation_number FROM ${markKeys} k
-                        WHERE k.key OPERATOR(public.%) (SELECT $1::text WHERE set_config('pg_trgm.similarity_threshold', $2, true) IS NOT NULL)
-                        LIMIT ${CHECK_FUZZY_ROW_CAP}) k) m
-            JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number
-            GROUP BY r.mark_id ORDER BY similarity DESC LIMIT ${MAX_CANDIDATES}) f`;
   }
 
   /**
@@ -455,6 +427,55 @@ export function recordationFilter(filters: SearchFilters): (row: Pick<SummaryRow
     (holderKey === undefined ||
       matchingKey(row.data.rightsHolder.name).includes(holderKey) ||
       (row.data.rightsHolder.nameAlt !== undefined && matchingKey(row.data.rightsHolder.nameAlt).includes(holderKey)));
+}
+
+/**
+ * The check's B-tree part for many lines at once: lines ($1 trimmed text, $2 matching key or NULL), each answered by
+ * a LATERAL with the same per-line parts and limits as `candidatesSql` (number, key or alias, look-alike foldings:
+ * $3 line of each folded key, $4 the key). No trigram operator: the integration test checks the plan.
+ */
+export function checkKeyedSql(tables: RegistryTables): string {
+  const { markKeys, recordations, aliases, marks } = tables;
+  return `SELECT q.line, c.via, c.mark_id, c.key, c.kind, c.literal, NULL::float8 AS similarity,
+      (SELECT m.display_text FROM ${marks} m WHERE m.mark_id = c.mark_id) AS display_text
+    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(trimmed, key, line)
+    CROSS JOIN LATERAL (
+      (SELECT DISTINCT 'number' AS via, r.mark_id, NULL::text AS key, NULL::text AS kind, NULL::text AS literal FROM ${recordations} r
+       WHERE upper(r.recordation_number) = upper(q.trimmed) OR r.data #>> '{trademarkRegistration,number}' = q.trimmed LIMIT ${MAX_CANDIDATES})
+      UNION ALL
+      (SELECT 'keyed', r.mark_id, m.key, m.kind, m.literal
+       FROM (SELECT DISTINCT ON (k.key, k.kind, k.literal, ${PER_READING}) k.key, k.kind, k.literal, k.authority, k.recordation_number
+             FROM (VALUES (q.key), ((SELECT a.to_key FROM ${aliases} a WHERE a.from_key = q.key))) x(key)
+             JOIN ${markKeys} k ON k.key = x.key) m
+       JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number LIMIT ${MAX_CANDIDATES * 4})
+      UNION ALL
+      (SELECT DISTINCT 'lookalike', r.mark_id, NULL::text, NULL::text, NULL::text
+       FROM (SELECT DISTINCT ON (k.key, ${PER_READING}) k.authority, k.recordation_number
+             FROM unnest($3::int[], $4::text[]) AS f(line, key) JOIN ${markKeys} k ON k.key = f.key WHERE f.line = q.line) m
+       JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number LIMIT ${MAX_CANDIDATES})
+    ) c`;
+}
+
+/**
+ * The check's fuzzy part for many keys ($1) at a similarity of $2 or more, a LATERAL per key: at most
+ * CHECK_FUZZY_ROW_CAP trigram matches are read per key (then one row per grouping key, ranked by similarity), so a
+ * text with thousands of look-alikes stays bounded. The trigram operator reads its threshold from a setting: each
+ * key is produced through set_config (a subquery kept apart by OFFSET 0), so the setting is made before the first
+ * index scan that uses a key. Not prepared: a generic plan was slower in the tail (see docs/architecture.md).
+ */
+export function checkFuzzySql(tables: RegistryTables): string {
+  const { markKeys, recordations, marks } = tables;
+  return `SELECT q.line, 'fuzzy' AS via, f.mark_id, NULL AS key, NULL AS kind, NULL AS literal, f.similarity,
+      (SELECT m.display_text FROM ${marks} m WHERE m.mark_id = f.mark_id) AS display_text
+    FROM (SELECT CASE WHEN set_config('pg_trgm.similarity_threshold', $2, true) IS NOT NULL THEN u.key END AS key, u.line
+          FROM unnest($1::text[]) WITH ORDINALITY AS u(key, line) OFFSET 0) q
+    CROSS JOIN LATERAL (
+      SELECT r.mark_id, max(m.similarity) AS similarity
+      FROM (SELECT DISTINCT ON (k.key, ${PER_READING}) k.authority, k.recordation_number, public.similarity(k.key, q.key) AS similarity
+            FROM (SELECT k.key, k.kind, k.authority, k.recordation_number FROM ${markKeys} k
+                  WHERE k.key OPERATOR(public.%) q.key LIMIT ${CHECK_FUZZY_ROW_CAP}) k) m
+      JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number
+      GROUP BY r.mark_id ORDER BY similarity DESC LIMIT ${MAX_CANDIDATES}) f`;
 }
 
 /** A check's answer from its candidates: active recordations (of the Nice class), fuzzy ones from the check's minimum. */
