@@ -115,6 +115,13 @@ describe('POST /api/check/batch', () => {
     expect(answers[10]).toMatchObject({ recorded: true });
   });
 
+  it('answers at the route as Express spells it too (trailing slash, upper case)', async () => {
+    for (const path of ['/api/check/batch/', '/API/Check/Batch']) {
+      const response = await request(registry.getHttpServer()).post(path).set(officer).send([{ mark: 'NIKE', lineId: 'x' }]).expect(200);
+      expect(response.body).toEqual([{ index: 0, lineId: 'x', ...(await single('NIKE')) }]);
+    }
+  });
+
   it('answers an NDJSON line that is not JSON with an error of its own', async () => {
     const body = `{"mark":"NIKE","lineId":"1"}\n{"mark": oops\n{"mark":"耐克","lineId":"3"}\n`;
     const response = await request(registry.getHttpServer()).post('/api/check/batch').set(officer).set('content-type', 'application/x-ndjson').send(body).expect(200);

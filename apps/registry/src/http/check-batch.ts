@@ -43,6 +43,10 @@ export function readBody(req: Request, limit = MAX_BATCH_BYTES): Promise<Buffer>
       reject(tooLarge(`the body exceeds ${limit} bytes (a batch holds at most ${MAX_BATCH_LINES} lines)`));
       return;
     }
+    if (req.readableEnded) {
+      reject(badBody('was already read'));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {

@@ -51,8 +51,10 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
   }
   // body-parser skips a request whose body a large-route parser already consumed.
   const jsonParser = answeringErrors(express.json({ limit: config.HTTP_BODY_LIMIT, strict: false, verify: requireUtf8 }));
-  const ownBody = new Set(options.ownBodyRoutes ?? []);
-  app.use(ownBody.size ? (req: express.Request, res: express.Response, next: express.NextFunction) => (ownBody.has(req.path) ? next() : jsonParser(req, res, next)) : jsonParser);
+  // Express routes paths case-insensitively and with or without a trailing slash: so does this test.
+  const routeKey = (path: string) => path.toLowerCase().replace(/\/+$/, '');
+  const ownBody = new Set((options.ownBodyRoutes ?? []).map(routeKey));
+  app.use(ownBody.size ? (req: express.Request, res: express.Response, next: express.NextFunction) => (ownBody.has(routeKey(req.path)) ? next() : jsonParser(req, res, next)) : jsonParser);
 
   app.useGlobalPipes(new ContractValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
