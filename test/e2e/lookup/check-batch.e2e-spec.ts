@@ -147,6 +147,7 @@ describe('POST /api/check/batch', () => {
     const lines = Array.from({ length: 10_001 }, () => ({ mark: 'NIKE' }));
     const json = await request(registry.getHttpServer()).post('/api/check/batch').set(officer).send(lines).expect(413);
     expect(json.body.message).toContain('10000');
+    expect(json.body.message).toContain('10 000');
     const ndjson = await request(registry.getHttpServer())
       .post('/api/check/batch')
       .set(officer)

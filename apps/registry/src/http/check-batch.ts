@@ -10,6 +10,8 @@ import { CheckQuery } from './lookup.dto.js';
 export const CHECK_BATCH_PATH = '/api/check/batch';
 /** Lines a batch may hold; more is refused whole with 413. */
 export const MAX_BATCH_LINES = 10_000;
+/** The limit as a 413 names it, in both spellings of the number. */
+const LIMIT_TEXT = `at most ${MAX_BATCH_LINES.toLocaleString('en').replace(/,/g, ' ')} lines (${MAX_BATCH_LINES})`;
 /**
  * Bytes a batch body may hold: 10 000 lines of the longest mark (200 characters, each up to a 6-byte JSON escape), a
  * 200-character line id and the field names fit.
@@ -40,7 +42,7 @@ export function readBody(req: Request, limit = MAX_BATCH_BYTES): Promise<Buffer>
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
-      reject(tooLarge(`the body exceeds ${limit} bytes (a batch holds at most ${MAX_BATCH_LINES} lines)`));
+      reject(tooLarge(`the body exceeds ${limit} bytes (a batch holds ${LIMIT_TEXT})`));
       return;
     }
     if (req.readableEnded) {
@@ -54,7 +56,7 @@ export function readBody(req: Request, limit = MAX_BATCH_BYTES): Promise<Buffer>
       if (size > limit) {
         req.off('data', onData);
         req.resume();
-        reject(tooLarge(`the body exceeds ${limit} bytes (a batch holds at most ${MAX_BATCH_LINES} lines)`));
+        reject(tooLarge(`the body exceeds ${limit} bytes (a batch holds ${LIMIT_TEXT})`));
         return;
       }
       chunks.push(chunk);
@@ -79,7 +81,7 @@ export function parseBatchBody(body: Buffer, contentType: string | undefined): B
   if (NDJSON_TYPES.includes(mediaType)) {
     format = 'ndjson';
     const rows = text.split('\n').filter((row) => row.trim().length > 0);
-    if (rows.length > MAX_BATCH_LINES) throw tooLarge(`the batch has ${rows.length} lines; a batch holds at most ${MAX_BATCH_LINES} lines`);
+    if (rows.length > MAX_BATCH_LINES) throw tooLarge(`the batch has ${rows.length} lines; a batch holds ${LIMIT_TEXT}`);
     items = rows.map((row) => {
       try {
         return JSON.parse(row) as unknown;
@@ -97,7 +99,7 @@ export function parseBatchBody(body: Buffer, contentType: string | undefined): B
       throw badBody('is not valid JSON (a JSON array of lines, or NDJSON with Content-Type application/x-ndjson)');
     }
     if (!Array.isArray(parsed)) throw badBody('must be a JSON array of lines, or NDJSON (application/x-ndjson)');
-    if (parsed.length > MAX_BATCH_LINES) throw tooLarge(`the batch has ${parsed.length} lines; a batch holds at most ${MAX_BATCH_LINES} lines`);
+    if (parsed.length > MAX_BATCH_LINES) throw tooLarge(`the batch has ${parsed.length} lines; a batch holds ${LIMIT_TEXT}`);
     items = parsed;
   }
   if (!items.length) throw badBody('must hold at least one line');
