@@ -5,7 +5,9 @@
  * through Kafka would take longer than the measurement is worth, so the generator's events are folded here with
  * the registry's own domain code (mergeEvent, then writeRegistryState: the replay's writer) into the
  * rows the consumer would have written, COPYed into a freshly migrated schema; then the real registry process
- * answers /api/check and /api/marks/search at 1, 16 and 64 clients. Appends to bench/RESULTS.md.
+ * answers /api/check and /api/marks/search at 1, 16 and 64 clients, and POST /api/check/batch (10 000 marks; 2 000 with
+ * --quick) against the same marks as single checks at 16 clients; every figure three times (median and spread).
+ * Appends to bench/RESULTS.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -19,7 +21,8 @@ import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTe
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
 import { rebuildIndexes, writeRegistryState } from '../apps/registry/src/store/registry-bulk-load.js';
 import { RegistryTables } from '../apps/registry/src/store/registry-tables.js';
-import { BENCH_TOKENS, benchRegistryEnv, lookupQueries, measureLookups } from './lookup-load.js';
+import { batchMarks, cell, latencyRows, measureBatchCheck, measureLookupsRepeated, type BatchFigures, type RepeatedLatency } from './batch-check.js';
+import { BENCH_TOKENS, benchRegistryEnv, lookupQueries } from './lookup-load.js';
 
 const logger = createLogger('bench-lookup');
 const args = process.argv.slice(2);
@@ -30,6 +33,9 @@ const argValue = (name: string) => {
 const quick = args.includes('--quick');
 const RECORDATIONS = argValue('--recordations') ?? (quick ? 50_000 : 1_000_000);
 const SECONDS = argValue('--seconds') ?? (quick ? 3 : 8);
+/** Each figure is measured this many times; the report gives the median and the spread. */
+const RUNS = argValue('--runs') ?? 3;
+const BATCH_LINES = argValue('--batch-lines') ?? (quick ? 2_000 : 10_000);
 /** Leaves the loaded database behind (its URL is logged) for EXPLAIN ANALYZE. */
 const KEEP = args.includes('--keep-database');
 /** Writes the registry's CPU profile under load into this directory (node --cpu-prof). */
@@ -68,8 +74,10 @@ async function main(): Promise<void> {
     children.push(child);
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${base}/health`).then((r) => r.status).catch(() => 0)) === 200, { timeoutMs: 120_000, description: 'the registry to answer' });
-    const figures = await measureLookups(base, BENCH_TOKENS.officer, lookupQueries(texts), SECONDS, (key, f) => logger.info({ key, ...f }, 'lookup'));
-    report({ time: new Date().toISOString(), recordations: loaded.recordations, markKeys: loaded.markKeys, marks: loaded.marks, loadSeconds: Math.round(loadSeconds), seconds: SECONDS, figures });
+    const queries = lookupQueries(texts);
+    const figures = await measureLookupsRepeated(base, BENCH_TOKENS.officer, queries, SECONDS, RUNS, (key, f) => logger.info({ key, ...f }, 'lookup'));
+    const batch = await measureBatchCheck(base, BENCH_TOKENS.officer, batchMarks(queries, BATCH_LINES), { runs: RUNS, singleSeconds: SECONDS, onRun: (run) => logger.info(run, 'batch check') });
+    report({ time: new Date().toISOString(), recordations: loaded.recordations, markKeys: loaded.markKeys, marks: loaded.marks, loadSeconds: Math.round(loadSeconds), seconds: SECONDS, runs: RUNS, figures, batch });
   } finally {
     // A profile is written when the process exits on its own: SIGTERM (graceful shutdown) and wait for it.
     if (CPU_PROF) await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))));
@@ -97,20 +105,23 @@ function fold(count: number): { recordations: Map<string, RegistryRecordation>; 
   return { recordations, texts };
 }
 
-function report(results: { time: string; recordations: number; markKeys: number; marks: number; loadSeconds: number; seconds: number; figures: Record<string, { requestsPerSecond: number; p50Ms: number; p95Ms: number; p99Ms: number }> }): void {
+function report(results: { time: string; recordations: number; markKeys: number; marks: number; loadSeconds: number; seconds: number; runs: number; figures: RepeatedLatency; batch: BatchFigures }): void {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${results.time.replace(/[:.]/g, '-')}-lookup.json`, `${JSON.stringify(results, null, 2)}\n`);
-  const rows = Object.entries(results.figures).map(([key, f]) => `| ${key} | ${f.requestsPerSecond} | ${f.p50Ms} | ${f.p95Ms} | ${f.p99Ms} |`).join('\n');
+  const { batch } = results;
   const md = `
 ## ${results.time} — lookup at scale: ${results.recordations.toLocaleString('en')} recordations
 
-Machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; PostgreSQL 15. Rows written with
+Machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; PostgreSQL 15; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}. Rows written with
 COPY from the generator's events folded by the registry's domain code (${results.markKeys.toLocaleString('en')} mark keys, ${results.marks.toLocaleString('en')} marks, ${results.loadSeconds} s); the
-registry process answers; ${results.seconds} s per row; mix of exact, 简→繁, misspelt, miss; client on the same machine. Targets: check p99 < 10 ms, search p99 < 30 ms at 16 clients.
+registry process answers; ${results.seconds} s per row, each row ${results.runs} times: median (min–max); mix of exact, 简→繁, misspelt, miss; client on the same machine. Targets: check p99 < 10 ms, search p99 < 30 ms at 16 clients.
 
 | endpoint@clients | req/s | p50 ms | p95 ms | p99 ms |
 |---|---|---|---|---|
-${rows}
+${latencyRows(results.figures)}
+
+Bulk screening, the same mix (${batch.lines.toLocaleString('en')} different marks, NDJSON, one request; ${results.runs} runs, median (min–max)): POST /api/check/batch ${cell(batch.batchMarksPerSecond)} marks/s
+(${cell(batch.batchSeconds)} s a batch); the same marks as single /api/check calls at ${batch.singleClients} clients ${cell(batch.singleMarksPerSecond)} marks/s: batch / single ${batch.batchOverSingle}×. Target ≥ 20 000 marks/s.
 `;
   appendFileSync('bench/RESULTS.md', md);
   process.stdout.write(md);

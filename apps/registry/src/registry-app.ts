@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { parseTrustedKeys } from '#contracts';
 import { ConfigError, createHttpApp, runMigrations } from '#platform';
+import { CHECK_BATCH_PATH } from './http/check-batch.js';
 import { officerPage, webRoot } from './http/static-files.js';
 import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
@@ -20,6 +21,7 @@ export async function startRegistryApp(env: NodeJS.ProcessEnv = process.env): Pr
   await runMigrations({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: REGISTRY_MIGRATIONS });
   const app = await createHttpApp(RegistryModule.forRoot(config, trustedKeys), config, {
     httpRequests: (nest) => nest.get(RegistryMetrics).httpRequests,
+    ownBodyRoutes: [CHECK_BATCH_PATH],
     configure: (nest) => {
       const document = SwaggerModule.createDocument(
         nest,

@@ -51,6 +51,7 @@ describe('security', () => {
       { method: 'get', path: '/api/audit/verify?eventId=00000000-0000-7000-8000-000000000000', allowed: ['auditor'] },
       { method: 'get', path: '/api/admin/aliases', allowed: ['officer-cn', 'auditor', 'admin'] },
       { method: 'post', path: '/api/admin/aliases', body: { from: '耐吉', to: '耐克' }, allowed: ['admin'] },
+      { method: 'post', path: '/api/check/batch', body: [{ mark: 'hermes', lineId: 'matrix' }], allowed: ['officer-cn', 'auditor'] },
     ];
     const credentials: Credential[] = ['none', 'bad', 'publisher-cn', 'officer-cn', 'auditor', 'admin'];
     const cases = endpoints.flatMap((endpoint) => credentials.map((credential) => [`${endpoint.method.toUpperCase()} ${endpoint.path}`, credential, endpoint] as const));
@@ -95,6 +96,18 @@ describe('security', () => {
 
     it('withholds it, and its provenance, from an officer not named (MO)', async () => {
       expect(await seenBy(TOKENS.officer.MO)).toEqual({ infringers: undefined, provenance: undefined, withheld: ['knownInfringers'] });
+    });
+
+    it('never carries a restricted field in /api/check or its batch, to any officer; the batch answers as the check', async () => {
+      const recordation = await request(registry.getHttpServer()).get(`/api/recordations/CN/${restrictedNumber}`).set('authorization', `Bearer ${TOKENS.auditor}`).expect(200);
+      const mark = recordation.body.data.mark.text as string;
+      for (const token of [TOKENS.officer.MO, TOKENS.officer.HK, TOKENS.officer.CN]) {
+        const single = await request(registry.getHttpServer()).get('/api/check').query({ mark }).set('authorization', `Bearer ${token}`).expect(200);
+        const batch = await request(registry.getHttpServer()).post('/api/check/batch').set('authorization', `Bearer ${token}`).send([{ mark, lineId: 'r' }]).expect(200);
+        expect(single.body.recorded).toBe(true);
+        expect(batch.body).toEqual([{ index: 0, lineId: 'r', ...single.body }]);
+        expect(JSON.stringify(batch.body)).not.toContain('Shady Bags');
+      }
     });
   });
 

@@ -1,11 +1,13 @@
-import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { isAuthorityCode } from '#contracts';
 import { summariseMark } from '#domain';
 import { CurrentPrincipal, FieldValidationException, Roles, type Principal } from '#platform';
 import { HistoryQueries } from '../audit/history-queries.js';
 import { SearchAsOf } from '../audit/search-as-of.js';
-import { RegistryQueries } from '../store/registry-queries.js';
+import { RegistryQueries, type CheckResult } from '../store/registry-queries.js';
+import { MAX_BATCH_LINES, parseBatchBody, readBody, type BatchLine } from './check-batch.js';
 import { AsOfQuery, CheckQuery, SearchQuery } from './lookup.dto.js';
 import { visibleTo } from './restricted-fields.js';
 
@@ -16,8 +18,8 @@ function decodeCursor(cursor: string | undefined): number {
   return offset;
 }
 
-/** The check lists a fuzzy look-alike from this score up (a search lists them all). */
-const CHECK_MIN_FUZZY_SCORE = 0.5;
+/** Lines of a batch answered together (one keyed statement, one read of their marks); two such chunks run at once. */
+const BATCH_CHUNK = 250;
 
 /** Officers' lookups: is this mark recorded, where and for whom. */
 const SEARCH_EXAMPLE = {
@@ -66,11 +68,72 @@ export class LookupController {
   @ApiOperation({ summary: 'The border question in one call: is this mark recorded, and by whom (active recordations)' })
   @ApiOkResponse({ schema: { example: { recorded: true, matches: [{ markId: 'm_8cfde6efdfc4ed5ab1f6', text: '爱马仕', matchedBy: 'transliteration', score: 0.9, recordations: SEARCH_EXAMPLE.items[0].recordations }] } } })
   async check(@Query() query: CheckQuery) {
-    const hits = await this.queries.search(query.mark, { niceClass: query.niceClass, minFuzzyScore: CHECK_MIN_FUZZY_SCORE });
-    const matches = hits
-      .map((hit) => ({ markId: hit.markId, text: hit.text, matchedBy: hit.matchedBy, score: hit.score, recordations: hit.recordations.filter((r) => r.status === 'active') }))
-      .filter((match) => match.matchedBy !== 'fuzzy' || match.score >= CHECK_MIN_FUZZY_SCORE);
-    return { recorded: matches.some((match) => match.matchedBy !== 'fuzzy' && match.recordations.length > 0), matches };
+    const [result] = await this.queries.check([{ mark: query.mark, niceClass: query.niceClass }]);
+    return result;
+  }
+
+  @Post('check/batch')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: `Bulk screening: up to ${MAX_BATCH_LINES} marks (a JSON array, or NDJSON with Content-Type application/x-ndjson), each { mark, niceClass?, lineId? }`,
+    description:
+      'Answered per line in the same order, streamed (NDJSON for NDJSON, a JSON array for JSON): { index, lineId?, recorded, matches } as /api/check, ' +
+      `or { index, lineId?, error: { field, reason }, errors } for a bad line. More than ${MAX_BATCH_LINES} lines: 413; an unreadable body: 400.`,
+  })
+  @ApiConsumes('application/json', 'application/x-ndjson')
+  @ApiProduces('application/json', 'application/x-ndjson')
+  @ApiBody({ schema: { example: [{ mark: '爱马仕', niceClass: 18, lineId: 'manifest-7/1' }, { mark: 'N1KE', lineId: 'manifest-7/2' }] } })
+  async checkBatch(@Req() req: Request, @Res() res: Response): Promise<void> {
+    // The guard has authenticated the caller before this reads the body (no body parser runs for this route).
+    const batch = parseBatchBody(await readBody(req), req.headers['content-type']);
+    const chunks: BatchLine[][] = [];
+    for (let start = 0; start < batch.lines.length; start += BATCH_CHUNK) chunks.push(batch.lines.slice(start, start + BATCH_CHUNK));
+    const answer = (lines: BatchLine[]) => {
+      const answered = this.answerLines(lines);
+      answered.catch(() => undefined); // awaited in order below; a failure there is handled there
+      return answered;
+    };
+    // The first chunk is answered before the status is sent: a database that is down is still a 503.
+    const pending = chunks.slice(0, 2).map(answer);
+    const first = await pending[0];
+    const ndjson = batch.format === 'ndjson';
+    res.status(200).type(ndjson ? 'application/x-ndjson; charset=utf-8' : 'application/json; charset=utf-8');
+    let closed = false;
+    res.on('close', () => (closed = true));
+    const write = async (text: string) => {
+      if (res.write(text)) return;
+      await new Promise<void>((resolve) => {
+        const done = () => (res.off('drain', done), res.off('close', done), resolve());
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    };
+    try {
+      if (!ndjson) await write('[');
+      let written = 0;
+      for (let index = 0; index < chunks.length && !closed; index++) {
+        const answers = index === 0 ? first : await pending[index];
+        if (index + 2 < chunks.length) pending.push(answer(chunks[index + 2]));
+        const text = answers.map((line) => (ndjson ? `${JSON.stringify(line)}\n` : `${written++ ? ',' : ''}\n${JSON.stringify(line)}`)).join('');
+        await write(text);
+      }
+      if (!ndjson) await write('\n]\n');
+      res.end();
+    } catch (error) {
+      // Mid-stream the status is sent: cut the response so that it cannot be read as a complete answer.
+      res.destroy(error as Error);
+    }
+  }
+
+  /** Answers one chunk of a batch's lines, in order: a bad line carries its errors, the others /api/check's answer. */
+  private async answerLines(lines: BatchLine[]): Promise<({ index: number; lineId?: string | number } & (CheckResult | { error: unknown; errors: unknown[] }))[]> {
+    const checks = lines.flatMap((line) => ('check' in line ? [line.check] : []));
+    const results = checks.length ? await this.queries.check(checks) : [];
+    let next = 0;
+    return lines.map((line) => {
+      const id = line.lineId === undefined ? { index: line.index } : { index: line.index, lineId: line.lineId };
+      return 'check' in line ? { ...id, ...results[next++] } : { ...id, error: line.errors[0], errors: line.errors };
+    });
   }
 
   @Get('marks/:markId')

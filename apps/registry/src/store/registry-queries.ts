@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthorityCode, RecordationState, RecordationStatus } from '#contracts';
@@ -51,6 +52,67 @@ const PER_READING = `CASE WHEN k.kind = 'pinyin' THEN k.authority || ':' || k.re
 /** How many candidate marks one search ranks at most (then pages through them). */
 const MAX_CANDIDATES = 200;
 
+/** The check lists a fuzzy look-alike from this score up (a search lists them all). */
+export const CHECK_MIN_FUZZY_SCORE = 0.5;
+/**
+ * The check's fuzzy part reads at most this many trigram matches (key rows) before ranking them: a text with
+ * thousands of look-alikes cannot make one check (or one line of a batch) read thousands of rows.
+ */
+export const CHECK_FUZZY_ROW_CAP = 500;
+/** Lines of a batch check answered by one statement (the keyed part) and one read of their marks. */
+const CHECK_CHUNK = 250;
+
+/** One question of `/api/check` (or one line of `/api/check/batch`). */
+export interface CheckLine {
+  mark: string;
+  niceClass?: number;
+}
+
+export interface CheckMatch {
+  markId: string;
+  text: string;
+  matchedBy: MatchedBy;
+  score: number;
+  recordations: RecordationSummary[];
+}
+
+/** The border question's answer: recorded (by number, exact, 简/繁, alias or transliteration) and the matches. */
+export interface CheckResult {
+  recorded: boolean;
+  matches: CheckMatch[];
+}
+
+type Candidates = Map<string, { text: string; matchedBy: MatchedBy; score: number }>;
+
+interface CandidateRow {
+  via: 'number' | 'keyed' | 'fuzzy' | 'lookalike';
+  mark_id: string;
+  display_text: string;
+  key: string | null;
+  kind: string | null;
+  literal: string | null;
+  similarity: number | null;
+}
+
+/** Keeps a candidate's best way of matching (highest score, then the preferred kind). */
+function consider(candidates: Candidates, row: { mark_id: string; display_text: string }, matchedBy: MatchedBy, score = SCORES[matchedBy]): void {
+  const existing = candidates.get(row.mark_id);
+  if (!existing || score > existing.score || (score === existing.score && PREFERENCE.indexOf(matchedBy) < PREFERENCE.indexOf(existing.matchedBy))) {
+    candidates.set(row.mark_id, { text: row.display_text, matchedBy, score });
+  }
+}
+
+/** How a candidate row matched a query whose matching key is `key` and literal key `literal`. */
+function considerRow(candidates: Candidates, row: CandidateRow, key: string, literal: string): void {
+  if (row.via === 'number') consider(candidates, row, 'number');
+  else if (row.via === 'keyed') {
+    if (row.key !== key) consider(candidates, row, 'alias');
+    else if (row.kind === 'transliteration' || row.kind === 'pinyin') consider(candidates, row, 'transliteration');
+    else consider(candidates, row, row.literal === literal ? 'exact' : 'script');
+  } else if (row.via === 'fuzzy') consider(candidates, row, 'fuzzy', Math.round(Number(row.similarity) * FUZZY_WEIGHT * 1000) / 1000);
+  else consider(candidates, row, 'fuzzy', 0.85);
+}
+
 /** Best first: score, then the kind of match, then the text and the id (so pages are stable). */
 function byRank(a: Pick<MarkHit, 'score' | 'matchedBy' | 'text' | 'markId'>, b: Pick<MarkHit, 'score' | 'matchedBy' | 'text' | 'markId'>): number {
   return b.score - a.score || PREFERENCE.indexOf(a.matchedBy) - PREFERENCE.indexOf(b.matchedBy) || a.text.localeCompare(b.text) || a.markId.localeCompare(b.markId);
@@ -70,10 +132,16 @@ interface RecordationRow {
 /** Read side of the registry: officers' lookups and the digest. Every figure comes from stored rows. */
 @Injectable()
 export class RegistryQueries {
+  private readonly keyedSql: string;
+  private readonly fuzzySql: string;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly tables: RegistryTables,
-  ) {}
+  ) {
+    this.keyedSql = checkKeyedSql(tables);
+    this.fuzzySql = checkFuzzySql(tables);
+  }
 
   /** Marks whose recordation number or registration number is the query ($1); both sides indexed, no scan. */
   private get byNumberSql(): string {
@@ -164,15 +232,8 @@ export class RegistryQueries {
   }
 
   /** Candidate marks for a query, each with its display text and its best way of matching and score. */
-  private async candidates(q: string, filters: SearchFilters): Promise<Map<string, { text: string; matchedBy: MatchedBy; score: number }>> {
-    const candidates = new Map<string, { text: string; matchedBy: MatchedBy; score: number }>();
-    const consider = (row: { mark_id: string; display_text: string }, matchedBy: MatchedBy, score = SCORES[matchedBy]) => {
-      const existing = candidates.get(row.mark_id);
-      if (!existing || score > existing.score || (score === existing.score && PREFERENCE.indexOf(matchedBy) < PREFERENCE.indexOf(existing.matchedBy))) {
-        candidates.set(row.mark_id, { text: row.display_text, matchedBy, score });
-      }
-    };
-
+  private async candidates(q: string, filters: SearchFilters): Promise<Candidates> {
+    const candidates: Candidates = new Map();
     const trimmed = q.trim();
     const key = matchingKey(trimmed);
     if (!key) {
@@ -180,25 +241,99 @@ export class RegistryQueries {
         `${this.byNumberSql} SELECT c.mark_id, ${this.displayTextOf('c')} FROM by_number c`,
         [trimmed],
       );
-      byNumber.forEach((row) => consider(row, 'number'));
+      byNumber.forEach((row) => consider(candidates, row, 'number'));
       return candidates;
     }
     const literal = literalKey(trimmed);
     const threshold = Math.max(MIN_SIMILARITY, (filters.minFuzzyScore ?? 0) / FUZZY_WEIGHT - 0.005);
     // Look-alikes: N1KE reads as NIKE. A hit on the folded text is a strong fuzzy match.
     const foldedKeys = lookalikeTexts(trimmed).map(matchingKey).filter((folded) => folded && folded !== key);
-    const rows: { via: 'number' | 'keyed' | 'fuzzy' | 'lookalike'; mark_id: string; display_text: string; key: string | null; kind: string | null; literal: string | null; similarity: number | null }[] =
-      await this.dataSource.query(this.candidatesSql, [trimmed, key, threshold.toFixed(3), foldedKeys]);
-    for (const row of rows) {
-      if (row.via === 'number') consider(row, 'number');
-      else if (row.via === 'keyed') {
-        if (row.key !== key) consider(row, 'alias');
-        else if (row.kind === 'transliteration' || row.kind === 'pinyin') consider(row, 'transliteration');
-        else consider(row, row.literal === literal ? 'exact' : 'script');
-      } else if (row.via === 'fuzzy') consider(row, 'fuzzy', Math.round(Number(row.similarity) * FUZZY_WEIGHT * 1000) / 1000);
-      else consider(row, 'fuzzy', 0.85);
-    }
+    const rows: CandidateRow[] = await this.dataSource.query(this.candidatesSql, [trimmed, key, threshold.toFixed(3), foldedKeys]);
+    for (const row of rows) considerRow(candidates, row, key, literal);
     return candidates;
+  }
+
+  /**
+   * The border check, for one line or a batch (the same answers either way: `/api/check` is a batch of one).
+   * First the parts that read only B-tree indexes — number, key, alias (one statement per chunk of lines, a LATERAL
+   * per line, prepared once per connection); a line that is recorded by them is answered without the trigram
+   * index. Only the other lines (misses, misspellings) look for fuzzy look-alikes, each capped at
+   * CHECK_FUZZY_ROW_CAP trigram matches.
+   */
+  async check(lines: CheckLine[]): Promise<CheckResult[]> {
+    const results: CheckResult[] = [];
+    for (let start = 0; start < lines.length; start += CHECK_CHUNK) results.push(...(await this.checkChunk(lines.slice(start, start + CHECK_CHUNK))));
+    return results;
+  }
+
+  private async checkChunk(lines: CheckLine[]): Promise<CheckResult[]> {
+    // One question per distinct text (a manifest repeats its marks); the Nice class only filters the answer.
+    const questionOf = new Map<string, number>();
+    const questions: { trimmed: string; key: string; literal: string; folded: string[]; candidates: Candidates }[] = [];
+    const lineQuestion = lines.map((line) => {
+      const trimmed = line.mark.trim();
+      let index = questionOf.get(trimmed);
+      if (index === undefined) {
+        const key = matchingKey(trimmed);
+        index = questions.push({
+          trimmed,
+          key,
+          literal: key ? literalKey(trimmed) : '',
+          folded: key ? lookalikeTexts(trimmed).map(matchingKey).filter((folded) => folded && folded !== key) : [],
+          candidates: new Map(),
+        }) - 1;
+        questionOf.set(trimmed, index);
+      }
+      return questions[index];
+    });
+    const foldedLine: number[] = [];
+    const foldedKeys: string[] = [];
+    questions.forEach((question, index) => question.folded.forEach((folded) => (foldedLine.push(index + 1), foldedKeys.push(folded))));
+    const rows: (CandidateRow & { line: string })[] = await this.preparedQuery('check_keyed', this.keyedSql, [
+      questions.map((question) => question.trimmed),
+      questions.map((question) => question.key || null),
+      foldedLine,
+      foldedKeys,
+    ]);
+    for (const row of rows) {
+      const question = questions[Number(row.line) - 1];
+      considerRow(question.candidates, row, question.key, question.literal);
+    }
+    const marks = await this.marksById(questions.flatMap((question) => [...question.candidates.keys()]));
+    const results = lines.map((line, index) => checkResult(lineQuestion[index].candidates, marks, line.niceClass));
+
+    // Texts not recorded by number, key or alias (for some line): fuzzy look-alikes through the trigram index, one
+    // statement for all of them.
+    const unrecorded = lines.map((_line, index) => index).filter((index) => lineQuestion[index].key && !results[index].recorded);
+    if (!unrecorded.length) return results;
+    const fuzzyQuestions = [...new Set(unrecorded.map((index) => lineQuestion[index]))];
+    const threshold = (CHECK_MIN_FUZZY_SCORE / FUZZY_WEIGHT - 0.005).toFixed(3);
+    const fuzzy: (CandidateRow & { line: string })[] = await this.dataSource.query(this.fuzzySql, [fuzzyQuestions.map((question) => question.key), threshold]);
+    for (const row of fuzzy) {
+      const question = fuzzyQuestions[Number(row.line) - 1];
+      considerRow(question.candidates, row, question.key, question.literal);
+    }
+    const more = await this.marksById(fuzzyQuestions.flatMap((question) => [...question.candidates.keys()].filter((markId) => !marks.has(markId))));
+    for (const [markId, mark] of more) marks.set(markId, mark);
+    for (const index of unrecorded) results[index] = checkResult(lineQuestion[index].candidates, marks, lines[index].niceClass);
+    return results;
+  }
+
+  /** The marks with every recordation (unfiltered), by id. */
+  private async marksById(markIds: string[]): Promise<Map<string, Omit<MarkHit, 'score' | 'matchedBy'>>> {
+    const unique = [...new Set(markIds)];
+    if (!unique.length) return new Map();
+    return new Map((await this.marksWithRecordations(unique)).map((mark) => [mark.markId, mark]));
+  }
+
+  /**
+   * A statement prepared once per connection (pg names it; the name is derived from the text, so the live schema and
+   * a test schema never share a name with different texts).
+   */
+  private async preparedQuery<T>(prefix: string, text: string, values: unknown[]): Promise<T[]> {
+    const name = `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    const pool = (this.dataSource.driver as unknown as { master: { query: (config: { name: string; text: string; values: unknown[] }) => Promise<{ rows: T[] }> } }).master;
+    return (await pool.query({ name, text, values })).rows;
   }
 
   /** Marks with their recordations (filtered); marks left with no recordation are dropped. */
@@ -292,6 +427,72 @@ export function recordationFilter(filters: SearchFilters): (row: Pick<SummaryRow
     (holderKey === undefined ||
       matchingKey(row.data.rightsHolder.name).includes(holderKey) ||
       (row.data.rightsHolder.nameAlt !== undefined && matchingKey(row.data.rightsHolder.nameAlt).includes(holderKey)));
+}
+
+/**
+ * The check's B-tree part for many lines at once: lines ($1 trimmed text, $2 matching key or NULL), each answered by
+ * a LATERAL with the same per-line parts and limits as `candidatesSql` (number, key or alias, look-alike foldings:
+ * $3 line of each folded key, $4 the key). No trigram operator: the integration test checks the plan.
+ */
+export function checkKeyedSql(tables: RegistryTables): string {
+  const { markKeys, recordations, aliases, marks } = tables;
+  return `SELECT q.line, c.via, c.mark_id, c.key, c.kind, c.literal, NULL::float8 AS similarity,
+      (SELECT m.display_text FROM ${marks} m WHERE m.mark_id = c.mark_id) AS display_text
+    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(trimmed, key, line)
+    CROSS JOIN LATERAL (
+      (SELECT DISTINCT 'number' AS via, r.mark_id, NULL::text AS key, NULL::text AS kind, NULL::text AS literal FROM ${recordations} r
+       WHERE upper(r.recordation_number) = upper(q.trimmed) OR r.data #>> '{trademarkRegistration,number}' = q.trimmed LIMIT ${MAX_CANDIDATES})
+      UNION ALL
+      (SELECT 'keyed', r.mark_id, m.key, m.kind, m.literal
+       FROM (SELECT DISTINCT ON (k.key, k.kind, k.literal, ${PER_READING}) k.key, k.kind, k.literal, k.authority, k.recordation_number
+             FROM (VALUES (q.key), ((SELECT a.to_key FROM ${aliases} a WHERE a.from_key = q.key))) x(key)
+             JOIN ${markKeys} k ON k.key = x.key) m
+       JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number LIMIT ${MAX_CANDIDATES * 4})
+      UNION ALL
+      (SELECT DISTINCT 'lookalike', r.mark_id, NULL::text, NULL::text, NULL::text
+       FROM (SELECT DISTINCT ON (k.key, ${PER_READING}) k.authority, k.recordation_number
+             FROM unnest($3::int[], $4::text[]) AS f(line, key) JOIN ${markKeys} k ON k.key = f.key WHERE f.line = q.line) m
+       JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number LIMIT ${MAX_CANDIDATES})
+    ) c`;
+}
+
+/**
+ * The check's fuzzy part for many keys ($1) at a similarity of $2 or more, a LATERAL per key: at most
+ * CHECK_FUZZY_ROW_CAP trigram matches are read per key (then one row per grouping key, ranked by similarity), so a
+ * text with thousands of look-alikes stays bounded. The trigram operator reads its threshold from a setting: each
+ * key is produced through set_config (a subquery kept apart by OFFSET 0), so the setting is made before the first
+ * index scan that uses a key. Not prepared: a generic plan was slower in the tail (see docs/architecture.md).
+ */
+export function checkFuzzySql(tables: RegistryTables): string {
+  const { markKeys, recordations, marks } = tables;
+  return `SELECT q.line, 'fuzzy' AS via, f.mark_id, NULL AS key, NULL AS kind, NULL AS literal, f.similarity,
+      (SELECT m.display_text FROM ${marks} m WHERE m.mark_id = f.mark_id) AS display_text
+    FROM (SELECT CASE WHEN set_config('pg_trgm.similarity_threshold', $2, true) IS NOT NULL THEN u.key END AS key, u.line
+          FROM unnest($1::text[]) WITH ORDINALITY AS u(key, line) OFFSET 0) q
+    CROSS JOIN LATERAL (
+      SELECT r.mark_id, max(m.similarity) AS similarity
+      FROM (SELECT DISTINCT ON (k.key, ${PER_READING}) k.authority, k.recordation_number, public.similarity(k.key, q.key) AS similarity
+            FROM (SELECT k.key, k.kind, k.authority, k.recordation_number FROM ${markKeys} k
+                  WHERE k.key OPERATOR(public.%) q.key LIMIT ${CHECK_FUZZY_ROW_CAP}) k) m
+      JOIN ${recordations} r ON r.authority = m.authority AND r.recordation_number = m.recordation_number
+      GROUP BY r.mark_id ORDER BY similarity DESC LIMIT ${MAX_CANDIDATES}) f`;
+}
+
+/** A check's answer from its candidates: active recordations (of the Nice class), fuzzy ones from the check's minimum. */
+function checkResult(candidates: Candidates, marks: Map<string, Omit<MarkHit, 'score' | 'matchedBy'>>, niceClass: number | undefined): CheckResult {
+  const keep = recordationFilter({ niceClass });
+  const hits: MarkHit[] = [];
+  for (const [markId, candidate] of candidates) {
+    const mark = marks.get(markId);
+    const recordations = mark?.recordations.filter((r) => keep({ authority: r.authority, status: r.status, data: { rightsHolder: r.rightsHolder, niceClasses: r.niceClasses, validUntil: r.validUntil } }));
+    // As a search: a mark none of whose recordations passes the filters is not a hit.
+    if (mark && recordations?.length) hits.push({ ...mark, recordations, matchedBy: candidate.matchedBy, score: candidate.score });
+  }
+  const matches = hits
+    .sort(byRank)
+    .map((hit) => ({ markId: hit.markId, text: hit.text, matchedBy: hit.matchedBy, score: hit.score, recordations: hit.recordations.filter((r) => r.status === 'active') }))
+    .filter((match) => match.matchedBy !== 'fuzzy' || match.score >= CHECK_MIN_FUZZY_SCORE);
+  return { recorded: matches.some((match) => match.matchedBy !== 'fuzzy' && match.recordations.length > 0), matches };
 }
 
 export function summaryOf(row: SummaryRow): RecordationSummary {

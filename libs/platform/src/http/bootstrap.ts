@@ -20,6 +20,11 @@ export interface HttpAppOptions {
   largeBodyRoutes?: { paths: string[]; limit: string };
   /** The app's requests counter (httpRequestsCounter), looked up once the app exists; counts every answer. */
   httpRequests?: (app: NestExpressApplication) => Parameters<typeof countHttpRequests>[0];
+  /**
+   * Routes whose handler reads the body itself, after the guard has authenticated the caller: no body parser reads
+   * it first (an anonymous caller cannot make the app read megabytes).
+   */
+  ownBodyRoutes?: string[];
   /** Called with the app before it listens (Swagger, static files …). */
   configure?: (app: NestExpressApplication) => void | Promise<void>;
 }
@@ -53,7 +58,11 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
     app.use(large.paths, answeringErrors(express.text({ type: ['application/x-ndjson', 'application/ndjson'], limit: large.limit, verify: requireUtf8 })));
   }
   // body-parser skips a request whose body a large-route parser already consumed.
-  app.use(answeringErrors(express.json({ limit: config.HTTP_BODY_LIMIT, strict: false, verify: requireUtf8 })));
+  const jsonParser = answeringErrors(express.json({ limit: config.HTTP_BODY_LIMIT, strict: false, verify: requireUtf8 }));
+  // Express routes paths case-insensitively and with or without a trailing slash: so does this test.
+  const routeKey = (path: string) => path.toLowerCase().replace(/\/+$/, '');
+  const ownBody = new Set((options.ownBodyRoutes ?? []).map(routeKey));
+  app.use(ownBody.size ? (req: express.Request, res: express.Response, next: express.NextFunction) => (ownBody.has(routeKey(req.path)) ? next() : jsonParser(req, res, next)) : jsonParser);
 
   app.useGlobalPipes(new ContractValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
