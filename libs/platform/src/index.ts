@@ -3,6 +3,7 @@ export * from './config/env-decorators.js';
 export * from './config/load-config.js';
 export * from './database/database.js';
 export * from './database/copy.js';
+export * from './database/roles.js';
 export * from './health/health.module.js';
 export * from './http/bootstrap.js';
 export * from './http/contract-validation.pipe.js';
