@@ -1,6 +1,7 @@
 export * from './config/base-config.js';
 export * from './config/env-decorators.js';
 export * from './config/load-config.js';
+export * from './config/production-secrets.js';
 export * from './database/database.js';
 export * from './database/copy.js';
 export * from './database/roles.js';
