@@ -7,6 +7,7 @@ export * from './database/copy.js';
 export * from './database/roles.js';
 export * from './health/health.module.js';
 export * from './http/bootstrap.js';
+export * from './http/authenticate-large-bodies.js';
 export * from './http/contract-validation.pipe.js';
 export * from './http/http-error.filter.js';
 export * from './kafka/kafka.module.js';

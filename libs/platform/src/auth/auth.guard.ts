@@ -66,7 +66,11 @@ export class AuthModule {
   static forRoot(credentials: CredentialStore, serviceAuthority?: AuthorityCode): DynamicModule {
     return {
       module: AuthModule,
+      global: true,
+      // The credentials, for what must authenticate before Nest's guard runs (large bodies).
+      exports: [CredentialStore],
       providers: [
+        { provide: CredentialStore, useValue: credentials },
         {
           provide: APP_GUARD,
           useFactory: (reflector: Reflector) => new BearerAuthGuard(reflector, credentials, serviceAuthority),
