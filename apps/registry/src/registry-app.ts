@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { parseTrustedKeys } from '#contracts';
-import { ConfigError, createHttpApp, runMigrations } from '#platform';
+import { ConfigError, createHttpApp, isProduction, runMigrations } from '#platform';
 import { officerPage, webRoot } from './http/static-files.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import { loadRegistryConfig } from './registry.config.js';
@@ -19,20 +19,25 @@ export async function startRegistryApp(env: NodeJS.ProcessEnv = process.env): Pr
   await runMigrations({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: REGISTRY_MIGRATIONS });
   const app = await createHttpApp(RegistryModule.forRoot(config, trustedKeys), config, {
     configure: (nest) => {
-      const document = SwaggerModule.createDocument(
-        nest,
-        new DocumentBuilder()
-          .setTitle('Recordation Exchange — registry')
-          .setDescription('Officers look marks up in any script; auditors read history, digests and exports. Every call but /health needs a bearer credential.')
-          .setVersion('1')
-          .addBearerAuth()
-          .build(),
-      );
-      SwaggerModule.setup('api/docs', nest, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+      // The API's description is for developers: in production it is not served (issue 22, item 9).
+      if (!isProduction(env)) setUpApiDocs(nest);
       const root = webRoot();
       if (root) nest.use(officerPage(root));
     },
   });
   await app.listen(config.PORT, config.HOST);
   return app;
+}
+
+function setUpApiDocs(nest: NestExpressApplication): void {
+  const document = SwaggerModule.createDocument(
+    nest,
+    new DocumentBuilder()
+      .setTitle('Recordation Exchange — registry')
+      .setDescription('Officers look marks up in any script; auditors read history, digests and exports. Every call but /health needs a bearer credential.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', nest, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { isAuthorityCode } from '#contracts';
 import { summariseMark } from '#domain';
@@ -7,7 +7,7 @@ import { HistoryQueries } from '../audit/history-queries.js';
 import { SearchAsOf } from '../audit/search-as-of.js';
 import { RegistryQueries } from '../store/registry-queries.js';
 import { AsOfQuery, CheckQuery, SearchQuery } from './lookup.dto.js';
-import { visibleTo } from './restricted-fields.js';
+import { OfficerRedaction } from './officer-redaction.interceptor.js';
 
 function decodeCursor(cursor: string | undefined): number {
   if (cursor === undefined) return 0;
@@ -42,6 +42,8 @@ const SEARCH_EXAMPLE = {
 @ApiBearerAuth()
 @Roles('officer', 'auditor')
 @Controller('api')
+// Every response of this controller goes through the one redaction policy (restricted fields, today's scope).
+@UseInterceptors(OfficerRedaction)
 export class LookupController {
   constructor(
     private readonly queries: RegistryQueries,
@@ -107,7 +109,7 @@ export class LookupController {
   }
 
   @Get('recordations/:authority/:number')
-  async recordation(@Param('authority') authority: string, @Param('number') number: string, @Query() query: AsOfQuery, @CurrentPrincipal() principal: Principal) {
+  async recordation(@Param('authority') authority: string, @Param('number') number: string, @Query() query: AsOfQuery) {
     if (!isAuthorityCode(authority)) throw new FieldValidationException([{ field: 'authority', reason: 'must be one of: CN, HK, MO' }]);
     const found =
       number.length > 40
@@ -116,7 +118,7 @@ export class LookupController {
           ? await this.history.recordationAsOf(authority, number, new Date(query.asOf)).then((r) => r && { ...r, asOf: query.asOf })
           : await this.queries.recordation(authority, number);
     if (!found) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no recordation ${authority} ${number}${query.asOf ? ` at ${query.asOf}` : ''}` });
-    return visibleTo(found, principal);
+    return found;
   }
 
   @Roles('auditor')

@@ -57,6 +57,10 @@ describe('per-app PostgreSQL roles', () => {
     }
   });
 
+  it("limits every authority statement to 60 s (the registry limits its lookups per request)", async () => {
+    for (const app of AUTHORITIES) expect((await as[app].query('SHOW statement_timeout')).rows[0].statement_timeout).toBe('1min');
+  });
+
   it('lets each role read and write its own schema', async () => {
     expect(await outcome(as.hong_kong, `INSERT INTO hong_kong.number_sequences SELECT * FROM hong_kong.number_sequences`)).toBe('ok');
     expect(await outcome(as.registry, `INSERT INTO registry.aliases (from_key, to_key, from_text, to_text) SELECT from_key, to_key, from_text, to_text FROM registry.aliases`)).toBe('ok');

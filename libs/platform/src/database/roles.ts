@@ -21,12 +21,14 @@ export interface AppRole {
   /** The variable the set-up reads the role's password from, and its development default. */
   passwordVariable: string;
   developmentPassword: string;
+  /** The role's statement_timeout (ALTER ROLE … SET), if any. */
+  statementTimeout?: string;
 }
 
 export const APP_ROLES: Record<AppName, AppRole> = {
-  mainland: { role: 'mainland', schemas: ['mainland'], mayCreateSchemas: false, passwordVariable: 'DATABASE_PASSWORD_MAINLAND', developmentPassword: 'mainland-dev-secret' },
-  hong_kong: { role: 'hong_kong', schemas: ['hong_kong'], mayCreateSchemas: false, passwordVariable: 'DATABASE_PASSWORD_HONG_KONG', developmentPassword: 'hong-kong-dev-secret' },
-  macao: { role: 'macao', schemas: ['macao'], mayCreateSchemas: false, passwordVariable: 'DATABASE_PASSWORD_MACAO', developmentPassword: 'macao-dev-secret' },
+  mainland: { role: 'mainland', schemas: ['mainland'], mayCreateSchemas: false, passwordVariable: 'DATABASE_PASSWORD_MAINLAND', developmentPassword: 'mainland-dev-secret', statementTimeout: '60s' },
+  hong_kong: { role: 'hong_kong', schemas: ['hong_kong'], mayCreateSchemas: false, passwordVariable: 'DATABASE_PASSWORD_HONG_KONG', developmentPassword: 'hong-kong-dev-secret', statementTimeout: '60s' },
+  macao: { role: 'macao', schemas: ['macao'], mayCreateSchemas: false, passwordVariable: 'DATABASE_PASSWORD_MACAO', developmentPassword: 'macao-dev-secret', statementTimeout: '60s' },
   registry: { role: 'registry', schemas: ['registry'], mayCreateSchemas: true, passwordVariable: 'DATABASE_PASSWORD_REGISTRY', developmentPassword: 'registry-dev-secret' },
 };
 
@@ -94,6 +96,9 @@ export async function provisionDatabaseRoles(options: ProvisionRolesOptions): Pr
       await cluster.query(
         `ALTER ROLE ${quoteIdent(app.role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD ${literal(password)}`,
       );
+      // No statement of an authority's service (short writes, the relay's pages) may hold a connection for long; the
+      // registry limits its lookups per request kind instead (its merges and replays run long by design).
+      if (app.statementTimeout) await cluster.query(`ALTER ROLE ${quoteIdent(app.role)} SET statement_timeout = ${literal(app.statementTimeout)}`);
     }
     await cluster.query('COMMIT');
   } catch (error) {
