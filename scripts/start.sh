@@ -36,6 +36,17 @@ say "provisioning topics and ACLs"
 node dist/libs/platform/src/kafka/provision.cli.js
 
 DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/recordation_exchange}"
+# Least privilege: each app connects as a role of its own that owns only its schema. The superuser
+# (DATABASE_ADMIN_URL, default DATABASE_URL's user on database postgres) creates the roles and schemas; DATABASE_URL
+# names the database, and each app gets it with its role's name and password (DATABASE_PASSWORD_<APP>).
+say "setting up the apps' database roles"
+export DATABASE_URL
+# DATABASE_URL_REGISTRY, _MAINLAND, _HONG_KONG, _MACAO: DATABASE_URL as each role (read from the set-up's stdout, so
+# the passwords are on no command line and in no file).
+while IFS='=' read -r name value; do
+  if [[ "$name" =~ ^DATABASE_URL_[A-Z_]+$ ]]; then printf -v "$name" '%s' "$value"; fi
+done < <(node dist/libs/platform/src/database/roles.cli.js --print-urls)
+[[ -n "${DATABASE_URL_MACAO:-}" ]] || { echo "the database role set-up failed" >&2; exit 1; }
 # Development credentials (see .env.example); every app and the demo loader get the same values.
 export PUBLISHER_TOKEN_CN="${PUBLISHER_TOKEN_CN:-dev-publisher-cn}" PUBLISHER_TOKEN_HK="${PUBLISHER_TOKEN_HK:-dev-publisher-hk}" \
   PUBLISHER_TOKEN_MO="${PUBLISHER_TOKEN_MO:-dev-publisher-mo}" OFFICER_TOKEN_CN="${OFFICER_TOKEN_CN:-dev-officer-cn}" \
@@ -47,21 +58,26 @@ HONG_KONG_PORT="${HONG_KONG_PORT:-3002}"
 MACAO_PORT="${MACAO_PORT:-3003}"
 
 # start_app NAME PORT VAR=VALUE... : runs dist/apps/NAME/src/main.js with its own environment, logs to .local/logs.
+# The variables are exported in a subshell, so no secret appears on a command line (ps shows only node and its script).
 start_app() {
   local name=$1 port=$2; shift 2
-  env DATABASE_URL="$DATABASE_URL" PORT="$port" "$@" node "dist/apps/$name/src/main.js" >".local/logs/$name.log" 2>&1 &
+  (
+    export PORT="$port"
+    for assignment in "$@"; do export "${assignment?}"; done
+    exec node "dist/apps/$name/src/main.js"
+  ) >".local/logs/$name.log" 2>&1 &
   PIDS+=($!)
 }
 
 say "starting the apps (logs in .local/logs/)"
-start_app registry "$REGISTRY_PORT" KAFKA_USERNAME=registry KAFKA_PASSWORD="${KAFKA_PASSWORD_REGISTRY:-registry-dev-secret}" \
-  TRUSTED_KEYS="$TRUSTED_KEYS"
-start_app mainland "$MAINLAND_PORT" KAFKA_USERNAME=authority-cn KAFKA_PASSWORD="${KAFKA_PASSWORD_CN:-cn-dev-secret}" \
-  SIGNING_KEY_ID="$SIGNING_KEY_ID_CN" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_CN"
-start_app hong-kong "$HONG_KONG_PORT" KAFKA_USERNAME=authority-hk KAFKA_PASSWORD="${KAFKA_PASSWORD_HK:-hk-dev-secret}" \
-  SIGNING_KEY_ID="$SIGNING_KEY_ID_HK" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_HK"
-start_app macao "$MACAO_PORT" KAFKA_USERNAME=authority-mo KAFKA_PASSWORD="${KAFKA_PASSWORD_MO:-mo-dev-secret}" \
-  SIGNING_KEY_ID="$SIGNING_KEY_ID_MO" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_MO"
+start_app registry "$REGISTRY_PORT" DATABASE_URL="$DATABASE_URL_REGISTRY" KAFKA_USERNAME=registry \
+  KAFKA_PASSWORD="${KAFKA_PASSWORD_REGISTRY:-registry-dev-secret}" TRUSTED_KEYS="$TRUSTED_KEYS"
+start_app mainland "$MAINLAND_PORT" DATABASE_URL="$DATABASE_URL_MAINLAND" KAFKA_USERNAME=authority-cn \
+  KAFKA_PASSWORD="${KAFKA_PASSWORD_CN:-cn-dev-secret}" SIGNING_KEY_ID="$SIGNING_KEY_ID_CN" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_CN"
+start_app hong-kong "$HONG_KONG_PORT" DATABASE_URL="$DATABASE_URL_HONG_KONG" KAFKA_USERNAME=authority-hk \
+  KAFKA_PASSWORD="${KAFKA_PASSWORD_HK:-hk-dev-secret}" SIGNING_KEY_ID="$SIGNING_KEY_ID_HK" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_HK"
+start_app macao "$MACAO_PORT" DATABASE_URL="$DATABASE_URL_MACAO" KAFKA_USERNAME=authority-mo \
+  KAFKA_PASSWORD="${KAFKA_PASSWORD_MO:-mo-dev-secret}" SIGNING_KEY_ID="$SIGNING_KEY_ID_MO" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_MO"
 
 wait_ready() {
   local name=$1 port=$2 deadline=$((SECONDS + 90))

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { startAuthorityApp } from '#authority';
 import { parseTrustedKeys, decodeSignedEvent, topicNames, type AuthorityCode, type DecodedEvent, type TopicSet } from '#contracts';
-import { createKafka, provisionKafka, type KafkaMessage } from '#platform';
+import { AUTHORITY_DATABASE_ROLE, createKafka, provisionKafka, type KafkaMessage } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, waitFor, type TestDatabase, type TestSigningKeys } from '#testing';
 import { startRegistryApp } from '../../apps/registry/src/registry-app.js';
 
@@ -35,7 +35,7 @@ export class TestSystem {
     return new TestSystem(database, prefix, topicNames(prefix), createTestSigningKeys());
   }
 
-  /** Environment shared by every app of this system. */
+  /** Environment shared by every app of this system (each app then gets its own database role's URL). */
   baseEnv(): NodeJS.ProcessEnv {
     return {
       ...process.env,
@@ -50,6 +50,7 @@ export class TestSystem {
   authorityEnv(authority: AuthorityCode, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return {
       ...this.baseEnv(),
+      DATABASE_URL: this.database.urlFor(AUTHORITY_DATABASE_ROLE[authority]),
       KAFKA_USERNAME: TEST_KAFKA_PRINCIPALS[authority].username,
       KAFKA_PASSWORD: TEST_KAFKA_PRINCIPALS[authority].password,
       SIGNING_KEY_ID: this.keys.signers[authority].keyId,
@@ -65,6 +66,7 @@ export class TestSystem {
   registryEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return {
       ...this.baseEnv(),
+      DATABASE_URL: this.database.urlFor('registry'),
       KAFKA_USERNAME: TEST_KAFKA_PRINCIPALS.registry.username,
       KAFKA_PASSWORD: TEST_KAFKA_PRINCIPALS.registry.password,
       KAFKA_CONSUMER_GROUP: `registry-${this.prefix}`,

@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { parseTrustedKeys } from '#contracts';
-import { ConfigError, createHttpApp, runMigrations } from '#platform';
+import { ConfigError, createHttpApp, isProduction, runMigrations } from '#platform';
 import { CHECK_BATCH_PATH } from './http/check-batch.js';
 import { officerPage, webRoot } from './http/static-files.js';
 import { RegistryMetrics } from './metrics/registry-metrics.js';
@@ -23,20 +23,25 @@ export async function startRegistryApp(env: NodeJS.ProcessEnv = process.env): Pr
     httpRequests: (nest) => nest.get(RegistryMetrics).httpRequests,
     ownBodyRoutes: [CHECK_BATCH_PATH],
     configure: (nest) => {
-      const document = SwaggerModule.createDocument(
-        nest,
-        new DocumentBuilder()
-          .setTitle('Recordation Exchange — registry')
-          .setDescription('Officers look marks up in any script; auditors read history, digests and exports. Every call but /health needs a bearer credential.')
-          .setVersion('1')
-          .addBearerAuth()
-          .build(),
-      );
-      SwaggerModule.setup('api/docs', nest, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+      // The API's description is for developers: in production it is not served (issue 22, item 9).
+      if (!isProduction(env)) setUpApiDocs(nest);
       const root = webRoot();
       if (root) nest.use(officerPage(root));
     },
   });
   await app.listen(config.PORT, config.HOST);
   return app;
+}
+
+function setUpApiDocs(nest: NestExpressApplication): void {
+  const document = SwaggerModule.createDocument(
+    nest,
+    new DocumentBuilder()
+      .setTitle('Recordation Exchange — registry')
+      .setDescription('Officers look marks up in any script; auditors read history, digests and exports. Every call but /health needs a bearer credential.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', nest, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
 }

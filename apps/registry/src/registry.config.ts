@@ -1,5 +1,5 @@
 import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
-import { BaseAppConfig, BooleanVariable, IntVariable, loadConfig } from '#platform';
+import { BaseAppConfig, BooleanVariable, ConfigError, IntVariable, isProduction, loadConfig } from '#platform';
 
 /** Every variable the registry reads. */
 export class RegistryConfig extends BaseAppConfig {
@@ -31,6 +31,15 @@ export class RegistryConfig extends BaseAppConfig {
   @IsOptional() @IsString() @IsNotEmpty() AUDITOR_TOKEN?: string;
   /** Officers' administrators: maintain the regional alias table. */
   @IsOptional() @IsString() @IsNotEmpty() ADMIN_TOKEN?: string;
+  /** Bearer credential a Prometheus scrape of /metrics must carry; required in production (open without it). */
+  @IsOptional() @IsString() @IsNotEmpty() METRICS_TOKEN?: string;
+
+  /**
+   * The longest one officer lookup statement may run before PostgreSQL cancels it (the lookup then answers 503 with
+   * the reason): no lookup holds a pooled connection for long.
+   */
+  @IntVariable(100, 600_000)
+  LOOKUP_STATEMENT_TIMEOUT_MS: number = 5000;
 
   /** Upper bound of one fetch per partition (bytes); a batch is one fetch. */
   @IntVariable(1024, 64 * 1024 * 1024)
@@ -66,5 +75,9 @@ export class RegistryConfig extends BaseAppConfig {
 }
 
 export function loadRegistryConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {
-  return loadConfig(RegistryConfig, env);
+  const config = loadConfig(RegistryConfig, env);
+  if (isProduction(env) && !config.METRICS_TOKEN) {
+    throw new ConfigError([{ variable: 'METRICS_TOKEN', reason: 'is not set (production serves /metrics only to a scraper holding it)' }]);
+  }
+  return config;
 }

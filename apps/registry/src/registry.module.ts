@@ -10,8 +10,10 @@ import { SearchAsOf } from './audit/search-as-of.js';
 import { AuditController } from './http/audit.controller.js';
 import { LookupController } from './http/lookup.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
+import { OfficerRedaction } from './http/officer-redaction.interceptor.js';
 import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
+import { DataSource } from 'typeorm';
 import { RegistryConfig } from './registry.config.js';
 import { RegistryQueries } from './store/registry-queries.js';
 import { RegistryTables } from './store/registry-tables.js';
@@ -49,7 +51,12 @@ export class RegistryModule {
         { provide: TRUSTED_KEYS, useValue: trustedKeys },
         { provide: REGISTRY_TOPICS, useValue: topicNames(config.KAFKA_TOPIC_PREFIX) },
         RegistryMetrics,
-        RegistryQueries,
+        {
+          provide: RegistryQueries,
+          useFactory: (dataSource: DataSource, tables: RegistryTables) => new RegistryQueries(dataSource, tables, config.LOOKUP_STATEMENT_TIMEOUT_MS),
+          inject: [DataSource, RegistryTables],
+        },
+        OfficerRedaction,
         AuditQueries,
         HistoryQueries,
         SearchAsOf,

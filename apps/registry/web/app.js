@@ -205,7 +205,7 @@ function resultItem(item, index) {
     ),
     item.conflict ? conflictWarning() : null,
     recordations.length
-      ? h('ul', { class: 'badges', 'aria-label': t('field.status') }, recordations.map((r) => h('li', {}, badge(r?.authority, r?.status))))
+      ? h('ul', { class: 'badges', 'aria-label': t('field.status') }, recordations.map((r) => h('li', {}, badge(r?.authority, r?.status), r?.verified === false ? h('span', { class: 'prov-verified no', 'data-verified': 'false' }, ` ✗ ${t('notVerified')}`) : null)))
       : null,
     h(
       'p',

@@ -133,6 +133,8 @@ function recordationSection(rec) {
       holderText(rec?.rightsHolder),
       classes ? ` · ${t('classes')} ${classes}` : null,
       rec?.validUntil ? ` · ${t('validUntil')} ${rec.validUntil}` : null,
+      // Data merged from events whose signatures were not checked (VERIFY_SIGNATURES=false) says so.
+      rec?.verified === false ? h('span', { class: 'prov-verified no', 'data-verified': 'false' }, ` · ✗ ${t('notVerified')}`) : null,
     ),
     body,
   );

@@ -135,3 +135,35 @@ describe('NUL characters', () => {
     expect(decodeSignedEvent(encodeSignedEvent(event, cnKey), trusted, 'CN')).toMatchObject({ ok: false, reason: 'schema-violation', detail: expect.stringMatching(/NUL/) });
   });
 });
+
+describe('key validity windows (issue 22, item 7)', () => {
+  // The Mainland rotated on 2025-01-01: cn-old retired then, cn-new valid from then.
+  const oldPair = generateSigningKeyPair();
+  const newPair = generateSigningKeyPair();
+  const windowed = parseTrustedKeys(`CN:cn-old:${oldPair.publicKey}@/2025-01-01T00:00:00Z,CN:cn-new:${newPair.publicKey}@2025-01-01T00:00:00Z/`);
+  const oldKey = { keyId: 'cn-old', privateKey: parsePrivateKey(oldPair.privateKey) };
+  const newKey = { keyId: 'cn-new', privateKey: parsePrivateKey(newPair.privateKey) };
+
+  it('still verifies what a retired key signed while it was valid (replay, /api/audit/verify)', () => {
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time: '2024-12-31T23:59:59.999Z' }), oldKey), windowed, 'CN')).toMatchObject({ ok: true, keyId: 'cn-old' });
+  });
+
+  it('quarantines an event a retired key signed after its notAfter, as such, even with checks off', () => {
+    for (const verify of [true, false]) {
+      expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time: '2025-01-01T00:00:00.000Z' }), oldKey), windowed, 'CN', verify)).toMatchObject({ ok: false, reason: 'key-expired', keyId: 'cn-old' });
+    }
+  });
+
+  it('quarantines an event signed before its key\'s notBefore', () => {
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time: '2024-06-01T00:00:00Z' }), newKey), windowed, 'CN')).toMatchObject({ ok: false, reason: 'key-not-yet-valid' });
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time: '2026-06-01T00:00:00Z' }), newKey), windowed, 'CN')).toMatchObject({ ok: true });
+  });
+
+  it('keeps the earlier TRUSTED_KEYS format (no window: valid at any time) and refuses a malformed window', () => {
+    expect(trusted.get('cn-1')).toMatchObject({ keyId: 'cn-1', authority: 'CN' });
+    expect(trusted.get('cn-1')?.notAfter).toBeUndefined();
+    expect(windowed.get('cn-old')).toMatchObject({ notAfter: Date.parse('2025-01-01T00:00:00Z') });
+    expect(() => parseTrustedKeys(`CN:x:${oldPair.publicKey}@2025-01-01`)).toThrow(/window/);
+    expect(() => parseTrustedKeys(`CN:x:${oldPair.publicKey}@2026-01-01T00:00:00Z/2025-01-01T00:00:00Z`)).toThrow(/before/);
+  });
+});

@@ -1,6 +1,6 @@
 import { canonicalJson } from './canonical-json.js';
 import { EVENT_PAYLOAD_TYPE, RecordationEventDto, eventConsistencyErrors, type RecordationEvent } from './envelope.js';
-import { claimedSigner, signDsse, verifyDsse, type DsseEnvelope, type SigningKey, type TrustedKey } from './signing.js';
+import { claimedSigner, keyWindowViolation, signDsse, verifyDsse, type DsseEnvelope, type SigningKey, type TrustedKey } from './signing.js';
 import { findContractErrors, type FieldError } from './validation.js';
 import type { AuthorityCode } from './authorities.js';
 
@@ -23,7 +23,10 @@ export type QuarantineReason =
   | 'bad-signature'
   | 'signer-mismatch'
   | 'topic-mismatch'
-  | 'schema-violation';
+  | 'schema-violation'
+  /** Signed (by the event's own `time`) after its key's notAfter, or before its notBefore. */
+  | 'key-expired'
+  | 'key-not-yet-valid';
 
 export type DecodedEvent =
   /** verified: false only when decoded with signature checks off (the registry's VERIFY_SIGNATURES=false). */
@@ -107,6 +110,11 @@ export function decodeSignedEvent(
   }
   if (topicAuthority !== event.source) {
     return { ok: false, reason: 'topic-mismatch', keyId: verification.keyId, detail: `source ${event.source} on the topic of ${topicAuthority ?? 'no authority'}` };
+  }
+  const key = trustedKeys.get(verification.keyId);
+  const outside = key && keyWindowViolation(key, event.time);
+  if (outside) {
+    return { ok: false, reason: outside, keyId: verification.keyId, detail: `signed at ${event.time}, outside the validity of key ${verification.keyId}` };
   }
   return { ok: true, event, keyId: verification.keyId, verified: verification.verified };
 }

@@ -27,6 +27,21 @@ export interface TrustedKey {
   keyId: string;
   authority: AuthorityCode;
   publicKey: KeyObject;
+  /**
+   * The key's validity window (milliseconds since the epoch; either end open): an event whose signed `time` falls
+   * outside it is quarantined (`key-not-yet-valid`, `key-expired`). A retired key keeps verifying what it signed
+   * while it was valid (replay, /api/audit/verify).
+   */
+  notBefore?: number;
+  notAfter?: number;
+}
+
+/** Why an event's signed time is outside its key's window, or undefined when it is inside. */
+export function keyWindowViolation(key: Pick<TrustedKey, 'notBefore' | 'notAfter'>, signedAt: string): 'key-not-yet-valid' | 'key-expired' | undefined {
+  const at = Date.parse(signedAt);
+  if (key.notBefore !== undefined && !(at >= key.notBefore)) return 'key-not-yet-valid';
+  if (key.notAfter !== undefined && !(at < key.notAfter)) return 'key-expired';
+  return undefined;
 }
 
 export function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
@@ -104,18 +119,33 @@ export function parsePublicKey(text: string): KeyObject {
 }
 
 /**
- * Parses the registry's trust list: comma-separated `AUTHORITY:keyId:base64SpkiPublicKey` entries.
- * Several keys per authority may be valid at once (rotation).
+ * Parses the registry's trust list: comma-separated `AUTHORITY:keyId:base64SpkiPublicKey` entries, each optionally
+ * followed by a validity window `@notBefore/notAfter` (RFC 3339 times, either side may be empty:
+ * `CN:gacc-2026:MCow…@2026-01-01T00:00:00Z/2027-01-01T00:00:00Z`, `…@/2027-01-01T00:00:00Z`). Entries without a
+ * window (the earlier format) are valid at any time. Several keys per authority may be valid at once (rotation).
  */
 export function parseTrustedKeys(spec: string): Map<string, TrustedKey> {
   const keys = new Map<string, TrustedKey>();
   for (const entry of spec.split(',').map((part) => part.trim()).filter(Boolean)) {
-    const [authority, keyId, publicKey, ...rest] = entry.split(':');
-    if (!isAuthorityCode(authority) || !keyId || !publicKey || rest.length) {
-      throw new Error(`trusted key entry "${entry.slice(0, 40)}" must be AUTHORITY:keyId:base64PublicKey with AUTHORITY one of CN, HK, MO`);
+    const [keyPart, window, ...extra] = entry.split('@');
+    const [authority, keyId, publicKey, ...rest] = keyPart.split(':');
+    if (!isAuthorityCode(authority) || !keyId || !publicKey || rest.length || extra.length) {
+      throw new Error(`trusted key entry "${entry.slice(0, 40)}" must be AUTHORITY:keyId:base64PublicKey[@notBefore/notAfter] with AUTHORITY one of CN, HK, MO`);
     }
     if (keys.has(keyId)) throw new Error(`trusted key id "${keyId}" is listed twice`);
-    keys.set(keyId, { keyId, authority, publicKey: parsePublicKey(publicKey) });
+    keys.set(keyId, { keyId, authority, publicKey: parsePublicKey(publicKey), ...(window === undefined ? {} : parseWindow(keyId, window)) });
   }
   return keys;
+}
+
+function parseWindow(keyId: string, window: string): { notBefore?: number; notAfter?: number } {
+  const parts = window.split('/');
+  const times = parts.map((part) => (part.trim() === '' ? undefined : Date.parse(part.trim())));
+  const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
+  if (parts.length !== 2 || parts.some((part) => part.trim() !== '' && !rfc3339.test(part.trim())) || times.some((time) => time !== undefined && Number.isNaN(time))) {
+    throw new Error(`trusted key "${keyId}": its window must be @notBefore/notAfter, RFC 3339 times with an offset, either side empty`);
+  }
+  const [notBefore, notAfter] = times;
+  if (notBefore !== undefined && notAfter !== undefined && notBefore >= notAfter) throw new Error(`trusted key "${keyId}": notBefore must be before notAfter`);
+  return { ...(notBefore === undefined ? {} : { notBefore }), ...(notAfter === undefined ? {} : { notAfter }) };
 }

@@ -38,7 +38,8 @@ describe('authority service API', () => {
 
     it('leaves health probes open', async () => {
       await request(hk.getHttpServer()).get('/health').expect(200);
-      await request(hk.getHttpServer()).get('/health/ready').expect(200);
+      // Publicly only up or down (issue 22, item 9): no broker or database detail.
+      expect((await request(hk.getHttpServer()).get('/health/ready').expect(200)).body).toEqual({ status: 'up' });
     });
   });
 

@@ -85,17 +85,18 @@ describe('security', () => {
   describe('restricted fields', () => {
     async function seenBy(token: string) {
       const response = await request(registry.getHttpServer()).get(`/api/recordations/CN/${restrictedNumber}`).set('authorization', `Bearer ${token}`).expect(200);
-      return { infringers: response.body.data.knownInfringers, provenance: response.body.provenance.knownInfringers, withheld: response.body.withheld };
+      return { infringers: response.body.data.knownInfringers, provenance: response.body.provenance.knownInfringers, withheld: response.body.withheld, restrictions: response.body.data.restrictions };
     }
 
     it('shows knownInfringers to the officers named (HK), the recording authority (CN) and auditors', async () => {
       for (const token of [TOKENS.officer.HK, TOKENS.officer.CN, TOKENS.auditor]) {
-        expect(await seenBy(token)).toMatchObject({ infringers: [{ name: 'Shady Bags Trading' }], withheld: [] });
+        expect(await seenBy(token)).toMatchObject({ infringers: [{ name: 'Shady Bags Trading' }], withheld: undefined });
       }
     });
 
     it('withholds it, and its provenance, from an officer not named (MO)', async () => {
-      expect(await seenBy(TOKENS.officer.MO)).toEqual({ infringers: undefined, provenance: undefined, withheld: ['knownInfringers'] });
+      // Nor is it told the field exists (no withheld list, no restriction naming it).
+      expect(await seenBy(TOKENS.officer.MO)).toEqual({ infringers: undefined, provenance: undefined, withheld: undefined, restrictions: [] });
     });
 
     it('never carries a restricted field in /api/check or its batch, to any officer; the batch answers as the check', async () => {

@@ -50,6 +50,14 @@ describe('registry with signature checks off', () => {
     );
     for (const detail of merged) expect(detail.provenance.mark).toMatchObject({ keyId: cnKey.keyId, verified: false });
     expect(merged[1].data.rightsHolder.name).toBe('Counterfeiter Ltd');
+    // Every lookup result says so too (issue 22, item 6): the detail, and each recordation in a search and a check.
+    for (const detail of merged) expect(detail.verified).toBe(false);
+    const officer = { authorization: `Bearer ${TOKENS.officer.HK}` };
+    const searched = await request(registry.getHttpServer()).get('/api/marks/search').query({ q: good.event.subject }).set(officer).expect(200);
+    expect(searched.body.items[0].recordations).toEqual(expect.arrayContaining([expect.objectContaining({ recordationNumber: good.event.subject, verified: false })]));
+    const checked = await request(registry.getHttpServer()).get('/api/check').query({ mark: merged[0].data.mark.text }).set(officer).expect(200);
+    const inCheck = (checked.body.matches as { recordations: { recordationNumber: string; verified: boolean }[] }[]).flatMap((m) => m.recordations);
+    expect(inCheck.find((r) => r.recordationNumber === good.event.subject)).toMatchObject({ verified: false });
 
     const history = await request(registry.getHttpServer()).get(`/api/recordations/CN/${tampered.event.subject}/history`).set(auditor).expect(200);
     expect(JSON.stringify(history.body)).toContain('"verified":false');

@@ -29,6 +29,7 @@ describe('POST to an authority → lookup in the registry', () => {
     const shared = { ...process.env, PORT: '0', DATABASE_URL: database.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'error' };
     hongKong = await startAuthorityApp('HK', {
       ...shared,
+      DATABASE_URL: database.urlFor('hong_kong'),
       KAFKA_USERNAME: TEST_KAFKA_PRINCIPALS.HK.username,
       KAFKA_PASSWORD: TEST_KAFKA_PRINCIPALS.HK.password,
       SIGNING_KEY_ID: keys.signers.HK.keyId,
@@ -37,6 +38,7 @@ describe('POST to an authority → lookup in the registry', () => {
     });
     registry = await startRegistryApp({
       ...shared,
+      DATABASE_URL: database.urlFor('registry'),
       KAFKA_USERNAME: TEST_KAFKA_PRINCIPALS.registry.username,
       KAFKA_PASSWORD: TEST_KAFKA_PRINCIPALS.registry.password,
       KAFKA_CONSUMER_GROUP: `registry-slice-${Date.now().toString(36)}`,

@@ -1,5 +1,6 @@
 import { generateEvents } from '#datagen';
-import { PrivatePostgres, waitFor } from '#testing';
+import { provisionDatabaseRoles, roleUrl } from '#platform';
+import { PrivatePostgres, TEST_ROLE_PASSWORDS, waitFor } from '#testing';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 import type { Scenario } from '../scenario.js';
 import { ChildApp, SteadyLoad, connect, eventAccounting, expectedStateDigest, mergedCount, postJson, produceGenerated, seconds, signersOf } from '../support.js';
@@ -17,15 +18,14 @@ export const postgresRestart: Scenario = async ({ quick, seed }) => {
   const rate = 10;
   const cluster = await PrivatePostgres.start(POSTGRES_PORT);
   const system = await TestSystem.create('pgdown');
-  const admin = await connect(cluster.url);
-  await admin.query('CREATE DATABASE rx_faults');
-  await admin.end();
+  // The apps' roles on this cluster too: each app connects as its own role, as on the machine's cluster.
+  await provisionDatabaseRoles({ adminUrl: cluster.url, database: 'rx_faults', passwords: TEST_ROLE_PASSWORDS });
   const url = cluster.url.replace(/\/postgres$/, '/rx_faults');
   const apps: ChildApp[] = [];
   try {
-    const onCluster = { DATABASE_URL: url, LOG_LEVEL: 'error', RATE_LIMIT_PER_MINUTE: '1000000' };
-    const hk = await ChildApp.start('hong-kong', system.authorityEnv('HK', onCluster));
-    const registry = await ChildApp.start('registry', system.registryEnv(onCluster));
+    const onCluster = { LOG_LEVEL: 'error', RATE_LIMIT_PER_MINUTE: '1000000' };
+    const hk = await ChildApp.start('hong-kong', system.authorityEnv('HK', { ...onCluster, DATABASE_URL: roleUrl(url, 'hong_kong', TEST_ROLE_PASSWORDS.hong_kong) }));
+    const registry = await ChildApp.start('registry', system.registryEnv({ ...onCluster, DATABASE_URL: roleUrl(url, 'registry', TEST_ROLE_PASSWORDS.registry) }));
     apps.push(hk, registry);
     const generated = generateEvents({ seed, events: backlog, keys: signersOf(system.keys) });
     await produceGenerated(generated, system.topics);

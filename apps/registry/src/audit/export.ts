@@ -85,12 +85,19 @@ export async function* exportLines(dataSource: DataSource, tables: RegistryTable
   }
 }
 
-/** RFC 4180: quote fields with commas, quotes or line breaks; neutralise spreadsheet formulas. */
-function csvLine(values: unknown[]): string {
+/**
+ * A cell a spreadsheet would read as a formula: it starts (after any white space or line breaks, which spreadsheets
+ * skip) with = + - @, or their full-width forms ＝ ＋ － ＠ (which some convert to ASCII), or it starts with a tab or
+ * a line break.
+ */
+const FORMULA = /^(\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|[\t\r\n])/;
+
+/** RFC 4180: quote fields with commas, quotes or line breaks; neutralise spreadsheet formulas with a leading '. */
+export function csvLine(values: unknown[]): string {
   return `${values
     .map((value) => {
       let text = value === null || value === undefined ? '' : String(value);
-      if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+      if (FORMULA.test(text)) text = `'${text}`;
       return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
     })
     .join(',')}\n`;

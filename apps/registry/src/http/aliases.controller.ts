@@ -23,6 +23,14 @@ export class AliasService {
     return this.dataSource.query(`SELECT from_text AS "from", to_text AS "to", from_key AS "fromKey", to_key AS "toKey", created_by AS "createdBy", created_at AS "createdAt" FROM ${this.tables.aliases} ORDER BY created_at`);
   }
 
+  /** Every alias change, oldest first: what was set, the target it replaced, by whom and when. */
+  history(): Promise<unknown[]> {
+    return this.dataSource.query(
+      `SELECT from_text AS "from", to_text AS "to", from_key AS "fromKey", to_key AS "toKey", previous_to_key AS "previousToKey", set_by AS "setBy", set_at AS "setAt"
+       FROM ${this.tables.aliasChanges} ORDER BY position`,
+    );
+  }
+
   /** Adds `from → to` and regroups every recordation filed under `from`, in one transaction. */
   async add(from: string, to: string, createdBy: string): Promise<{ fromKey: string; toKey: string; regrouped: number }> {
     return this.dataSource.transaction(async (manager) => {
@@ -35,6 +43,11 @@ export class AliasService {
       if (!fromKey || !toKey) throw new FieldValidationException([{ field: fromKey ? 'to' : 'from', reason: 'has no letters or characters to match on' }]);
       if (fromKey === toKey) throw new FieldValidationException([{ field: 'to', reason: 'is the same mark as from' }]);
       if (aliases.has(toKey)) throw new FieldValidationException([{ field: 'to', reason: 'is itself an alias' }]);
+      // Who set what, when, and what it replaced: kept for auditors (the aliases row keeps only the latest).
+      await manager.query(
+        `INSERT INTO ${this.tables.aliasChanges} (from_key, to_key, from_text, to_text, previous_to_key, set_by) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [fromKey, toKey, from, to, aliases.get(fromKey) ?? null, createdBy],
+      );
       await manager.query(
         `INSERT INTO ${this.tables.aliases} (from_key, to_key, from_text, to_text, created_by) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (from_key) DO UPDATE SET to_key = EXCLUDED.to_key, to_text = EXCLUDED.to_text, created_by = EXCLUDED.created_by, created_at = now()`,
@@ -65,6 +78,12 @@ export class AliasesController {
   @Get()
   list() {
     return this.aliases.list();
+  }
+
+  @Roles('auditor', 'admin')
+  @Get('history')
+  history() {
+    return this.aliases.history();
   }
 
   @Roles('admin')

@@ -61,8 +61,11 @@ export class AuditController {
     const what = query.what ?? 'events';
     res.status(200).setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
     res.setHeader('content-disposition', `attachment; filename="registry-${what}-since-${query.since.replace(/[^0-9TZ]/g, '')}.${format}"`);
+    // A client that goes away ends the export cleanly: the wait for 'drain' ends on 'close' too (it waited for ever,
+    // holding the page's query), and leaving the loop closes the generator.
     for await (const line of exportLines(this.dataSource, this.tables, what, format, new Date(query.since))) {
-      if (!res.write(line)) await once(res, 'drain');
+      if (res.destroyed) return;
+      if (!res.write(line)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
       if (res.destroyed) return;
     }
     res.end();

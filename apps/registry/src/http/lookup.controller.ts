@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { isAuthorityCode } from '#contracts';
@@ -9,7 +9,7 @@ import { SearchAsOf } from '../audit/search-as-of.js';
 import { RegistryQueries, type CheckResult } from '../store/registry-queries.js';
 import { MAX_BATCH_LINES, parseBatchBody, readBody, type BatchLine } from './check-batch.js';
 import { AsOfQuery, CheckQuery, SearchQuery } from './lookup.dto.js';
-import { visibleTo } from './restricted-fields.js';
+import { OfficerRedaction } from './officer-redaction.interceptor.js';
 
 function decodeCursor(cursor: string | undefined): number {
   if (cursor === undefined) return 0;
@@ -44,6 +44,8 @@ const SEARCH_EXAMPLE = {
 @ApiBearerAuth()
 @Roles('officer', 'auditor')
 @Controller('api')
+// Every response of this controller goes through the one redaction policy (restricted fields, today's scope).
+@UseInterceptors(OfficerRedaction)
 export class LookupController {
   constructor(
     private readonly queries: RegistryQueries,
@@ -170,7 +172,7 @@ export class LookupController {
   }
 
   @Get('recordations/:authority/:number')
-  async recordation(@Param('authority') authority: string, @Param('number') number: string, @Query() query: AsOfQuery, @CurrentPrincipal() principal: Principal) {
+  async recordation(@Param('authority') authority: string, @Param('number') number: string, @Query() query: AsOfQuery) {
     if (!isAuthorityCode(authority)) throw new FieldValidationException([{ field: 'authority', reason: 'must be one of: CN, HK, MO' }]);
     const found =
       number.length > 40
@@ -179,7 +181,7 @@ export class LookupController {
           ? await this.history.recordationAsOf(authority, number, new Date(query.asOf)).then((r) => r && { ...r, asOf: query.asOf })
           : await this.queries.recordation(authority, number);
     if (!found) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no recordation ${authority} ${number}${query.asOf ? ` at ${query.asOf}` : ''}` });
-    return visibleTo(found, principal);
+    return found;
   }
 
   @Roles('auditor')

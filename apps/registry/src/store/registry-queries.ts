@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AuthorityCode, RecordationState, RecordationStatus } from '#contracts';
+import type { AuthorityCode, FieldRestriction, RecordationState, RecordationStatus } from '#contracts';
 import { RegistryDigest, literalKey, lookalikeTexts, matchingKey, unpackProvenance } from '#domain';
 import { RegistryTables } from './registry-tables.js';
 
@@ -26,6 +26,8 @@ export interface RecordationSummary {
   rightsHolder: RecordationState['rightsHolder'];
   niceClasses: number[];
   validUntil: string;
+  /** false when any field shown came from an event whose signature was not checked (VERIFY_SIGNATURES=false). */
+  verified?: boolean;
 }
 
 export interface MarkHit {
@@ -119,7 +121,10 @@ function byRank(a: Pick<MarkHit, 'score' | 'matchedBy' | 'text' | 'markId'>, b: 
 }
 
 /** What a mark's list of recordations shows and filters on. */
-type SummaryRow = Omit<RecordationRow, 'data'> & { data: Pick<RecordationState, 'rightsHolder' | 'niceClasses' | 'validUntil'> };
+type SummaryRow = Omit<RecordationRow, 'data'> & { data: Pick<RecordationState, 'rightsHolder' | 'niceClasses' | 'validUntil'>; verified?: boolean };
+
+/** SQL: true unless a provenance reference (packed or plain) says `verified: false`. */
+const VERIFIED_SQL = `NOT jsonb_path_exists(r.provenance, 'lax $.** ? (@.verified == false)')`;
 
 interface RecordationRow {
   authority: AuthorityCode;
@@ -138,9 +143,24 @@ export class RegistryQueries {
   constructor(
     private readonly dataSource: DataSource,
     private readonly tables: RegistryTables,
+    /** The longest one lookup statement may run (LOOKUP_STATEMENT_TIMEOUT_MS); 0: no limit (replay's digest). */
+    private readonly lookupTimeoutMs = 0,
   ) {
     this.keyedSql = checkKeyedSql(tables);
     this.fuzzySql = checkFuzzySql(tables);
+  }
+
+  /**
+   * One officer lookup statement, cancelled by PostgreSQL after `lookupTimeoutMs` (SQLSTATE 57014, answered 503):
+   * no lookup holds a pooled connection for long. SET LOCAL needs a transaction; the merge's statements, on the same
+   * pool, keep no limit.
+   */
+  private lookup<T>(sql: string, parameters: unknown[]): Promise<T> {
+    if (!this.lookupTimeoutMs) return this.dataSource.query(sql, parameters);
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL statement_timeout = ${Math.floor(this.lookupTimeoutMs)}`);
+      return manager.query(sql, parameters) as Promise<T>;
+    });
   }
 
   /** Marks whose recordation number or registration number is the query ($1); both sides indexed, no scan. */
@@ -237,7 +257,7 @@ export class RegistryQueries {
     const trimmed = q.trim();
     const key = matchingKey(trimmed);
     if (!key) {
-      const byNumber: { mark_id: string; display_text: string }[] = await this.dataSource.query(
+      const byNumber: { mark_id: string; display_text: string }[] = await this.lookup(
         `${this.byNumberSql} SELECT c.mark_id, ${this.displayTextOf('c')} FROM by_number c`,
         [trimmed],
       );
@@ -248,7 +268,7 @@ export class RegistryQueries {
     const threshold = Math.max(MIN_SIMILARITY, (filters.minFuzzyScore ?? 0) / FUZZY_WEIGHT - 0.005);
     // Look-alikes: N1KE reads as NIKE. A hit on the folded text is a strong fuzzy match.
     const foldedKeys = lookalikeTexts(trimmed).map(matchingKey).filter((folded) => folded && folded !== key);
-    const rows: CandidateRow[] = await this.dataSource.query(this.candidatesSql, [trimmed, key, threshold.toFixed(3), foldedKeys]);
+    const rows: CandidateRow[] = await this.lookup(this.candidatesSql, [trimmed, key, threshold.toFixed(3), foldedKeys]);
     for (const row of rows) considerRow(candidates, row, key, literal);
     return candidates;
   }
@@ -308,7 +328,7 @@ export class RegistryQueries {
     if (!unrecorded.length) return results;
     const fuzzyQuestions = [...new Set(unrecorded.map((index) => lineQuestion[index]))];
     const threshold = (CHECK_MIN_FUZZY_SCORE / FUZZY_WEIGHT - 0.005).toFixed(3);
-    const fuzzy: (CandidateRow & { line: string })[] = await this.dataSource.query(this.fuzzySql, [fuzzyQuestions.map((question) => question.key), threshold]);
+    const fuzzy: (CandidateRow & { line: string })[] = await this.lookup(this.fuzzySql, [fuzzyQuestions.map((question) => question.key), threshold]);
     for (const row of fuzzy) {
       const question = fuzzyQuestions[Number(row.line) - 1];
       considerRow(question.candidates, row, question.key, question.literal);
@@ -341,9 +361,10 @@ export class RegistryQueries {
     // Only the fields a summary and the filters read: a whole recordation's jsonb is kilobytes, and a search may
     // touch hundreds (parsing them was most of a search's time on 1 000 000 recordations). One statement: a mark
     // without recordations would be dropped anyway.
-    const rows: (SummaryRow & { display_text: string; recorded: boolean; conflict: boolean })[] = await this.dataSource.query(
+    const rows: (SummaryRow & { display_text: string; recorded: boolean; conflict: boolean })[] = await this.lookup(
       `SELECT m.mark_id, m.display_text, m.recorded, m.conflict, r.authority, r.recordation_number, r.status,
-              jsonb_build_object('rightsHolder', r.data->'rightsHolder', 'niceClasses', r.data->'niceClasses', 'validUntil', r.data->'validUntil') AS data
+              jsonb_build_object('rightsHolder', r.data->'rightsHolder', 'niceClasses', r.data->'niceClasses', 'validUntil', r.data->'validUntil') AS data,
+              ${VERIFIED_SQL} AS verified
        FROM ${this.tables.marks} m JOIN ${this.tables.recordations} r ON r.mark_id = m.mark_id
        WHERE m.mark_id = ANY($1::text[]) AND r.mark_id = ANY($1::text[]) ORDER BY r.authority, r.recordation_number`,
       [markIds],
@@ -359,31 +380,46 @@ export class RegistryQueries {
     return [...marks.values()];
   }
 
+  /** Today's restrictions of these recordations, by `${authority}/${recordationNumber}` (those without none). */
+  async currentRestrictions(refs: { authority: AuthorityCode; recordationNumber: string }[]): Promise<Map<string, FieldRestriction[]>> {
+    if (!refs.length) return new Map();
+    const rows: { authority: AuthorityCode; recordation_number: string; restrictions: FieldRestriction[] }[] = await this.lookup(
+      `SELECT r.authority, r.recordation_number, r.data->'restrictions' AS restrictions
+       FROM ${this.tables.recordations} r JOIN unnest($1::text[], $2::text[]) AS wanted(authority, recordation_number)
+         ON r.authority = wanted.authority AND r.recordation_number = wanted.recordation_number
+       WHERE jsonb_typeof(r.data->'restrictions') = 'array'`,
+      [refs.map((ref) => ref.authority), refs.map((ref) => ref.recordationNumber)],
+    );
+    return new Map(rows.map((row) => [`${row.authority}/${row.recordation_number}`, row.restrictions]));
+  }
+
   async mark(markId: string): Promise<(Omit<MarkHit, 'score' | 'matchedBy'> & { displaySource: string; conflicts: unknown }) | undefined> {
-    const rows: { display_source: string; conflicts: unknown }[] = await this.dataSource.query(`SELECT display_source, conflicts FROM ${this.tables.marks} WHERE mark_id = $1`, [markId]);
+    const rows: { display_source: string; conflicts: unknown }[] = await this.lookup(`SELECT display_source, conflicts FROM ${this.tables.marks} WHERE mark_id = $1`, [markId]);
     if (!rows.length) return undefined;
     const [mark] = await this.marksWithRecordations([markId]);
     return mark && { ...mark, displaySource: rows[0].display_source, conflicts: rows[0].conflicts };
   }
 
   async recordation(authority: AuthorityCode, recordationNumber: string) {
-    const rows: (RecordationRow & { version: number; provenance: unknown; updated_at: Date })[] = await this.dataSource.query(
+    const rows: (RecordationRow & { version: number; provenance: unknown; updated_at: Date })[] = await this.lookup(
       `SELECT authority, recordation_number, status, version, data, provenance, mark_id, updated_at FROM ${this.tables.recordations} WHERE authority = $1 AND recordation_number = $2`,
       [authority, recordationNumber],
     );
     const row = rows[0];
-    return (
-      row && {
-        authority: row.authority,
-        recordationNumber: row.recordation_number,
-        status: row.status,
-        version: row.version,
-        markId: row.mark_id,
-        updatedAt: row.updated_at,
-        data: row.data,
-        provenance: unpackProvenance(row.provenance),
-      }
-    );
+    if (!row) return undefined;
+    const provenance = unpackProvenance(row.provenance);
+    return {
+      authority: row.authority,
+      recordationNumber: row.recordation_number,
+      status: row.status,
+      version: row.version,
+      markId: row.mark_id,
+      updatedAt: row.updated_at,
+      // false when any field came from an event merged without its signature checked (VERIFY_SIGNATURES=false).
+      verified: Object.values(provenance).every((ref) => (ref as { verified?: boolean }).verified !== false),
+      data: row.data,
+      provenance,
+    };
   }
 
   /** The registry digest, streamed in a stable, locale-independent order (constant memory), with the number of stored events. */
@@ -503,5 +539,6 @@ export function summaryOf(row: SummaryRow): RecordationSummary {
     rightsHolder: row.data.rightsHolder,
     niceClasses: row.data.niceClasses,
     validUntil: row.data.validUntil,
+    ...(row.verified === undefined ? {} : { verified: row.verified }),
   };
 }

@@ -7,6 +7,7 @@ export class RegistryTables {
   readonly markKeys: string;
   readonly marks: string;
   readonly aliases: string;
+  readonly aliasChanges: string;
   readonly consumerOffsets: string;
   readonly quarantine: string;
 
@@ -17,6 +18,7 @@ export class RegistryTables {
     this.markKeys = `${s}.mark_keys`;
     this.marks = `${s}.marks`;
     this.aliases = `${s}.aliases`;
+    this.aliasChanges = `${s}.alias_changes`;
     this.consumerOffsets = `${s}.consumer_offsets`;
     this.quarantine = `${s}.quarantine`;
   }

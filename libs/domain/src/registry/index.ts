@@ -7,3 +7,4 @@ export * from './pinyin.js';
 export * from './storable.js';
 export * from './provenance-codec.js';
 export * from './event-merger.js';
+export * from './redaction.js';

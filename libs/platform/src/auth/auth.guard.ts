@@ -66,6 +66,9 @@ export class AuthModule {
   static forRoot(credentials: CredentialStore, serviceAuthority?: AuthorityCode): DynamicModule {
     return {
       module: AuthModule,
+      global: true,
+      // The credentials, for what must authenticate before Nest's guard runs (large bodies).
+      exports: [CredentialStore],
       providers: [
         // Also read by createHttpApp: the rate limiter keys requests by the credential they present.
         { provide: CredentialStore, useValue: credentials },

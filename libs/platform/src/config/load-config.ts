@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { flattenValidationErrors } from '#contracts';
+import { isProduction, productionProblems } from './production-secrets.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: { variable: string; reason: string }[]) {
@@ -12,7 +13,8 @@ export class ConfigError extends Error {
 
 /**
  * Reads every variable a class declares from the environment, converts and validates it, and throws
- * one ConfigError naming each bad or missing variable. Called once at start-up, before anything connects.
+ * one ConfigError naming each bad or missing variable. Called once at start-up, before anything connects. In
+ * production mode (NODE_ENV=production) development defaults and short credentials are refused too.
  */
 export function loadConfig<T extends object>(cls: ClassConstructor<T>, env: NodeJS.ProcessEnv = process.env): T {
   const source: Record<string, string> = {};
@@ -32,6 +34,11 @@ export function loadConfig<T extends object>(cls: ClassConstructor<T>, env: Node
         reason: (config as Record<string, unknown>)[variable] === undefined ? 'is not set' : [...new Set(list)].join('; '),
       })),
     );
+  }
+  // NODE_ENV=production (the Dockerfile's): no development default, no short credential (issue 22, item 3).
+  if (isProduction(env)) {
+    const problems = productionProblems(config as Record<string, unknown>);
+    if (problems.length) throw new ConfigError(problems);
   }
   return config;
 }

@@ -1,6 +1,7 @@
-import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Logger, Module, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { Public } from '../auth/auth.guard.js';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheckService, HealthIndicatorService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
 
 /** Something that can tell whether the Kafka cluster answers (each app binds its own client). */
 export interface KafkaProbe {
@@ -51,11 +52,22 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: PostgreSQL and Kafka both answer. */
+  private readonly logger = new Logger('Readiness');
+
+  /**
+   * Readiness: PostgreSQL and Kafka both answer. The public answer is only `{ status: 'up' | 'down' }` (200 / 503):
+   * what failed and why (broker or database error text: host names, user names) goes to the log, not to whoever asks.
+   */
   @Get('ready')
-  @HealthCheck()
-  ready() {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 3000 }), () => this.kafka.check('kafka')]);
+  async ready(@Res({ passthrough: true }) response: Response) {
+    try {
+      await this.health.check([() => this.database.pingCheck('database', { timeout: 3000 }), () => this.kafka.check('kafka')]);
+      return { status: 'up' };
+    } catch (error) {
+      this.logger.warn({ detail: (error as { response?: unknown }).response ?? String(error) }, 'not ready');
+      response.status(503);
+      return { status: 'down' };
+    }
   }
 }
 

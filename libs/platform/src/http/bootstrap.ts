@@ -10,6 +10,7 @@ import { CredentialStore } from '../auth/credentials.js';
 import type { BaseAppConfig } from '../config/base-config.js';
 import { ConfigError } from '../config/load-config.js';
 import { createLogger } from '../logging/logging.js';
+import { authenticateLargeBodies } from './authenticate-large-bodies.js';
 import { ContractValidationPipe } from './contract-validation.pipe.js';
 import { HttpErrorFilter, sendError } from './http-error.filter.js';
 import { countHttpRequests } from './http-metrics.js';
@@ -51,6 +52,9 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
       handler: (_req, res) => res.status(429).json({ statusCode: 429, error: 'Too Many Requests', message: `more than ${config.RATE_LIMIT_PER_MINUTE} requests a minute` }),
     }),
   );
+
+  // Nobody gets a large body read without a valid credential (the guard runs after the parsers).
+  app.use(authenticateLargeBodies(app.get(CredentialStore, { strict: false })));
 
   const large = options.largeBodyRoutes;
   if (large) {

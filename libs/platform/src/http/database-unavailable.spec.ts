@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { QueryFailedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
-import { isDatabaseUnavailable } from './http-error.filter.js';
+import { isDatabaseUnavailable, isStatementTimeout } from './http-error.filter.js';
 
 describe('isDatabaseUnavailable', () => {
   it('recognises the ways a lost PostgreSQL shows up', () => {
@@ -15,5 +15,13 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(new QueryFailedError('INSERT', [], Object.assign(new Error('duplicate key'), { code: '23505' })))).toBe(false);
     expect(isDatabaseUnavailable(new TypeError('x is undefined'))).toBe(false);
     expect(isDatabaseUnavailable(undefined)).toBe(false);
+  });
+});
+
+describe('isStatementTimeout', () => {
+  it('recognises a statement PostgreSQL cancelled at statement_timeout, and nothing else', () => {
+    expect(isStatementTimeout(new QueryFailedError('SELECT', [], Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })))).toBe(true);
+    expect(isStatementTimeout(new QueryFailedError('SELECT', [], Object.assign(new Error('duplicate key'), { code: '23505' })))).toBe(false);
+    expect(isStatementTimeout(undefined)).toBe(false);
   });
 });

@@ -20,6 +20,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(candidate.message ?? '');
 }
 
+/** PostgreSQL cancelled the statement: it ran past statement_timeout (query_canceled). */
+export function isStatementTimeout(error: unknown): boolean {
+  const candidate = error as { code?: string; driverError?: unknown } | undefined;
+  if (!candidate) return false;
+  return candidate.code === '57014' || (candidate.driverError !== undefined && isStatementTimeout(candidate.driverError));
+}
+
 interface BodyParserError {
   type?: string;
   status?: number;
@@ -74,6 +81,12 @@ function describeError(exception: unknown): { status: number; body: Record<strin
   // upload, a path that does not decode): the request is wrong, not the server.
   if (parserError?.expose === true && typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
     return badRequest([{ field: '(body)', reason: 'could not be read (corrupt, truncated or wrongly encoded)' }]);
+  }
+  if (isStatementTimeout(exception)) {
+    return {
+      status: 503,
+      body: { statusCode: 503, error: 'Service Unavailable', reason: 'statement-timeout', message: 'the query ran longer than its time limit and was cancelled; nothing was changed: narrow it or retry later' },
+    };
   }
   if (isDatabaseUnavailable(exception)) {
     return { status: 503, body: { statusCode: 503, error: 'Service Unavailable', message: 'the database is unavailable; nothing was stored, retry later' } };

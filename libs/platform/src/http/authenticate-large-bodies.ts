@@ -1,0 +1,32 @@
+import type { RequestHandler } from 'express';
+import type { CredentialStore } from '../auth/credentials.js';
+
+/** Bodies up to this size may be read before authentication (the guard runs after the parsers). */
+export const UNAUTHENTICATED_BODY_LIMIT = 8 * 1024;
+
+const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
+
+/**
+ * Authentication before a large body is read (issue 22, item 4): the body parsers run before Nest's guard, so
+ * without this an anonymous client could make the bulk route buffer 50 MB. A request that announces more than
+ * `limit` bytes (or streams a chunked body of unknown size) must carry a credential the app knows, else it is
+ * answered 401 at once, without reading the body, and the connection is closed so the rest is never read.
+ * Roles are still decided by the guard.
+ */
+export function authenticateLargeBodies(credentials: CredentialStore, limit = UNAUTHENTICATED_BODY_LIMIT): RequestHandler {
+  return (req, res, next) => {
+    const length = req.headers['content-length'];
+    const large = length === undefined ? req.headers['transfer-encoding'] !== undefined : Number(length) > limit || !/^\d+$/.test(length);
+    if (!large) return next();
+    const match = BEARER.exec(req.headers.authorization ?? '');
+    if (match && credentials.authenticate(match[1])) return next();
+    res.setHeader('Connection', 'close');
+    res.status(401).json({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: `a valid bearer credential is required before a body larger than ${limit} bytes is read`,
+    });
+    // Stop reading: the client's remaining bytes are not buffered, nor even drained.
+    res.once('finish', () => req.socket.destroySoon?.() ?? req.socket.end());
+  };
+}
