@@ -128,6 +128,8 @@ render_config() {
     text+=$'\n\n# --- Cross-border cluster (kafka.sh --brokers 3): this broker\'s jurisdiction, follower fetching (KIP-392) ---\n'
     text+="broker.rack=$RACK"$'\n'
     text+="replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector"$'\n'
+    # Three JVMs starting at once on a small, busy machine: give the first registration time (default 60 s).
+    text+="initial.broker.registration.timeout.ms=180000"$'\n'
   fi
   text="${text//@KAFKA_DATA_DIR@/$DATA_DIR}"
   text="${text//@ADMIN_PASSWORD@/$PASSWORD_ADMIN}"
@@ -343,7 +345,13 @@ cluster_start() {
   local node pids=()
   # All processes first: a node answers only once the quorum (2 of 3 controllers) has formed.
   for node in $(cluster_nodes); do use_node "$node"; launch; pids[node]=$LAUNCHED_PID; done
-  for node in $(cluster_nodes); do use_node "$node"; wait_answering "${pids[node]}"; done
+  local failed=0
+  for node in $(cluster_nodes); do use_node "$node"; (wait_answering "${pids[node]}") || { failed=1; break; }; done
+  if [[ "$failed" == 1 ]]; then
+    # Leave nothing half-started behind (a lone node would wait for a quorum for ever).
+    [[ -n "$ONLY_NODE" ]] || cluster_stop
+    die "the cluster did not start (broker $node); see $CLUSTER_DIR/node-$node/logs/server.log"
+  fi
   [[ -n "$ONLY_NODE" ]] || log "cluster ready: 127.0.0.1:${CLUSTER_PORTS[0]},127.0.0.1:${CLUSTER_PORTS[1]},127.0.0.1:${CLUSTER_PORTS[2]} (racks ${CLUSTER_RACKS[*]})"
 }
 

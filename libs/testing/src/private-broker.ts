@@ -71,7 +71,12 @@ export class PrivateCluster {
       KAFKA_START_TIMEOUT: '180',
     };
     const cluster = new PrivateCluster(ports, env, dataDir);
-    await run('bash', [KAFKA_SH, 'start', '--brokers', '3'], { env, timeout: 240_000 });
+    try {
+      await run('bash', [KAFKA_SH, 'start', '--brokers', '3'], { env, timeout: 300_000 });
+    } catch (error) {
+      await cluster.destroy();
+      throw error;
+    }
     return cluster;
   }
 
