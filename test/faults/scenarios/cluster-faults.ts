@@ -10,6 +10,8 @@ const CLUSTER_PORT_BASE = 19392;
 const SITES = ['CN', 'HK', 'MO'] as const;
 type Site = (typeof SITES)[number];
 const APP_OF = { CN: 'mainland', HK: 'hong-kong', MO: 'macao' } as const;
+/** Seven JVM/Node processes of the scenario on a 2-core machine others share: starts are slow. */
+const START = { startTimeoutMs: 300_000 };
 
 export type CrossBorderFault = 'broker-kill' | 'broker-stop' | 'registry-rebuild';
 
@@ -45,12 +47,13 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
         registries[site] = await ChildApp.start(
           'registry',
           system.registryEnv({ ...onCluster, REGISTRY_SITE: site, KAFKA_CONSUMER_GROUP: `registry-${site.toLowerCase()}-${system.prefix}`, CONSUMER_SESSION_TIMEOUT_MS: '10000' }),
+          START,
         );
         apps.push(registries[site]);
       }
       const services = {} as Record<Site, ChildApp>;
       for (const site of SITES) {
-        services[site] = await ChildApp.start(APP_OF[site], system.authorityEnv(site, onCluster));
+        services[site] = await ChildApp.start(APP_OF[site], system.authorityEnv(site, onCluster), START);
         apps.push(services[site]);
       }
 
