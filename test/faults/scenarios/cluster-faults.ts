@@ -67,7 +67,9 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
       );
       loads.forEach((load) => load.start());
       const acceptedNow = () => loads.reduce((sum, load) => sum + load.accepted.length, 0);
-      await waitFor(() => loads.every((load) => load.accepted.length >= 10) || undefined, { timeoutMs: 90_000, description: 'writes accepted before the fault' });
+      await waitFor(() => loads.every((load) => load.accepted.length >= 10) || undefined, { timeoutMs: 300_000, description: 'writes accepted before the fault' }).catch((error: Error) => {
+        throw new Error(`${error.message}; answers so far: ${loads.map((load, i) => `${SITES[i]} ${load.histogram() || 'none'}`).join(' | ')}`);
+      });
 
       // The fault, in Hong Kong (node 2 is rack HK).
       const faultStart = performance.now();
