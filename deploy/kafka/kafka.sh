@@ -16,6 +16,16 @@
 #     SCRAM passwords; they are written into the cluster when the storage is formatted (first start after a
 #     reset). Changing them later needs `kafka.sh reset` (or kafka-configs --alter). Allowed characters:
 #     letters, digits and . _ ~ ! @ # % ^ * + : / -
+#
+# Three-broker mode (the cross-border cluster): add `--brokers 3` to start, stop, status, answers, reset and acls.
+# Three combined broker+controller processes (3-voter KRaft quorum), one per jurisdiction: node 1 rack CN, node 2
+# rack HK, node 3 rack MO; default.replication.factor=3, min.insync.replicas=2, unclean leader election off,
+# follower fetching (RackAwareReplicaSelector); same SCRAM users and ACL model as the single broker.
+#   --node N          start/stop/status only node N (1-3), e.g. to take one jurisdiction's broker down
+#   kafka.sh pid --brokers 3 --node N   print node N's pid (fault tests signal it)
+# Environment (all optional): KAFKA_CLUSTER_PORTS (19092,19093,19094)  KAFKA_CLUSTER_CONTROLLER_PORTS
+#   (19192,19193,19194)  KAFKA_CLUSTER_RACKS (CN,HK,MO)  KAFKA_CLUSTER_DATA_DIR (<this dir>/.data-cluster)
+#   KAFKA_CLUSTER_HEAP_OPTS (-Xmx384m -Xms192m per broker)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,11 +43,28 @@ PASSWORD_HK="${KAFKA_PASSWORD_HK:-hk-dev-secret}"
 PASSWORD_MO="${KAFKA_PASSWORD_MO:-mo-dev-secret}"
 PASSWORD_REGISTRY="${KAFKA_PASSWORD_REGISTRY:-registry-dev-secret}"
 
-PID_FILE="$DATA_DIR/kafka.pid"
-CONFIG_FILE="$DATA_DIR/server.properties"
-ADMIN_CLIENT_CONFIG="$DATA_DIR/admin-client.properties"
-KRAFT_DIR="$DATA_DIR/kraft"
-LOG_DIR="$DATA_DIR/logs"
+# Per-node settings: the single broker's, or (3-broker mode) those of the node chosen by use_node.
+NODE_ID=1
+RACK=""
+REPLICATION_FACTOR=1
+MIN_ISR=1
+QUORUM_VOTERS="1@127.0.0.1:$CONTROLLER_PORT"
+CLUSTER_ID_FILE=""
+set_paths() {
+  PID_FILE="$DATA_DIR/kafka.pid"
+  CONFIG_FILE="$DATA_DIR/server.properties"
+  ADMIN_CLIENT_CONFIG="$DATA_DIR/admin-client.properties"
+  KRAFT_DIR="$DATA_DIR/kraft"
+  LOG_DIR="$DATA_DIR/logs"
+}
+set_paths
+
+BROKERS=1
+ONLY_NODE=""
+CLUSTER_DIR="${KAFKA_CLUSTER_DATA_DIR:-$SCRIPT_DIR/.data-cluster}"
+IFS=',' read -r -a CLUSTER_PORTS <<<"${KAFKA_CLUSTER_PORTS:-19092,19093,19094}"
+IFS=',' read -r -a CLUSTER_CONTROLLER_PORTS <<<"${KAFKA_CLUSTER_CONTROLLER_PORTS:-19192,19193,19194}"
+IFS=',' read -r -a CLUSTER_RACKS <<<"${KAFKA_CLUSTER_RACKS:-CN,HK,MO}"
 
 MAIN_BROKER="kafka.Kafka"
 MAIN_STORAGE="kafka.tools.StorageTool"
@@ -93,6 +120,17 @@ render_config() {
   shopt -u patsub_replacement 2>/dev/null || true # bash 5.2: '&' in a replacement must stay literal
   text="${text//@KAFKA_PORT@/$KAFKA_PORT}"
   text="${text//@CONTROLLER_PORT@/$CONTROLLER_PORT}"
+  text="${text//@NODE_ID@/$NODE_ID}"
+  text="${text//@QUORUM_VOTERS@/$QUORUM_VOTERS}"
+  text="${text//@REPLICATION_FACTOR@/$REPLICATION_FACTOR}"
+  text="${text//@MIN_ISR@/$MIN_ISR}"
+  if [[ -n "$RACK" ]]; then
+    text+=$'\n\n# --- Cross-border cluster (kafka.sh --brokers 3): this broker\'s jurisdiction, follower fetching (KIP-392) ---\n'
+    text+="broker.rack=$RACK"$'\n'
+    text+="replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector"$'\n'
+    # Three JVMs starting at once on a small, busy machine: give the first registration time (default 60 s).
+    text+="initial.broker.registration.timeout.ms=180000"$'\n'
+  fi
   text="${text//@KAFKA_DATA_DIR@/$DATA_DIR}"
   text="${text//@ADMIN_PASSWORD@/$PASSWORD_ADMIN}"
   (umask 077 && printf '%s\n' "$text" >"$CONFIG_FILE.tmp" && mv -f "$CONFIG_FILE.tmp" "$CONFIG_FILE")
@@ -111,7 +149,12 @@ format_storage() {
     pw="PASSWORD_$name"; check_password "KAFKA_PASSWORD_$name" "${!pw}"
   done
   local cluster_id
-  cluster_id="$(java_tool "$MAIN_STORAGE" random-uuid 2>>"$LOG_DIR/format.log")" || die "could not generate a cluster id"
+  if [[ -n "$CLUSTER_ID_FILE" && -s "$CLUSTER_ID_FILE" ]]; then
+    cluster_id="$(<"$CLUSTER_ID_FILE")" # every node of the 3-broker cluster is formatted with the same id
+  else
+    cluster_id="$(java_tool "$MAIN_STORAGE" random-uuid 2>>"$LOG_DIR/format.log")" || die "could not generate a cluster id"
+    if [[ -n "$CLUSTER_ID_FILE" ]]; then printf '%s\n' "$cluster_id" >"$CLUSTER_ID_FILE"; fi
+  fi
   log "formatting storage in $KRAFT_DIR (cluster id $cluster_id)"
   java_tool "$MAIN_STORAGE" format --ignore-formatted -t "$cluster_id" -c "$CONFIG_FILE" \
     --add-scram "SCRAM-SHA-512=[name=admin,password=$PASSWORD_ADMIN]" \
@@ -137,11 +180,11 @@ running_pid() { # prints the broker pid when the pid file points at a live broke
 # Kafka protocol probe: send an ApiVersions v0 request (allowed before SASL authentication) and expect a
 # response. The broker only processes requests once it has caught up with the metadata log and its
 # authorizer is ready, so an answer means clients can use it.
-probe() {
-  local reply
+probe() { # [port]
+  local reply port="${1:-$KAFKA_PORT}"
   reply="$(
     exec 2>/dev/null
-    exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT" || exit 1
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
     # size=15 | api_key=18 | api_version=0 | correlation_id=1 | client_id="probe"
     printf '\x00\x00\x00\x0f\x00\x12\x00\x00\x00\x00\x00\x01\x00\x05probe' >&3
     timeout 3 head -c 8 <&3 | od -An -tx1 | tr -d ' \n'
@@ -152,30 +195,33 @@ probe() {
 
 # ---------------------------------------------------------------------------------------------------
 # commands
-start() {
+# launch: start the broker process unless ours runs already (does not wait); sets LAUNCHED_PID.
+launch() {
   local pid
   if pid="$(running_pid)"; then
-    if probe; then log "already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"; return 0; fi
-    log "already running (pid $pid), waiting for it to answer"
-  else
-    rm -f "$PID_FILE"
-    if probe; then die "something else already answers on 127.0.0.1:$KAFKA_PORT"; fi
-    command -v java >/dev/null || die "java not found (Java 17+ is needed)"
-    fetch
-    render_config
-    format_storage
-    log "starting broker on 127.0.0.1:$KAFKA_PORT (controller 127.0.0.1:$CONTROLLER_PORT, data $DATA_DIR)"
-    # setsid: the broker must outlive the shell (and process group) that started it.
-    # shellcheck disable=SC2086
-    setsid java $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-      -Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2.yaml" -Dkafka.logs.dir="$LOG_DIR" \
-      -cp "$LIBS_DIR/*" "$MAIN_BROKER" "$CONFIG_FILE" \
-      </dev/null >>"$LOG_DIR/kafka.out" 2>&1 &
-    pid=$!
-    printf '%s\n' "$pid" >"$PID_FILE"
+    LAUNCHED_PID="$pid"
+    return 0
   fi
+  rm -f "$PID_FILE"
+  if probe; then die "something else already answers on 127.0.0.1:$KAFKA_PORT"; fi
+  command -v java >/dev/null || die "java not found (Java 17+ is needed)"
+  fetch
+  render_config
+  format_storage
+  log "starting broker ${NODE_ID}${RACK:+ (rack $RACK)} on 127.0.0.1:$KAFKA_PORT (controller 127.0.0.1:$CONTROLLER_PORT, data $DATA_DIR)"
+  # setsid: the broker must outlive the shell (and process group) that started it.
+  # shellcheck disable=SC2086
+  setsid java $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2.yaml" -Dkafka.logs.dir="$LOG_DIR" \
+    -cp "$LIBS_DIR/*" "$MAIN_BROKER" "$CONFIG_FILE" \
+    </dev/null >>"$LOG_DIR/kafka.out" 2>&1 &
+  LAUNCHED_PID=$!
+  printf '%s\n' "$LAUNCHED_PID" >"$PID_FILE"
+}
 
-  local deadline=$((SECONDS + START_TIMEOUT))
+# wait_answering PID: until the broker answers on its client port (dies when it exits or the timeout passes).
+wait_answering() {
+  local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
   until probe; do
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$PID_FILE"
@@ -190,19 +236,31 @@ start() {
   log "broker ready (pid $pid) on 127.0.0.1:$KAFKA_PORT"
 }
 
-stop() {
+start() {
+  local pid
+  if pid="$(running_pid)" && probe; then log "already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"; return 0; fi
+  launch
+  wait_answering "$LAUNCHED_PID"
+}
+
+# signal_stop: SIGTERM to our broker; prints its pid (nothing when it is not running).
+signal_stop() {
   local pid
   if ! pid="$(running_pid)"; then
     rm -f "$PID_FILE"
-    log "not running"
     return 0
   fi
-  log "stopping broker (pid $pid)"
+  log "stopping broker ${NODE_ID} (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + STOP_TIMEOUT))
+  printf '%s' "$pid"
+}
+
+# wait_stopped PID: SIGKILL after STOP_TIMEOUT.
+wait_stopped() {
+  local pid=$1 deadline=$((SECONDS + STOP_TIMEOUT))
   while kill -0 "$pid" 2>/dev/null; do
     if ((SECONDS >= deadline)); then
-      log "broker did not stop within ${STOP_TIMEOUT}s, sending SIGKILL"
+      log "broker (pid $pid) did not stop within ${STOP_TIMEOUT}s, sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
       break
     fi
@@ -210,9 +268,15 @@ stop() {
   done
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   rm -f "$PID_FILE"
-  log "stopped"
 }
 
+stop() {
+  local pid
+  pid="$(signal_stop)"
+  if [[ -z "$pid" ]]; then log "not running"; return 0; fi
+  wait_stopped "$pid"
+  log "stopped"
+}
 status() {
   local pid
   if pid="$(running_pid)"; then
@@ -238,13 +302,139 @@ acls() {
   java_tool "$MAIN_ACLS" --bootstrap-server "127.0.0.1:$KAFKA_PORT" --command-config "$ADMIN_CLIENT_CONFIG" "$@"
 }
 
+# ---------------------------------------------------------------------------------------------------
+# 3-broker mode
+check_cluster_settings() {
+  local name list
+  for name in KAFKA_CLUSTER_PORTS:CLUSTER_PORTS KAFKA_CLUSTER_CONTROLLER_PORTS:CLUSTER_CONTROLLER_PORTS KAFKA_CLUSTER_RACKS:CLUSTER_RACKS; do
+    list="${name#*:}[@]"
+    local values=("${!list}")
+    ((${#values[@]} == 3)) || die "${name%%:*} must list 3 values (one per broker), got ${#values[@]}"
+  done
+  local all=("${CLUSTER_PORTS[@]}" "${CLUSTER_CONTROLLER_PORTS[@]}") port
+  for port in "${all[@]}"; do
+    [[ "$port" =~ ^[0-9]{1,5}$ ]] && ((port > 0 && port < 65536)) || die "KAFKA_CLUSTER_PORTS / KAFKA_CLUSTER_CONTROLLER_PORTS: '$port' is not a port number"
+  done
+  [[ "$(printf '%s\n' "${all[@]}" | sort -u | wc -l)" == 6 ]] || die "KAFKA_CLUSTER_PORTS and KAFKA_CLUSTER_CONTROLLER_PORTS must be six different ports"
+  local rack
+  for rack in "${CLUSTER_RACKS[@]}"; do
+    [[ "$rack" =~ ^[A-Za-z0-9_-]{1,32}$ ]] || die "KAFKA_CLUSTER_RACKS: '$rack' is not a rack name (letters, digits, _ or -)"
+  done
+  [[ "$(printf '%s\n' "${CLUSTER_RACKS[@]}" | sort -u | wc -l)" == 3 ]] || die "KAFKA_CLUSTER_RACKS must name three different racks"
+}
+
+use_node() { # use_node N (1-3): the per-node variables of node N of the cluster
+  local idx=$(($1 - 1))
+  NODE_ID=$1
+  KAFKA_PORT="${CLUSTER_PORTS[$idx]}"
+  CONTROLLER_PORT="${CLUSTER_CONTROLLER_PORTS[$idx]}"
+  RACK="${CLUSTER_RACKS[$idx]}"
+  REPLICATION_FACTOR=3
+  MIN_ISR=2
+  QUORUM_VOTERS="1@127.0.0.1:${CLUSTER_CONTROLLER_PORTS[0]},2@127.0.0.1:${CLUSTER_CONTROLLER_PORTS[1]},3@127.0.0.1:${CLUSTER_CONTROLLER_PORTS[2]}"
+  HEAP_OPTS="${KAFKA_CLUSTER_HEAP_OPTS:--Xmx384m -Xms192m}"
+  DATA_DIR="$CLUSTER_DIR/node-$1"
+  CLUSTER_ID_FILE="$CLUSTER_DIR/cluster.id"
+  mkdir -p "$CLUSTER_DIR"
+  set_paths
+}
+
+cluster_nodes() { if [[ -n "$ONLY_NODE" ]]; then echo "$ONLY_NODE"; else echo 1 2 3; fi; }
+
+cluster_start() {
+  local node pids=()
+  # All processes first: a node answers only once the quorum (2 of 3 controllers) has formed.
+  for node in $(cluster_nodes); do use_node "$node"; launch; pids[node]=$LAUNCHED_PID; done
+  local failed=0
+  for node in $(cluster_nodes); do use_node "$node"; (wait_answering "${pids[node]}") || { failed=1; break; }; done
+  if [[ "$failed" == 1 ]]; then
+    # Leave nothing half-started behind (a lone node would wait for a quorum for ever).
+    [[ -n "$ONLY_NODE" ]] || cluster_stop
+    die "the cluster did not start (broker $node); see $CLUSTER_DIR/node-$node/logs/server.log"
+  fi
+  [[ -n "$ONLY_NODE" ]] || log "cluster ready: 127.0.0.1:${CLUSTER_PORTS[0]},127.0.0.1:${CLUSTER_PORTS[1]},127.0.0.1:${CLUSTER_PORTS[2]} (racks ${CLUSTER_RACKS[*]})"
+}
+
+cluster_stop() {
+  local node pid pids=()
+  # TERM to every node at once: a broker stopping alone after the others would wait for a controller quorum.
+  for node in $(cluster_nodes); do use_node "$node"; pid="$(signal_stop)"; pids[node]="$pid"; done
+  for node in $(cluster_nodes); do
+    use_node "$node"
+    if [[ -n "${pids[node]}" ]]; then wait_stopped "${pids[node]}"; log "broker $node stopped"; else log "broker $node not running"; fi
+  done
+}
+
+cluster_status() {
+  local node rc=0
+  for node in $(cluster_nodes); do use_node "$node"; status || rc=1; done
+  return "$rc"
+}
+
+cluster_answers() {
+  local node
+  for node in $(cluster_nodes); do use_node "$node"; probe || return 1; done
+}
+
+cluster_pid() {
+  [[ -n "$ONLY_NODE" ]] || die "pid needs --node N"
+  use_node "$ONLY_NODE"
+  running_pid || exit 1
+  echo
+}
+
+cluster_reset() {
+  ONLY_NODE=""
+  cluster_stop
+  if [[ -d "$CLUSTER_DIR" ]]; then
+    log "deleting $CLUSTER_DIR"
+    rm -rf -- "$CLUSTER_DIR"
+  fi
+}
+
+cluster_acls() {
+  use_node 1
+  running_pid >/dev/null || die "broker 1 is not running"
+  render_config
+  java_tool "$MAIN_ACLS" --bootstrap-server "127.0.0.1:${CLUSTER_PORTS[0]},127.0.0.1:${CLUSTER_PORTS[1]},127.0.0.1:${CLUSTER_PORTS[2]}" --command-config "$ADMIN_CLIENT_CONFIG" "$@"
+}
+
 usage() {
-  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
 cmd="${1:-}"
 [[ $# -gt 0 ]] && shift
+REST=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --brokers) BROKERS="${2:-}"; shift 2 || die "--brokers needs a value" ;;
+    --brokers=*) BROKERS="${1#*=}"; shift ;;
+    --node) ONLY_NODE="${2:-}"; shift 2 || die "--node needs a value" ;;
+    --node=*) ONLY_NODE="${1#*=}"; shift ;;
+    *) REST+=("$1"); shift ;;
+  esac
+done
+[[ "$BROKERS" == 1 || "$BROKERS" == 3 ]] || die "--brokers must be 1 (the default single broker) or 3 (the cross-border cluster), not '$BROKERS'"
+[[ -z "$ONLY_NODE" || ( "$BROKERS" == 3 && "$ONLY_NODE" =~ ^[123]$ ) ]] || die "--node must be 1, 2 or 3, with --brokers 3 (got '$ONLY_NODE')"
+
+if [[ "$BROKERS" == 3 ]]; then
+  check_cluster_settings
+  case "$cmd" in
+    fetch) fetch ;;
+    start) cluster_start ;;
+    stop) cluster_stop ;;
+    status) cluster_status ;;
+    answers) cluster_answers ;;
+    pid) cluster_pid ;;
+    reset) cluster_reset ;;
+    acls) cluster_acls "${REST[@]}" ;;
+    *) usage ;;
+  esac
+  exit 0
+fi
+
 case "$cmd" in
   fetch) fetch ;;
   start) start ;;
@@ -252,6 +442,6 @@ case "$cmd" in
   status) status ;;
   answers) probe ;;
   reset) reset ;;
-  acls) acls "$@" ;;
+  acls) acls "${REST[@]}" ;;
   *) usage ;;
 esac

@@ -1,5 +1,6 @@
 /**
  * npm run test:faults [-- --quick] [--only <name,…>] [--seed N] [--no-record]
+ * npm run test:faults:cluster [-- --quick] [--only cluster-broker-kill,…]   (the cross-border scenarios, --cluster)
  *
  * The fault suite (issue 9) on the real broker and database, at the issue's sizes (or CI's with --quick): prints a
  * table (scenario, runs, events, lost, duplicated, 5xx, result) and appends it to docs/reliability.md with the date
@@ -9,6 +10,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import os from 'node:os';
 import { createLogger } from '#platform';
 import type { Scenario, ScenarioResult } from './scenario.js';
+import { CLUSTER_SCENARIOS } from './scenarios/cluster-faults.js';
 import { SCENARIOS } from './scenarios/index.js';
 
 const logger = createLogger('faults');
@@ -21,10 +23,13 @@ const quick = args.includes('--quick');
 const seed = Number(valueOf('--seed') ?? 20240314);
 const only = valueOf('--only')?.split(',');
 const record = !args.includes('--no-record');
+// The cross-border scenarios run a three-broker cluster of their own: a command of their own (test:faults:cluster).
+const cluster = args.includes('--cluster');
+const suite: Record<string, Scenario> = cluster ? CLUSTER_SCENARIOS : SCENARIOS;
 
 async function main(): Promise<void> {
-  const chosen = Object.entries(SCENARIOS).filter(([name]) => !only || only.includes(name));
-  if (!chosen.length) throw new Error(`no scenario matches --only ${only?.join(',')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  const chosen = Object.entries(suite).filter(([name]) => !only || only.includes(name));
+  if (!chosen.length) throw new Error(`no scenario matches --only ${only?.join(',')}; known: ${Object.keys(suite).join(', ')}`);
   const results: ScenarioResult[] = [];
   const started = Date.now();
   for (const [name, scenario] of chosen as [string, Scenario][]) {
@@ -50,7 +55,7 @@ function render(results: ScenarioResult[], ms: number): string {
   return `
 ## ${new Date().toISOString()} — ${quick ? 'quick (CI size)' : 'full'} run, seed ${seed}, ${(ms / 60_000).toFixed(1)} min
 
-Node ${process.version}, kafkajs ${versions}, Kafka 4.1.1 (KRaft, one node), PostgreSQL 15; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB.
+Node ${process.version}, kafkajs ${versions}, Kafka 4.1.1 (KRaft, ${cluster ? 'three nodes, racks CN/HK/MO, RF 3, min ISR 2' : 'one node'}), PostgreSQL 15; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB.
 
 | scenario | runs | events | lost | duplicated | 5xx | result |
 |---|---|---|---|---|---|---|

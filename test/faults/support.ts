@@ -36,10 +36,12 @@ export class ChildApp {
     readonly name: AppName,
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
+    /** How long a start may take to answer /health (a busy machine running a 3-broker cluster needs more). */
+    private readonly startTimeoutMs = 60_000,
   ) {}
 
-  static async start(name: AppName, env: NodeJS.ProcessEnv, options: { waitForHealth?: boolean } = {}): Promise<ChildApp> {
-    const app = new ChildApp(name, await freePort(), env);
+  static async start(name: AppName, env: NodeJS.ProcessEnv, options: { waitForHealth?: boolean; startTimeoutMs?: number } = {}): Promise<ChildApp> {
+    const app = new ChildApp(name, await freePort(), env, options.startTimeoutMs);
     await app.start(options);
     return app;
   }
@@ -74,7 +76,7 @@ export class ChildApp {
           if (!this.running) throw new Error(`${this.name} exited while starting:\n${this.logTail.join('\n')}`);
           return (await fetch(`${this.url}/health`).then((r) => r.status).catch(() => 0)) === 200;
         },
-        { timeoutMs: 60_000, description: `${this.name} to answer /health` },
+        { timeoutMs: this.startTimeoutMs, description: `${this.name} to answer /health` },
       );
     }
   }

@@ -1,5 +1,9 @@
-import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
 import { BaseAppConfig, BooleanVariable, ConfigError, IntVariable, isProduction, loadConfig } from '#platform';
+
+/** The jurisdictions a registry can serve in the cross-border deployment (one registry per site). */
+export const REGISTRY_SITES = ['CN', 'HK', 'MO'] as const;
+export type RegistrySite = (typeof REGISTRY_SITES)[number];
 
 /** Every variable the registry reads. */
 export class RegistryConfig extends BaseAppConfig {
@@ -72,10 +76,59 @@ export class RegistryConfig extends BaseAppConfig {
    */
   @IntVariable(1, 16)
   CONSUMER_MERGES_CONCURRENTLY: number = 3;
+
+  // --- Cross-border deployment (issue 17): one registry per jurisdiction ------------------------------------------
+  /**
+   * The jurisdiction this registry serves (CN, HK or MO); unset = the single-site default. With a site the schema
+   * defaults to registry_<site> and the consumer group to registry-<site> (each site consumes the whole log itself),
+   * and signatures must be verified here (no site trusts another's copy).
+   */
+  @IsOptional()
+  @IsIn(REGISTRY_SITES as unknown as string[], { message: `must be one of ${REGISTRY_SITES.join(', ')} (or unset)` })
+  REGISTRY_SITE?: RegistrySite;
+
+  /** The Kafka rack the consumer fetches from (follower fetching, KIP-392: kafkajs rackId); defaults to REGISTRY_SITE. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,32}$/, { message: 'must be a rack name (letters, digits, _ or -), e.g. CN' })
+  KAFKA_RACK?: string;
+}
+
+/** The schema and consumer group a site's registry uses by default: registry_cn / registry-cn … */
+export function siteDefaults(site: RegistrySite): { schema: string; group: string } {
+  return { schema: `registry_${site.toLowerCase()}`, group: `registry-${site.toLowerCase()}` };
+}
+
+/**
+ * Cross-variable rules of the site settings: fills the site's defaults for what is unset, and refuses a schema,
+ * consumer group or rack that belongs to another site (two sites sharing a group would each see only part of the
+ * log), or unverified signatures at a site.
+ */
+function applySite(config: RegistryConfig, env: NodeJS.ProcessEnv): RegistryConfig {
+  const site = config.REGISTRY_SITE;
+  if (!site) return config;
+  const own = siteDefaults(site);
+  if (!env.DATABASE_SCHEMA) config.DATABASE_SCHEMA = own.schema;
+  if (!env.KAFKA_CONSUMER_GROUP) config.KAFKA_CONSUMER_GROUP = own.group;
+  config.KAFKA_RACK ??= site;
+  const problems: { variable: string; reason: string }[] = [];
+  const others = REGISTRY_SITES.filter((other) => other !== site);
+  const otherOf = (value: string, pick: (d: { schema: string; group: string }) => string) => others.find((other) => pick(siteDefaults(other)) === value);
+  const schemaOf = otherOf(config.DATABASE_SCHEMA, (d) => d.schema);
+  if (schemaOf) problems.push({ variable: 'DATABASE_SCHEMA', reason: `is ${schemaOf}'s schema, but REGISTRY_SITE is ${site} (use ${own.schema})` });
+  const groupOf = otherOf(config.KAFKA_CONSUMER_GROUP, (d) => d.group);
+  if (groupOf) problems.push({ variable: 'KAFKA_CONSUMER_GROUP', reason: `is ${groupOf}'s consumer group, but REGISTRY_SITE is ${site} (use ${own.group})` });
+  if (config.KAFKA_CONSUMER_GROUP === 'registry') {
+    problems.push({ variable: 'KAFKA_CONSUMER_GROUP', reason: `is the single-site group "registry"; a site's registry needs a group of its own (${own.group})` });
+  }
+  const rackOf = others.find((other) => other === config.KAFKA_RACK?.toUpperCase());
+  if (rackOf) problems.push({ variable: 'KAFKA_RACK', reason: `is ${rackOf}'s rack, but REGISTRY_SITE is ${site}` });
+  if (!config.VERIFY_SIGNATURES) problems.push({ variable: 'VERIFY_SIGNATURES', reason: `must be true at a site (REGISTRY_SITE=${site}): every site verifies every signature itself` });
+  if (problems.length) throw new ConfigError(problems);
+  return config;
 }
 
 export function loadRegistryConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {
-  const config = loadConfig(RegistryConfig, env);
+  const config = applySite(loadConfig(RegistryConfig, env), env);
   if (isProduction(env) && !config.METRICS_TOKEN) {
     throw new ConfigError([{ variable: 'METRICS_TOKEN', reason: 'is not set (production serves /metrics only to a scraper holding it)' }]);
   }

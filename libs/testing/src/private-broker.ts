@@ -44,3 +44,67 @@ export class PrivateBroker {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A three-broker KRaft cluster of a test's own (`kafka.sh --brokers 3` on other ports and a temporary data dir):
+ * racks CN, HK, MO; replication factor 3, min ISR 2. Nodes can be killed, stopped (SIGSTOP: a hung site) and
+ * restarted one at a time.
+ */
+export class PrivateCluster {
+  static readonly RACKS = ['CN', 'HK', 'MO'] as const;
+
+  private constructor(
+    readonly ports: number[],
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly dataDir: string,
+  ) {}
+
+  /** Client ports base, base+1, base+2; controller ports base+100 … */
+  static async start(base: number): Promise<PrivateCluster> {
+    const dataDir = mkdtempSync(join(tmpdir(), `rx-kafka-cluster-${base}-`));
+    const ports = [base, base + 1, base + 2];
+    const env = {
+      ...process.env,
+      KAFKA_CLUSTER_PORTS: ports.join(','),
+      KAFKA_CLUSTER_CONTROLLER_PORTS: ports.map((port) => port + 100).join(','),
+      KAFKA_CLUSTER_DATA_DIR: dataDir,
+      KAFKA_START_TIMEOUT: '180',
+    };
+    const cluster = new PrivateCluster(ports, env, dataDir);
+    try {
+      await run('bash', [KAFKA_SH, 'start', '--brokers', '3'], { env, timeout: 300_000 });
+    } catch (error) {
+      await cluster.destroy();
+      throw error;
+    }
+    return cluster;
+  }
+
+  get brokers(): string[] {
+    return this.ports.map((port) => `127.0.0.1:${port}`);
+  }
+
+  /** Starts node 1–3 (when it is not running) and waits until it answers. */
+  async startNode(node: number): Promise<void> {
+    await run('bash', [KAFKA_SH, 'start', '--brokers', '3', '--node', String(node)], { env: this.env, timeout: 240_000 });
+  }
+
+  async pid(node: number): Promise<number> {
+    const { stdout } = await run('bash', [KAFKA_SH, 'pid', '--brokers', '3', '--node', String(node)], { env: this.env, timeout: 30_000 });
+    return Number(stdout.trim());
+  }
+
+  /** Sends a signal to node 1–3 (SIGKILL: the site's broker dies; SIGSTOP/SIGCONT: it hangs and resumes). */
+  async signal(node: number, signal: NodeJS.Signals): Promise<void> {
+    const pid = await this.pid(node);
+    process.kill(pid, signal);
+    if (signal === 'SIGKILL') {
+      while ((() => { try { process.kill(pid, 0); return true; } catch { return false; } })()) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async destroy(): Promise<void> {
+    await run('bash', [KAFKA_SH, 'stop', '--brokers', '3'], { env: this.env, timeout: 120_000 }).catch(() => undefined);
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}

@@ -108,6 +108,8 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     this.producer = producer;
     const consumer = this.kafka.consumer({
       groupId: this.config.KAFKA_CONSUMER_GROUP,
+      // Follower fetching (KIP-392): the brokers' RackAwareReplicaSelector serves this rack's replica.
+      ...(this.config.KAFKA_RACK ? { rackId: this.config.KAFKA_RACK } : {}),
       sessionTimeout: this.config.CONSUMER_SESSION_TIMEOUT_MS,
       heartbeatInterval: 3000,
       maxBytesPerPartition: this.config.CONSUMER_MAX_BYTES_PER_PARTITION,
@@ -133,7 +135,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       partitionsConsumedConcurrently: this.config.CONSUMER_PARTITIONS_CONCURRENTLY,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    this.logger.log({ group: this.config.KAFKA_CONSUMER_GROUP, topics: authorityTopics(this.topics) }, 'registry consumer running');
+    this.logger.log({ site: this.config.REGISTRY_SITE, rack: this.config.KAFKA_RACK, group: this.config.KAFKA_CONSUMER_GROUP, topics: authorityTopics(this.topics) }, 'registry consumer running');
   }
 
   private async refreshStoredOffsets(): Promise<void> {

@@ -1,12 +1,16 @@
-import { Controller, Get, NotFoundException, Query, Res } from '@nestjs/common';
+import { ConflictException, Controller, Get, Inject, NotFoundException, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { once } from 'node:events';
 import { DataSource } from 'typeorm';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { IsTimestamp } from '#contracts';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Roles } from '#platform';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsTimestamp, authorityTopics, type TopicSet } from '#contracts';
+import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { FieldValidationException, Roles } from '#platform';
+import type { DigestEntry } from '#domain';
+import { digestAtPositions, parsePositions, positionsBehind, storedPositions } from '../audit/digest-at-positions.js';
+import { REGISTRY_TOPICS } from '../consumer/registry-consumer.js';
+import { RegistryConfig } from '../registry.config.js';
 import { AuditQueries } from '../audit/audit-queries.js';
 import { exportLines, type ExportFormat, type ExportWhat } from '../audit/export.js';
 import { digestFromEventStore } from '../replay/replay.js';
@@ -41,6 +45,26 @@ export class ExportQuery {
   what?: ExportWhat;
 }
 
+/** The digest: live, as of a time (asOf), or as of log positions (positions) to compare sites. */
+export class DigestQuery extends AsOfQuery {
+  @ApiPropertyOptional({ description: 'Log positions as JSON {"topic": {"partition": nextOffset}}: the digest of the events below them', example: '{"recordations.cn":{"0":"12"}}' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100_000)
+  positions?: string;
+
+  @ApiPropertyOptional({ description: 'entries: with positions, also every line of the digest (key and SHA-256), to find where sites differ' })
+  @IsOptional()
+  @IsIn(['entries'], { message: 'must be entries' })
+  detail?: 'entries';
+
+  @ApiPropertyOptional({ description: 'With positions: comma-separated entry keys (e.g. "recordation CN:T2026-00001") whose full canonical JSON to return' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  entries?: string;
+}
+
 /** Auditors' read of stored facts. */
 @ApiTags('auditors')
 @ApiBearerAuth()
@@ -52,6 +76,8 @@ export class AuditController {
     private readonly audit: AuditQueries,
     private readonly dataSource: DataSource,
     private readonly tables: RegistryTables,
+    private readonly config: RegistryConfig,
+    @Inject(REGISTRY_TOPICS) private readonly topics: TopicSet,
   ) {}
 
   /** Streams events or registry rows changed since a time, page by page: memory stays constant. */
@@ -71,17 +97,50 @@ export class AuditController {
     res.end();
   }
 
-  /** A deterministic hash of the registry's state, computed from the stored rows; with asOf, from the event store. */
+  /**
+   * A deterministic hash of the registry's state. Plain: from the stored rows, with the log positions it covers
+   * (read in the same snapshot). With asOf: from the event store as of a time. With positions: from the event store
+   * as of those log positions (409 while this registry has not applied that far) — the same for every site that
+   * applied the same log, so sites are comparable while events flow (npm run audit:agree).
+   */
   @Get('digest')
-  async digest(@Query() query: AsOfQuery) {
-    if (!query.asOf) return this.queries.digest();
+  async digest(@Query() query: DigestQuery) {
+    const site = this.config.REGISTRY_SITE ?? null;
+    const topics = authorityTopics(this.topics);
+    if (query.positions !== undefined) {
+      if (query.asOf) throw new FieldValidationException([{ field: 'positions', reason: 'cannot be combined with asOf' }]);
+      const parsed = parsePositions(query.positions, topics);
+      if ('reason' in parsed) throw new FieldValidationException([{ field: 'positions', reason: parsed.reason }]);
+      const stored = await storedPositions(this.dataSource, this.tables, topics);
+      const behind = positionsBehind(stored, parsed.positions);
+      if (behind.length) {
+        throw new ConflictException({ statusCode: 409, error: 'Conflict', message: 'this registry has not applied the log up to these positions yet', site, positions: stored, behind: behind.slice(0, 20) });
+      }
+      const wanted = new Set((query.entries ?? '').split(',').map((key) => key.trim()).filter(Boolean));
+      const entries: DigestEntry[] | undefined = query.detail === 'entries' || wanted.size ? [] : undefined;
+      const result = await digestAtPositions(this.dataSource, this.tables, parsed.positions, entries);
+      return {
+        site,
+        positions: parsed.positions,
+        ...result,
+        ...(query.detail === 'entries' && entries ? { entries: entries.map(({ key, sha256 }) => ({ key, sha256 })) } : {}),
+        ...(wanted.size && entries ? { lines: entries.filter((entry) => wanted.has(entry.key)).map(({ key, line }) => ({ key, record: JSON.parse(line) as unknown })) } : {}),
+      };
+    }
+    if (query.detail || query.entries) throw new FieldValidationException([{ field: query.detail ? 'detail' : 'entries', reason: 'needs positions' }]);
+    if (!query.asOf) {
+      return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+        const positions = await storedPositions(manager, this.tables, topics);
+        return { site, ...(await this.queries.digest(manager)), positions };
+      });
+    }
     const asOf = new Date(query.asOf);
     const [{ recordations, events }] = (await this.dataSource.query(
       `SELECT count(DISTINCT (authority, recordation_number)) FILTER (WHERE disposition = 'applied')::int AS recordations, count(*)::int AS events
        FROM ${this.tables.events} WHERE received_at <= $1`,
       [asOf],
     )) as { recordations: number; events: number }[];
-    return { asOf: query.asOf, digest: await digestFromEventStore(this.dataSource, this.tables, asOf, 'received'), recordations, events };
+    return { site, asOf: query.asOf, digest: await digestFromEventStore(this.dataSource, this.tables, asOf, 'received'), recordations, events };
   }
 
   /** Re-verifies the signature of every stored copy of an event from its original bytes. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthorityCode, FieldRestriction, RecordationState, RecordationStatus } from '#contracts';
 import { RegistryDigest, literalKey, lookalikeTexts, matchingKey, unpackProvenance } from '#domain';
 import { RegistryTables } from './registry-tables.js';
@@ -423,11 +423,13 @@ export class RegistryQueries {
   }
 
   /** The registry digest, streamed in a stable, locale-independent order (constant memory), with the number of stored events. */
-  async digest(): Promise<{ digest: string; recordations: number; marks: number; events: number }> {
+  async digest(manager?: EntityManager): Promise<{ digest: string; recordations: number; marks: number; events: number }> {
+    // With a manager: inside its transaction (the auditor's endpoint reads the stored positions in the same snapshot).
+    const db = manager ?? this.dataSource;
     const digest = new RegistryDigest();
     let after: [string, string] = ['', ''];
     for (;;) {
-      const page: (RecordationRow & { version: number; provenance: unknown })[] = await this.dataSource.query(
+      const page: (RecordationRow & { version: number; provenance: unknown })[] = await db.query(
         `SELECT authority, recordation_number, version, status, data, provenance, mark_id FROM ${this.tables.recordations}
          WHERE (authority COLLATE "C", recordation_number COLLATE "C") > ($1, $2) ORDER BY authority COLLATE "C", recordation_number COLLATE "C" LIMIT 1000`,
         after,
@@ -440,7 +442,7 @@ export class RegistryQueries {
     }
     let afterMark = '';
     for (;;) {
-      const page: { mark_id: string; display_text: string; display_source: string; recorded: boolean; conflict: boolean }[] = await this.dataSource.query(
+      const page: { mark_id: string; display_text: string; display_source: string; recorded: boolean; conflict: boolean }[] = await db.query(
         `SELECT mark_id, display_text, display_source, recorded, conflict FROM ${this.tables.marks} WHERE mark_id COLLATE "C" > $1 ORDER BY mark_id COLLATE "C" LIMIT 1000`,
         [afterMark],
       );
@@ -448,7 +450,7 @@ export class RegistryQueries {
       if (page.length < 1000) break;
       afterMark = page[page.length - 1].mark_id;
     }
-    const [{ count }]: { count: string }[] = await this.dataSource.query(`SELECT count(*) FROM ${this.tables.events}`);
+    const [{ count }]: { count: string }[] = await db.query(`SELECT count(*) FROM ${this.tables.events}`);
     return { digest: digest.digest(), recordations: digest.recordations, marks: digest.marks, events: Number(count) };
   }
 }

@@ -117,7 +117,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private async connectedProducer(): Promise<Producer> {
     if (!this.producer) {
       // One request in flight keeps each partition in send order; a re-send after a failure is recognised by eventId.
-      const producer = this.kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+      // Idempotent (kafkajs: producer id + sequence numbers, acks must be -1): a retry inside one send cannot write a
+      // batch twice; a re-send by a new producer after a failure is still caught by the registry (eventId). With
+      // acks=-1 (all) a send is answered only once min.insync.replicas replicas have it. kafkajs warns that the
+      // client's limited retries "may invalidate EoS": on purpose — a send that runs out of retries fails, the relay
+      // makes a new producer and re-sends, and the registry recognises the copy by its eventId (never applied twice).
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       this.producer = producer;
     }

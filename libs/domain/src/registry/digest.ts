@@ -21,10 +21,25 @@ export interface DigestMark {
  * A deterministic digest of the registry: SHA-256 over canonical JSON lines, recordations in (authority,
  * number) order, then marks in id order. Fed one record at a time, so it runs in constant memory.
  */
+/** One line of a digest: `recordation CN:T2026-00001` or `mark <id>`, its SHA-256 and the canonical JSON hashed. */
+export interface DigestEntry {
+  key: string;
+  sha256: string;
+  line: string;
+}
+
 export class RegistryDigest {
   private readonly hash: Hash = createHash('sha256');
   recordations = 0;
   marks = 0;
+
+  /** With `entries`, every line is also kept there (to find where two registries differ, not only whether). */
+  constructor(private readonly entries?: DigestEntry[]) {}
+
+  private add(key: string, line: string): void {
+    this.hash.update(line);
+    this.entries?.push({ key, sha256: createHash('sha256').update(line).digest('hex'), line: line.slice(0, -1) });
+  }
 
   addRecordation(recordation: RegistryRecordation & { markId: string }): void {
     // Provenance as field → event key plus each event's reference once: the same facts as the field → reference map
@@ -46,12 +61,12 @@ export class RegistryDigest {
       }
       fields[field] = key;
     }
-    this.hash.update(`${canonicalJson({ r: { ...recordation, provenance: { fields, events } } })}\n`);
+    this.add(`recordation ${recordation.authority}:${recordation.recordationNumber}`, `${canonicalJson({ r: { ...recordation, provenance: { fields, events } } })}\n`);
     this.recordations++;
   }
 
   addMark(mark: DigestMark): void {
-    this.hash.update(`${canonicalJson({ m: mark })}\n`);
+    this.add(`mark ${mark.markId}`, `${canonicalJson({ m: mark })}\n`);
     this.marks++;
   }
 
@@ -62,12 +77,21 @@ export class RegistryDigest {
 
 /** The digest of recordations held in memory, grouped into marks from scratch (what a stored registry must match). */
 export function digestOfRegistry(recordations: ReadonlyMap<string, RegistryRecordation>, aliases: AliasMap): string {
+  return digestOfRegistryDetailed(recordations, aliases).digest;
+}
+
+/** {@link digestOfRegistry} with its counts and, when `entries` is given, every line (in digest order) kept there. */
+export function digestOfRegistryDetailed(
+  recordations: ReadonlyMap<string, RegistryRecordation>,
+  aliases: AliasMap,
+  entries?: DigestEntry[],
+): { digest: string; recordations: number; marks: number } {
   const { markOf, marks } = groupRegistry(recordations, aliases);
-  const digest = new RegistryDigest();
+  const digest = new RegistryDigest(entries);
   // Ids are `AUTHORITY:number` with two-letter authorities: their code-unit order is the stored digest's order.
   for (const id of [...recordations.keys()].sort()) digest.addRecordation({ ...recordations.get(id)!, markId: markOf.get(id)! });
   for (const { markId, summary } of marks.sort((a, b) => (a.markId < b.markId ? -1 : 1))) {
     digest.addMark({ markId, displayText: summary.displayText, displaySource: summary.displaySource, recorded: summary.recorded, conflict: summary.conflict });
   }
-  return digest.digest();
+  return { digest: digest.digest(), recordations: digest.recordations, marks: digest.marks };
 }

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+import { ArrayUnique, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
 import { IntVariable, envInt, envList } from './env-decorators.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -33,6 +33,7 @@ export class BaseAppConfig extends DatabaseConfig {
 
   @Transform(envList)
   @Matches(/^[^\s:]+:\d{1,5}$/, { each: true, message: 'must be a comma-separated list of host:port' })
+  @ArrayUnique({ message: 'lists a broker twice' })
   KAFKA_BROKERS: string[] = ['127.0.0.1:9092'];
 
   @IsString()

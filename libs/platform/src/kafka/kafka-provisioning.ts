@@ -57,7 +57,13 @@ export interface ProvisionKafkaOptions {
   topicPrefix?: string;
   /** Explicit topic set; defaults to `topicNames(topicPrefix)`. */
   topics?: TopicSet;
+  /** Replicas of every topic (KAFKA_REPLICATION_FACTOR); refused when above the number of brokers. Default 1. */
   replicationFactor?: number;
+  /**
+   * Topic config `min.insync.replicas` (KAFKA_MIN_INSYNC_REPLICAS): with acks=all a write is accepted only once this
+   * many replicas have it. Must not exceed the replication factor. Default: the broker's setting.
+   */
+  minInsyncReplicas?: number;
   /** Consumer groups the registry may use: every id starting with this. Default {@link REGISTRY_GROUP_PREFIX}. */
   registryGroupPrefix?: string;
   /** ACL set to apply; defaults to `recordationAcls(topics, registryGroupPrefix)`. */
@@ -78,6 +84,27 @@ export interface ProvisionKafkaResult {
   acls: number;
   /** Of those, how many were not present before. */
   newAcls: number;
+  /** Brokers the cluster reported. */
+  brokers: number;
+}
+
+/** A replication factor or min ISR the cluster cannot honour; the message names the variable. */
+export class ProvisioningConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProvisioningConfigError';
+  }
+}
+
+/** Refuses a replication factor above the brokers seen, or a min ISR above the factor, naming the variable. */
+export function checkReplication(brokers: number, replicationFactor: number, minInsyncReplicas: number | undefined): void {
+  if (!Number.isInteger(replicationFactor) || replicationFactor < 1) throw new ProvisioningConfigError(`KAFKA_REPLICATION_FACTOR must be a positive integer, got ${replicationFactor}`);
+  if (replicationFactor > brokers) {
+    throw new ProvisioningConfigError(`KAFKA_REPLICATION_FACTOR=${replicationFactor} is above the number of brokers the cluster reports (${brokers})`);
+  }
+  if (minInsyncReplicas !== undefined && (!Number.isInteger(minInsyncReplicas) || minInsyncReplicas < 1 || minInsyncReplicas > replicationFactor)) {
+    throw new ProvisioningConfigError(`KAFKA_MIN_INSYNC_REPLICAS=${minInsyncReplicas} must be between 1 and KAFKA_REPLICATION_FACTOR (${replicationFactor})`);
+  }
 }
 
 function allow(
@@ -204,6 +231,8 @@ export async function provisionKafka(kafka: Kafka, opts: ProvisionKafkaOptions =
   const admin = kafka.admin();
   await admin.connect();
   try {
+    const { brokers } = await admin.describeCluster();
+    checkReplication(brokers.length, replicationFactor, opts.minInsyncReplicas);
     const present = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !present.has(s.topic));
     const existing = specs.filter((s) => present.has(s.topic));
@@ -215,7 +244,10 @@ export async function provisionKafka(kafka: Kafka, opts: ProvisionKafkaOptions =
           topic: s.topic,
           numPartitions: s.numPartitions,
           replicationFactor,
-          configEntries: [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }],
+          configEntries: [
+            { name: 'max.message.bytes', value: String(s.maxMessageBytes) },
+            ...(opts.minInsyncReplicas !== undefined ? [{ name: 'min.insync.replicas', value: String(opts.minInsyncReplicas) }] : []),
+          ],
         })),
       });
     }
@@ -255,6 +287,7 @@ export async function provisionKafka(kafka: Kafka, opts: ProvisionKafkaOptions =
       reconfiguredTopics,
       acls: acls.length,
       newAcls,
+      brokers: brokers.length,
     };
   } finally {
     await admin.disconnect();

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The cross-border deployment on one machine (issue 17): the three-broker Kafka cluster (racks CN, HK, MO), the three
+# authority services, and three registries — one per jurisdiction, each with its own schema, consumer group and
+# rack, each verifying every signature itself; loads the demo recordations, checks that the three registries agree
+# (audit:agree) and prints every address. Ctrl-C stops everything it started.
+# Reads optional overrides from .env (see .env.example). Needs about 3 GB of memory (three brokers, seven apps).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+if [[ -f .env ]]; then set -a; source .env; set +a; fi
+
+# The cluster's client ports (kafka.sh reads the same variable) and the apps' bootstrap list.
+IFS=',' read -r -a CLUSTER_PORTS <<<"${KAFKA_CLUSTER_PORTS:-19092,19093,19094}"
+((${#CLUSTER_PORTS[@]} == 3)) || { echo "KAFKA_CLUSTER_PORTS must list 3 ports, got '${KAFKA_CLUSTER_PORTS:-}'" >&2; exit 1; }
+export KAFKA_CLUSTER_PORTS="${CLUSTER_PORTS[0]},${CLUSTER_PORTS[1]},${CLUSTER_PORTS[2]}"
+BROKERS="127.0.0.1:${CLUSTER_PORTS[0]},127.0.0.1:${CLUSTER_PORTS[1]},127.0.0.1:${CLUSTER_PORTS[2]}"
+if [[ -n "${KAFKA_BROKERS:-}" && "${KAFKA_BROKERS}" != "$BROKERS" && "${KAFKA_BROKERS}" != "127.0.0.1:9092" ]]; then
+  echo "KAFKA_BROKERS=$KAFKA_BROKERS does not match the cluster's ports ($BROKERS, from KAFKA_CLUSTER_PORTS); unset it" >&2
+  exit 1
+fi
+export KAFKA_BROKERS="$BROKERS"
+export KAFKA_REPLICATION_FACTOR="${KAFKA_REPLICATION_FACTOR:-3}" KAFKA_MIN_INSYNC_REPLICAS="${KAFKA_MIN_INSYNC_REPLICAS:-2}"
+
+require_tools
+install_node_modules
+ensure_postgres
+build
+mkdir -p .local/logs/cluster
+node dist/scripts/dev-keys.js .local/dev-keys.env
+set -a; source .local/dev-keys.env; set +a
+
+PIDS=()
+CLUSTER_STARTED_HERE=0
+cleanup() {
+  trap - INT TERM EXIT
+  say "stopping the apps"
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ "$CLUSTER_STARTED_HERE" == 1 ]]; then
+    say "stopping the three brokers we started"
+    bash "$KAFKA_SH" stop --brokers 3 || true
+  fi
+  say "stopped"
+}
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+trap cleanup EXIT
+
+if bash "$KAFKA_SH" answers --brokers 3 >/dev/null 2>&1; then
+  say "the three-broker cluster already answers on $BROKERS; using it"
+else
+  say "starting the three-broker Kafka cluster (deploy/kafka/kafka.sh start --brokers 3)"
+  CLUSTER_STARTED_HERE=1
+  bash "$KAFKA_SH" start --brokers 3
+fi
+say "provisioning topics and ACLs (replication factor $KAFKA_REPLICATION_FACTOR, min ISR $KAFKA_MIN_INSYNC_REPLICAS)"
+node dist/libs/platform/src/kafka/provision.cli.js
+
+# Its own database: the authorities' outboxes record the offsets of the broker they published to.
+DATABASE_URL="${CLUSTER_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/recordation_exchange_cluster}"
+export PUBLISHER_TOKEN_CN="${PUBLISHER_TOKEN_CN:-dev-publisher-cn}" PUBLISHER_TOKEN_HK="${PUBLISHER_TOKEN_HK:-dev-publisher-hk}" \
+  PUBLISHER_TOKEN_MO="${PUBLISHER_TOKEN_MO:-dev-publisher-mo}" OFFICER_TOKEN_CN="${OFFICER_TOKEN_CN:-dev-officer-cn}" \
+  OFFICER_TOKEN_HK="${OFFICER_TOKEN_HK:-dev-officer-hk}" OFFICER_TOKEN_MO="${OFFICER_TOKEN_MO:-dev-officer-mo}" \
+  AUDITOR_TOKEN="${AUDITOR_TOKEN:-dev-auditor}" ADMIN_TOKEN="${ADMIN_TOKEN:-dev-admin}"
+MAINLAND_PORT="${MAINLAND_PORT:-3001}"
+HONG_KONG_PORT="${HONG_KONG_PORT:-3002}"
+MACAO_PORT="${MACAO_PORT:-3003}"
+REGISTRY_CN_PORT="${REGISTRY_CN_PORT:-3010}"
+REGISTRY_HK_PORT="${REGISTRY_HK_PORT:-3020}"
+REGISTRY_MO_PORT="${REGISTRY_MO_PORT:-3030}"
+# The apps must not inherit a single-site registry's settings from .env.
+unset DATABASE_SCHEMA KAFKA_CONSUMER_GROUP REGISTRY_SITE KAFKA_RACK
+
+start_app() { # start_app NAME LOG PORT VAR=VALUE...
+  local name=$1 logname=$2 port=$3; shift 3
+  env DATABASE_URL="$DATABASE_URL" PORT="$port" "$@" node "dist/apps/$name/src/main.js" >".local/logs/cluster/$logname.log" 2>&1 &
+  PIDS+=($!)
+}
+
+say "starting three registries and three authority services (logs in .local/logs/cluster/)"
+for site in CN HK MO; do
+  lower=${site,,}
+  port_var="REGISTRY_${site}_PORT"
+  start_app registry "registry-$lower" "${!port_var}" REGISTRY_SITE="$site" DATABASE_SCHEMA="registry_$lower" KAFKA_CONSUMER_GROUP="registry-$lower" \
+    KAFKA_USERNAME=registry KAFKA_PASSWORD="${KAFKA_PASSWORD_REGISTRY:-registry-dev-secret}" TRUSTED_KEYS="$TRUSTED_KEYS"
+done
+start_app mainland mainland "$MAINLAND_PORT" KAFKA_USERNAME=authority-cn KAFKA_PASSWORD="${KAFKA_PASSWORD_CN:-cn-dev-secret}" \
+  SIGNING_KEY_ID="$SIGNING_KEY_ID_CN" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_CN"
+start_app hong-kong hong-kong "$HONG_KONG_PORT" KAFKA_USERNAME=authority-hk KAFKA_PASSWORD="${KAFKA_PASSWORD_HK:-hk-dev-secret}" \
+  SIGNING_KEY_ID="$SIGNING_KEY_ID_HK" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_HK"
+start_app macao macao "$MACAO_PORT" KAFKA_USERNAME=authority-mo KAFKA_PASSWORD="${KAFKA_PASSWORD_MO:-mo-dev-secret}" \
+  SIGNING_KEY_ID="$SIGNING_KEY_ID_MO" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_MO"
+
+wait_ready() {
+  local name=$1 port=$2 deadline=$((SECONDS + ${START_TIMEOUT:-300}))
+  until node -e "fetch('http://127.0.0.1:$port/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; do
+    if ((SECONDS > deadline)); then
+      echo "$name did not become ready on port $port; last log lines:" >&2
+      tail -n 20 ".local/logs/cluster/$name.log" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+}
+wait_ready registry-cn "$REGISTRY_CN_PORT"
+wait_ready registry-hk "$REGISTRY_HK_PORT"
+wait_ready registry-mo "$REGISTRY_MO_PORT"
+wait_ready mainland "$MAINLAND_PORT"
+wait_ready hong-kong "$HONG_KONG_PORT"
+wait_ready macao "$MACAO_PORT"
+
+say "loading the demo recordations through the authority APIs"
+MAINLAND_URL="http://127.0.0.1:$MAINLAND_PORT" HONG_KONG_URL="http://127.0.0.1:$HONG_KONG_PORT" MACAO_URL="http://127.0.0.1:$MACAO_PORT" \
+  REGISTRY_URL="http://127.0.0.1:$REGISTRY_CN_PORT" node dist/scripts/load-demo.js
+
+say "checking that the three registries agree (npm run audit:agree)"
+node dist/apps/registry/src/replay/agree.cli.js "http://127.0.0.1:$REGISTRY_CN_PORT" "http://127.0.0.1:$REGISTRY_HK_PORT" \
+  "http://127.0.0.1:$REGISTRY_MO_PORT" --wait 60 --show 3 | grep -v '^{' || echo "the registries do not agree yet; see above" >&2
+
+cat <<INFO
+
+  Recordation Exchange is running as the cross-border deployment.
+
+  Kafka cluster (SASL/SCRAM-SHA-512)  $BROKERS
+    broker 1 rack CN 127.0.0.1:${CLUSTER_PORTS[0]}   broker 2 rack HK 127.0.0.1:${CLUSTER_PORTS[1]}   broker 3 rack MO 127.0.0.1:${CLUSTER_PORTS[2]}
+    topics replicated $KAFKA_REPLICATION_FACTOR times, min.insync.replicas $KAFKA_MIN_INSYNC_REPLICAS
+  Registry, Mainland site (CN)   http://127.0.0.1:$REGISTRY_CN_PORT/   schema registry_cn, group registry-cn, rack CN
+  Registry, Hong Kong site (HK)  http://127.0.0.1:$REGISTRY_HK_PORT/   schema registry_hk, group registry-hk, rack HK
+  Registry, Macao site (MO)      http://127.0.0.1:$REGISTRY_MO_PORT/   schema registry_mo, group registry-mo, rack MO
+  Mainland (GACC) service        http://127.0.0.1:$MAINLAND_PORT/recordations
+  Hong Kong C&ED service         http://127.0.0.1:$HONG_KONG_PORT/recordations
+  Macao Customs service          http://127.0.0.1:$MACAO_PORT/recordations
+  Database                       $DATABASE_URL
+  Logs                           .local/logs/cluster/
+
+  Do the sites agree?  npm run audit:agree -- http://127.0.0.1:$REGISTRY_CN_PORT http://127.0.0.1:$REGISTRY_HK_PORT http://127.0.0.1:$REGISTRY_MO_PORT
+  Development credentials (Authorization: Bearer <token>):
+    publishers   CN $PUBLISHER_TOKEN_CN   HK $PUBLISHER_TOKEN_HK   MO $PUBLISHER_TOKEN_MO
+    officers     CN $OFFICER_TOKEN_CN   HK $OFFICER_TOKEN_HK   MO $OFFICER_TOKEN_MO   (each asks its own site's registry)
+    auditor      $AUDITOR_TOKEN        alias admin  $ADMIN_TOKEN
+
+  Press Ctrl-C to stop everything.
+INFO
+
+while true; do
+  for pid in "${PIDS[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "an app exited unexpectedly; see .local/logs/cluster/" >&2
+      exit 1
+    fi
+  done
+  sleep 1
+done
