@@ -1,7 +1,11 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { parseTrustedKeys } from '#contracts';
-import { ConfigError, createHttpApp, runMigrations } from '#platform';
+import { Logger } from '@nestjs/common';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { MAX_PICTURE_BYTES } from '#contracts';
+import { ConfigError, createHttpApp, runMigrations, sendError } from '#platform';
+import { IMAGE_SEARCH_PATH } from './http/pictures.controller.js';
 import { officerPage, webRoot } from './http/static-files.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import { loadRegistryConfig } from './registry.config.js';
@@ -29,6 +33,10 @@ export async function startRegistryApp(env: NodeJS.ProcessEnv = process.env): Pr
           .build(),
       );
       SwaggerModule.setup('api/docs', nest, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+      // A search by picture takes the picture itself as the body (or multipart, parsed by the route).
+      const raw = express.raw({ type: ['image/*', 'application/octet-stream'], limit: MAX_PICTURE_BYTES });
+      const logger = new Logger('BodyParser');
+      nest.use(IMAGE_SEARCH_PATH, (req: Request, res: Response, next: NextFunction) => raw(req, res, (error?: unknown) => (error ? sendError(res, error, logger) : next())));
       const root = webRoot();
       if (root) nest.use(officerPage(root));
     },

@@ -10,6 +10,7 @@ import { SearchAsOf } from './audit/search-as-of.js';
 import { AuditController } from './http/audit.controller.js';
 import { LookupController } from './http/lookup.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
+import { PicturesController } from './http/pictures.controller.js';
 import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import { RegistryConfig } from './registry.config.js';
@@ -42,7 +43,7 @@ export class RegistryModule {
         HealthModule,
         AuthModule.forRoot(registryCredentials(config)),
       ],
-      controllers: [LookupController, AuditController, AliasesController, MetricsController],
+      controllers: [LookupController, PicturesController, AuditController, AliasesController, MetricsController],
       providers: [
         { provide: RegistryConfig, useValue: config },
         { provide: RegistryTables, useValue: new RegistryTables(config.DATABASE_SCHEMA) },

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { AuthorityCode, RecordationState } from '#contracts';
-import { groupByKeys, markIdOfComponent, markKeysOf, recordationId, storedMarkKeys, summariseMark, type AliasMap, type MarkKey, type MarkMemberData } from '#domain';
+import { groupByKeys, markIdOfComponent, markKeysOf, pictureKeysOf, pictureOf, recordationId, storedMarkKeys, summariseMark, type AliasMap, type MarkKey, type MarkMemberData } from '#domain';
+import { PictureStore } from './picture-store.js';
 import type { RegistryTables } from './registry-tables.js';
 
 /** Serialises regrouping across registry instances: marks span partitions, so two consumers may touch one. */
@@ -20,7 +21,11 @@ interface KeyRow {
  * recomputed; the result is the same as grouping everything from scratch.
  */
 export class MarkGrouping {
-  constructor(private readonly tables: RegistryTables) {}
+  private readonly pictures: PictureStore;
+
+  constructor(private readonly tables: RegistryTables) {
+    this.pictures = new PictureStore(tables);
+  }
 
   async loadAliases(manager: EntityManager): Promise<Map<string, string>> {
     const rows: { from_key: string; to_key: string }[] = await manager.query(`SELECT from_key, to_key FROM ${this.tables.aliases}`);
@@ -57,8 +62,11 @@ export class MarkGrouping {
     if (!changed.size) return { markOf: new Map(), marks: [] };
     await this.lock(manager);
 
+    // A picture's keys: its own and those of the stored pictures it matches (PictureStore.similarOf, pictureKeysOf).
+    const pictures = [...new Set([...changed.values()].map((r) => pictureOf(r.data)).filter((sha256): sha256 is string => !!sha256))];
+    const similar = await this.pictures.similarOf(manager, pictures);
     const newKeys = new Map<string, MarkKey[]>();
-    for (const [id, recordation] of changed) newKeys.set(id, markKeysOf(recordation.data, aliases));
+    for (const [id, recordation] of changed) newKeys.set(id, [...markKeysOf(recordation.data, aliases), ...pictureKeysOf(recordation.data, (sha256) => similar.get(sha256) ?? [])]);
 
     // Old keys of the changed recordations, and their old marks (to be rebuilt or removed).
     const authorities = [...changed.values()].map((r) => r.authority);

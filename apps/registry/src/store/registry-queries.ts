@@ -4,7 +4,7 @@ import type { AuthorityCode, RecordationState, RecordationStatus } from '#contra
 import { RegistryDigest, literalKey, lookalikeTexts, matchingKey, unpackProvenance } from '#domain';
 import { RegistryTables } from './registry-tables.js';
 
-export type MatchedBy = 'exact' | 'script' | 'alias' | 'transliteration' | 'fuzzy' | 'number';
+export type MatchedBy = 'exact' | 'script' | 'alias' | 'transliteration' | 'fuzzy' | 'number' | 'image';
 
 export interface SearchFilters {
   niceClass?: number;
@@ -25,6 +25,8 @@ export interface RecordationSummary {
   rightsHolder: RecordationState['rightsHolder'];
   niceClasses: number[];
   validUntil: string;
+  /** SHA-256 of the mark's picture (figurative and combined marks): GET /api/pictures/:sha256/thumbnail. */
+  picture?: string;
 }
 
 export interface MarkHit {
@@ -37,8 +39,8 @@ export interface MarkHit {
   recordations: RecordationSummary[];
 }
 
-const SCORES: Record<MatchedBy, number> = { number: 1, exact: 1, script: 0.95, alias: 0.9, transliteration: 0.9, fuzzy: 0 };
-const PREFERENCE: MatchedBy[] = ['number', 'exact', 'script', 'alias', 'transliteration', 'fuzzy'];
+const SCORES: Record<MatchedBy, number> = { number: 1, exact: 1, script: 0.95, alias: 0.9, transliteration: 0.9, fuzzy: 0, image: 0 };
+const PREFERENCE: MatchedBy[] = ['number', 'exact', 'script', 'alias', 'transliteration', 'fuzzy', 'image'];
 /** A fuzzy hit scores its trigram similarity times this: below every exact kind of match. */
 const FUZZY_WEIGHT = 0.85;
 /** pg_trgm's own default: the loosest similarity a search considers. */
@@ -57,7 +59,7 @@ function byRank(a: Pick<MarkHit, 'score' | 'matchedBy' | 'text' | 'markId'>, b: 
 }
 
 /** What a mark's list of recordations shows and filters on. */
-type SummaryRow = Omit<RecordationRow, 'data'> & { data: Pick<RecordationState, 'rightsHolder' | 'niceClasses' | 'validUntil'> };
+type SummaryRow = Omit<RecordationRow, 'data'> & { data: Pick<RecordationState, 'rightsHolder' | 'niceClasses' | 'validUntil'> & { picture?: string | null } };
 
 interface RecordationRow {
   authority: AuthorityCode;
@@ -208,7 +210,8 @@ export class RegistryQueries {
     // without recordations would be dropped anyway.
     const rows: (SummaryRow & { display_text: string; recorded: boolean; conflict: boolean })[] = await this.dataSource.query(
       `SELECT m.mark_id, m.display_text, m.recorded, m.conflict, r.authority, r.recordation_number, r.status,
-              jsonb_build_object('rightsHolder', r.data->'rightsHolder', 'niceClasses', r.data->'niceClasses', 'validUntil', r.data->'validUntil') AS data
+              jsonb_build_object('rightsHolder', r.data->'rightsHolder', 'niceClasses', r.data->'niceClasses', 'validUntil', r.data->'validUntil',
+                                 'picture', r.data #> '{mark,representation,sha256}') AS data
        FROM ${this.tables.marks} m JOIN ${this.tables.recordations} r ON r.mark_id = m.mark_id
        WHERE m.mark_id = ANY($1::text[]) AND r.mark_id = ANY($1::text[]) ORDER BY r.authority, r.recordation_number`,
       [markIds],
@@ -302,5 +305,6 @@ export function summaryOf(row: SummaryRow): RecordationSummary {
     rightsHolder: row.data.rightsHolder,
     niceClasses: row.data.niceClasses,
     validUntil: row.data.validUntil,
+    ...(row.data.picture ? { picture: row.data.picture } : {}),
   };
 }

@@ -9,6 +9,7 @@ export class RegistryTables {
   readonly aliases: string;
   readonly consumerOffsets: string;
   readonly quarantine: string;
+  readonly pictures: string;
 
   constructor(readonly schema: string) {
     const s = quoteIdent(schema);
@@ -19,5 +20,6 @@ export class RegistryTables {
     this.aliases = `${s}.aliases`;
     this.consumerOffsets = `${s}.consumer_offsets`;
     this.quarantine = `${s}.quarantine`;
+    this.pictures = `${s}.pictures`;
   }
 }

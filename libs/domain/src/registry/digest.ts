@@ -61,8 +61,12 @@ export class RegistryDigest {
 }
 
 /** The digest of recordations held in memory, grouped into marks from scratch (what a stored registry must match). */
-export function digestOfRegistry(recordations: ReadonlyMap<string, RegistryRecordation>, aliases: AliasMap): string {
-  const { markOf, marks } = groupRegistry(recordations, aliases);
+export function digestOfRegistry(
+  recordations: ReadonlyMap<string, RegistryRecordation>,
+  aliases: AliasMap,
+  similarPictures: (sha256: string) => readonly string[] = () => [],
+): string {
+  const { markOf, marks } = groupRegistry(recordations, aliases, similarPictures);
   const digest = new RegistryDigest();
   // Ids are `AUTHORITY:number` with two-letter authorities: their code-unit order is the stored digest's order.
   for (const id of [...recordations.keys()].sort()) digest.addRecordation({ ...recordations.get(id)!, markId: markOf.get(id)! });

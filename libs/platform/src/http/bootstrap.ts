@@ -14,8 +14,8 @@ import { HttpErrorFilter, sendError } from './http-error.filter.js';
 import { requireUtf8 } from './require-utf8.js';
 
 export interface HttpAppOptions {
-  /** Routes that take large bodies (bulk uploads), with their own limit; JSON and NDJSON. */
-  largeBodyRoutes?: { paths: string[]; limit: string };
+  /** Routes that take large bodies (bulk uploads, pictures), with their own limit; JSON and NDJSON. First match wins. */
+  largeBodyRoutes?: { paths: string[]; limit: string } | { paths: string[]; limit: string }[];
   /** Called with the app before it listens (Swagger, static files …). */
   configure?: (app: NestExpressApplication) => void | Promise<void>;
 }
@@ -39,8 +39,7 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
     }),
   );
 
-  const large = options.largeBodyRoutes;
-  if (large) {
+  for (const large of [options.largeBodyRoutes ?? []].flat()) {
     app.use(large.paths, answeringErrors(express.json({ limit: large.limit, strict: true, verify: requireUtf8 })));
     app.use(large.paths, answeringErrors(express.text({ type: ['application/x-ndjson', 'application/ndjson'], limit: large.limit, verify: requireUtf8 })));
   }
