@@ -40,14 +40,17 @@ export class PicturesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Marks whose picture looks like this one (raw image body or multipart field "image"), best first, matchedBy "image" with a similarity score' })
   @UseInterceptors(FileInterceptor('image', { limits: { fileSize: MAX_PICTURE_BYTES, files: 1, fields: 10, parts: 12 } }))
-  async searchByImage(@Req() req: Request & { file?: { buffer: Buffer } }, @Query() query: ImageSearchQuery) {
+  async searchByImage(@Req() req: Request & { file?: { buffer: Buffer; mimetype?: string } }, @Query() query: ImageSearchQuery) {
     const bytes = req.file?.buffer ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
     if (!bytes) {
       throw new FieldValidationException([{ field: 'image', reason: 'is required: the picture as the body (Content-Type image/png, image/jpeg or image/webp) or as multipart field "image"' }]);
     }
     const niceClass = query.niceClass ?? multipartNiceClass(req.body);
+    // A declared picture type (the body's or the part's) must be what the bytes are; octet-stream declares nothing.
+    const type = (req.file ? req.file.mimetype : req.headers['content-type'])?.split(';')[0].trim().toLowerCase();
+    const declared = type && type !== 'application/octet-stream' ? type : undefined;
     const hashes = await guarded(async () => {
-      const checked = await inspectPicture(bytes);
+      const checked = await inspectPicture(bytes, declared);
       if (!checked.ok) throw new FieldValidationException([{ field: 'image', reason: checked.reason }]);
       return pictureHashes(bytes);
     });

@@ -17,6 +17,43 @@ export function bigintToHash(value: string): string {
   return BigInt.asUintN(64, BigInt(value)).toString(16).padStart(16, '0');
 }
 
+/**
+ * Multi-index hashing: each 64-bit hash is cut into four 16-bit bands, each indexed (migration MarkPictureBands). A
+ * stored picture is a candidate when any of its eight bands equals the query's band or differs from it in one bit:
+ * that finds every picture within 15 bits in all (pigeonhole: some band then differs in at most one) and, in
+ * practice, the near-duplicates beyond; a search reads a few thousand rows instead of the whole table.
+ */
+export const BANDS = [48, 32, 16, 0] as const;
+
+function bandsOf(hex: string): number[] {
+  const value = BigInt(`0x${hex}`);
+  return BANDS.map((shift) => Number((value >> BigInt(shift)) & 0xffffn));
+}
+
+function withNeighbours(band: number): number[] {
+  return [band, ...Array.from({ length: 16 }, (_, bit) => band ^ (1 << bit))];
+}
+
+export function bandSql(column: string, shift: number): string {
+  return `((${column} >> ${shift}) & 65535)::int`;
+}
+
+/** The WHERE condition selecting candidates for hashes, with its parameters from index `first` on. */
+function candidateCondition(hashes: PerceptualHashes, first: number, prefix = ''): { sql: string; parameters: number[][] } {
+  const parameters: number[][] = [];
+  const terms: string[] = [];
+  for (const [column, hex] of [
+    ['phash', hashes.phash],
+    ['dhash', hashes.dhash],
+  ] as const) {
+    bandsOf(hex).forEach((band, index) => {
+      parameters.push(withNeighbours(band));
+      terms.push(`${bandSql(prefix + column, BANDS[index])} = ANY($${first + parameters.length - 1}::int[])`);
+    });
+  }
+  return { sql: `(${terms.join(' OR ')})`, parameters };
+}
+
 /** Hamming distance between a bigint column and a bigint parameter, in SQL. */
 export function hammingSql(column: string, parameter: string): string {
   return `bit_count(((${column}) # (${parameter}))::bit(64))`;
@@ -68,13 +105,21 @@ export class PictureStore {
   async similarOf(db: Querier, sha256s: readonly string[]): Promise<Map<string, string[]>> {
     const similar = new Map<string, string[]>();
     if (!sha256s.length) return similar;
-    const rows: { sha256: string; other: string }[] = await db.query(
-      `SELECT a.sha256, b.sha256 AS other FROM ${this.tables.pictures} a JOIN ${this.tables.pictures} b
-         ON b.sha256 <> a.sha256 AND ${hammingSql('a.phash', 'b.phash')} <= ${PHASH_MATCH_DISTANCE} AND ${hammingSql('a.dhash', 'b.dhash')} <= ${DHASH_MATCH_DISTANCE}
-       WHERE a.sha256 = ANY($1::text[]) AND a.phash IS NOT NULL`,
+    const own: { sha256: string; phash: string; dhash: string }[] = await db.query(
+      `SELECT sha256, phash::text, dhash::text FROM ${this.tables.pictures} WHERE sha256 = ANY($1::text[]) AND phash IS NOT NULL`,
       [sha256s],
     );
-    for (const row of rows) similar.set(row.sha256, [...(similar.get(row.sha256) ?? []), row.other]);
+    // The relation is symmetric (band candidates and both thresholds are), so the order pictures arrive in never matters.
+    for (const picture of own) {
+      const hashes = { phash: bigintToHash(picture.phash), dhash: bigintToHash(picture.dhash) };
+      const condition = candidateCondition(hashes, 4);
+      const rows: { sha256: string }[] = await db.query(
+        `SELECT sha256 FROM ${this.tables.pictures}
+         WHERE ${condition.sql} AND sha256 <> $1 AND ${hammingSql('phash', '$2::bigint')} <= ${PHASH_MATCH_DISTANCE} AND ${hammingSql('dhash', '$3::bigint')} <= ${DHASH_MATCH_DISTANCE}`,
+        [picture.sha256, picture.phash, picture.dhash, ...condition.parameters],
+      );
+      if (rows.length) similar.set(picture.sha256, rows.map((row) => row.sha256).sort());
+    }
     return similar;
   }
 
@@ -86,11 +131,12 @@ export class PictureStore {
 
   /** The closest stored pictures to these hashes, best first, with their distances. */
   async nearest(db: Querier, hashes: PerceptualHashes, limit: number, maxDistance: number): Promise<{ sha256: string; phashDistance: number; dhashDistance: number }[]> {
+    const condition = candidateCondition(hashes, 5);
     const rows: { sha256: string; pd: number; dd: number }[] = await db.query(
       `SELECT sha256, pd, dd FROM (
-         SELECT sha256, ${hammingSql('phash', '$1::bigint')} AS pd, ${hammingSql('dhash', '$2::bigint')} AS dd FROM ${this.tables.pictures} WHERE phash IS NOT NULL) p
+         SELECT sha256, ${hammingSql('phash', '$1::bigint')} AS pd, ${hammingSql('dhash', '$2::bigint')} AS dd FROM ${this.tables.pictures} WHERE ${condition.sql}) p
        WHERE pd + dd <= $3 ORDER BY pd + dd, sha256 LIMIT $4`,
-      [hashToBigint(hashes.phash), hashToBigint(hashes.dhash), maxDistance, limit],
+      [hashToBigint(hashes.phash), hashToBigint(hashes.dhash), maxDistance, limit, ...condition.parameters],
     );
     return rows.map((row) => ({ sha256: row.sha256, phashDistance: Number(row.pd), dhashDistance: Number(row.dd) }));
   }
