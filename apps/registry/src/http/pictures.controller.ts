@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, HttpException, NotFoundException, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
@@ -39,15 +39,25 @@ export class PicturesController {
   @Post('marks/search-by-image')
   @HttpCode(200)
   @ApiOperation({ summary: 'Marks whose picture looks like this one (raw image body or multipart field "image"), best first, matchedBy "image" with a similarity score' })
-  @UseInterceptors(FileInterceptor('image', { limits: { fileSize: MAX_PICTURE_BYTES, files: 1, fields: 10, parts: 12 } }))
-  async searchByImage(@Req() req: Request & { file?: { buffer: Buffer; mimetype?: string } }, @Query() query: ImageSearchQuery) {
-    const bytes = req.file?.buffer ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
+  @UseInterceptors(
+    FileFieldsInterceptor(
+      [
+        { name: 'image', maxCount: 1 },
+        { name: 'file', maxCount: 1 },
+      ],
+      { limits: { fileSize: MAX_PICTURE_BYTES, files: 1, fields: 10, parts: 12 } },
+    ),
+  )
+  async searchByImage(@Req() req: Request & { files?: Record<string, { buffer: Buffer; mimetype?: string }[] | undefined> }, @Query() query: ImageSearchQuery) {
+    // Multipart field `image` (or `file`), else the raw body.
+    const part = req.files?.image?.[0] ?? req.files?.file?.[0];
+    const bytes = part?.buffer ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
     if (!bytes) {
       throw new FieldValidationException([{ field: 'image', reason: 'is required: the picture as the body (Content-Type image/png, image/jpeg or image/webp) or as multipart field "image"' }]);
     }
     const niceClass = query.niceClass ?? multipartNiceClass(req.body);
     // A declared picture type (the body's or the part's) must be what the bytes are; octet-stream declares nothing.
-    const type = (req.file ? req.file.mimetype : req.headers['content-type'])?.split(';')[0].trim().toLowerCase();
+    const type = (part ? part.mimetype : req.headers['content-type'])?.split(';')[0].trim().toLowerCase();
     const declared = type && type !== 'application/octet-stream' ? type : undefined;
     const hashes = await guarded(async () => {
       const checked = await inspectPicture(bytes, declared);
