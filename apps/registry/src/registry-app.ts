@@ -1,8 +1,12 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { parseTrustedKeys } from '#contracts';
-import { ConfigError, createHttpApp, isProduction, runMigrations } from '#platform';
+import { Logger } from '@nestjs/common';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { MAX_PICTURE_BYTES } from '#contracts';
+import { ConfigError, createHttpApp, isProduction, runMigrations, sendError } from '#platform';
 import { CHECK_BATCH_PATH } from './http/check-batch.js';
+import { IMAGE_SEARCH_PATH } from './http/pictures.controller.js';
 import { officerPage, webRoot } from './http/static-files.js';
 import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
@@ -25,6 +29,10 @@ export async function startRegistryApp(env: NodeJS.ProcessEnv = process.env): Pr
     configure: (nest) => {
       // The API's description is for developers: in production it is not served (issue 22, item 9).
       if (!isProduction(env)) setUpApiDocs(nest);
+      // A search by picture takes the picture itself as the body (or multipart, parsed by the route).
+      const raw = express.raw({ type: ['image/*', 'application/octet-stream'], limit: MAX_PICTURE_BYTES });
+      const logger = new Logger('BodyParser');
+      nest.use(IMAGE_SEARCH_PATH, (req: Request, res: Response, next: NextFunction) => raw(req, res, (error?: unknown) => (error ? sendError(res, error, logger) : next())));
       const root = webRoot();
       if (root) nest.use(officerPage(root));
     },

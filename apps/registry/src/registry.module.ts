@@ -11,6 +11,7 @@ import { AuditController } from './http/audit.controller.js';
 import { LookupController } from './http/lookup.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
 import { OfficerRedaction } from './http/officer-redaction.interceptor.js';
+import { PicturesController } from './http/pictures.controller.js';
 import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import { DataSource } from 'typeorm';
@@ -44,7 +45,7 @@ export class RegistryModule {
         HealthModule,
         AuthModule.forRoot(registryCredentials(config)),
       ],
-      controllers: [LookupController, AuditController, AliasesController, MetricsController],
+      controllers: [LookupController, PicturesController, AuditController, AliasesController, MetricsController],
       providers: [
         { provide: RegistryConfig, useValue: config },
         { provide: RegistryTables, useValue: new RegistryTables(config.DATABASE_SCHEMA) },

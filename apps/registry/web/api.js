@@ -30,13 +30,14 @@ export class ApiError extends Error {
   }
 }
 
-async function getJson(path, credential, signal) {
+async function getJson(path, credential, signal, init = {}) {
   if (!credential) throw new ApiError('auth', 0, 'missing credential');
   let response;
   try {
     // Relative URL: works wherever the registry mounts this page, as long as /api is its sibling.
     response = await fetch(path, {
-      headers: { Accept: 'application/json', Authorization: `Bearer ${credential}` },
+      ...init,
+      headers: { Accept: 'application/json', Authorization: `Bearer ${credential}`, ...(init.headers ?? {}) },
       signal,
     });
   } catch (error) {
@@ -73,4 +74,42 @@ export function getRecordation(authority, number, credential, signal) {
     credential,
     signal,
   );
+}
+
+/** Marks whose picture looks like `file` (a File or Blob: PNG, JPEG or WebP), sent as the raw body. */
+export function searchByImage({ file, niceClass, limit = 50 }, credential, signal) {
+  const params = new URLSearchParams({ limit: String(limit) });
+  if (niceClass) params.set('niceClass', niceClass);
+  return getJson(`api/marks/search-by-image?${params}`, credential, signal, {
+    method: 'POST',
+    headers: { 'Content-Type': file.type || 'application/octet-stream' },
+    body: file,
+  });
+}
+
+const thumbnails = new Map();
+
+/**
+ * A picture's thumbnail as a data: URL (the page's CSP allows data: images, and the request needs the bearer
+ * credential, so a plain <img src> cannot fetch it). Fetched once per picture and tab.
+ */
+export function thumbnailUrl(sha256, credential) {
+  if (!thumbnails.has(sha256)) {
+    thumbnails.set(
+      sha256,
+      fetch(`api/pictures/${encodeURIComponent(sha256)}/thumbnail`, { headers: { Authorization: `Bearer ${credential}` } })
+        .then((response) => (response.ok ? response.blob() : Promise.reject(new Error(String(response.status)))))
+        .then((blob) => new Promise((resolve, reject) => {
+          const reader = new FileReader();
+          reader.onload = () => resolve(reader.result);
+          reader.onerror = () => reject(reader.error);
+          reader.readAsDataURL(blob);
+        }))
+        .catch((error) => {
+          thumbnails.delete(sha256);
+          throw error;
+        }),
+    );
+  }
+  return thumbnails.get(sha256);
 }

@@ -1,7 +1,7 @@
 // Officers' lookup page: search form, results list, language and credential handling. The query lives in the
 // URL (?q=…&niceClass=…) so a result list can be shared and the back button steps through searches.
 
-import { ApiError, getCredential, searchMarks, setCredential } from './api.js';
+import { ApiError, getCredential, searchByImage, searchMarks, setCredential, thumbnailUrl } from './api.js';
 import { initDetail, openDetail } from './detail.js';
 import { getLanguage, setLanguage, t, translateDocument } from './i18n.js';
 import { badge, conflictWarning, errorContent, formatScore, h, recordedFlag } from './render.js';
@@ -25,6 +25,9 @@ const els = {
   credentialClear: $('credential-clear'),
   credentialHint: $('credential-hint'),
   langToggle: $('lang-toggle'),
+  imageForm: $('image-form'),
+  imageFile: $('image-file'),
+  imageDrop: $('image-drop'),
 };
 
 const state = {
@@ -92,6 +95,7 @@ function formQuery() {
 // ---- searching --------------------------------------------------------------------------------------------
 
 async function runSearch(query, { more = false } = {}) {
+  if (query.file) return runImageSearch(query);
   if (!query.q) {
     showError(null, t('emptyQuery'));
     els.q.focus();
@@ -141,6 +145,57 @@ async function runSearch(query, { more = false } = {}) {
   }
 }
 
+/** A search by picture: one page of the closest marks (the picture is not in the URL). */
+async function runImageSearch(query) {
+  const credential = currentCredential();
+  if (!credential) {
+    showError(new ApiError('auth', 0, ''));
+    els.credential.focus();
+    return;
+  }
+  state.controller?.abort();
+  const controller = new AbortController();
+  state.controller = controller;
+  setPhase('loading');
+  clearMessage();
+  try {
+    const body = await searchByImage({ file: query.file, niceClass: query.niceClass }, credential, controller.signal);
+    if (controller !== state.controller) return;
+    state.items = Array.isArray(body?.items) ? body.items.filter((item) => item && typeof item === 'object') : [];
+    state.nextCursor = null;
+    state.query = query;
+    clearMessage();
+    setPhase(state.items.length ? 'results' : 'empty');
+  } catch (error) {
+    if (error?.name === 'AbortError' || controller !== state.controller) return;
+    if (error?.kind === 'auth') onAuthError();
+    state.items = [];
+    state.nextCursor = null;
+    showError(error);
+    setPhase('error');
+  } finally {
+    if (controller === state.controller) state.controller = null;
+  }
+}
+
+function searchPicture(file) {
+  if (!file || !/^image\//.test(file.type || 'image/')) return;
+  runSearch({ file, niceClass: els.niceClass.value || '' });
+}
+
+/** Fills each result's thumbnails once they arrive (they need the credential, so they are fetched, not linked). */
+function loadThumbnails() {
+  const credential = currentCredential();
+  for (const img of els.results.querySelectorAll('img.thumb[data-picture]')) {
+    thumbnailUrl(img.dataset.picture, credential).then(
+      (url) => {
+        img.src = url;
+      },
+      () => img.remove(),
+    );
+  }
+}
+
 function setPhase(phase) {
   state.phase = phase;
   renderResults();
@@ -157,6 +212,7 @@ function renderResults() {
     els.results.replaceChildren();
   } else {
     els.results.replaceChildren(...items.map(resultItem));
+    loadThumbnails();
   }
 
   els.empty.hidden = phase !== 'empty';
@@ -183,6 +239,7 @@ function resultItem(item, index) {
     (a, b) => a - b,
   );
   const matched = item.matchedBy ? t(`matched.${item.matchedBy}`) : '—';
+  const pictures = [...new Set(recordations.map((r) => r?.picture).filter((p) => typeof p === 'string' && /^[0-9a-f]{64}$/.test(p)))].slice(0, 3);
 
   return h(
     'li',
@@ -203,6 +260,7 @@ function resultItem(item, index) {
       ),
       recordedFlag(item.recorded),
     ),
+    pictures.length ? h('p', { class: 'thumbs' }, pictures.map((sha) => h('img', { class: 'thumb', 'data-picture': sha, alt: t('picture'), width: '80', height: '60' }))) : null,
     item.conflict ? conflictWarning() : null,
     recordations.length
       ? h('ul', { class: 'badges', 'aria-label': t('field.status') }, recordations.map((r) => h('li', {}, badge(r?.authority, r?.status), r?.verified === false ? h('span', { class: 'prov-verified no', 'data-verified': 'false' }, ` ✗ ${t('notVerified')}`) : null)))
@@ -248,6 +306,27 @@ function bindEvents() {
       if (url !== `${location.pathname}${location.search}`) history.pushState(query, '', url);
     }
     runSearch(query);
+  });
+
+  // Search by picture: choose a file, drop one on the box, or paste one anywhere on the page.
+  els.imageForm.addEventListener('submit', (event) => event.preventDefault());
+  els.imageFile.addEventListener('change', () => searchPicture(els.imageFile.files?.[0]));
+  els.imageDrop.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    els.imageDrop.classList.add('dragging');
+  });
+  els.imageDrop.addEventListener('dragleave', () => els.imageDrop.classList.remove('dragging'));
+  els.imageDrop.addEventListener('drop', (event) => {
+    event.preventDefault();
+    els.imageDrop.classList.remove('dragging');
+    searchPicture(event.dataTransfer?.files?.[0]);
+  });
+  document.addEventListener('paste', (event) => {
+    const file = [...(event.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
+    if (file) {
+      event.preventDefault();
+      searchPicture(file);
+    }
   });
 
   els.loadMore.addEventListener('click', () => {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
 import { AUTHORITIES, type AuthorityCode } from './authorities.js';
-import { REQUIRED_ON_CREATE, RecordationStateDto, type RecordationState } from './recordation.js';
+import { REQUIRED_ON_CREATE, RecordationStateDto, type MarkRepresentation, type RecordationState } from './recordation.js';
 import { IsTrimmedText } from './validators.js';
 import { missingFields, type FieldError } from './validation.js';
 
@@ -109,5 +109,12 @@ export function eventConsistencyErrors(event: RecordationEvent): FieldError[] {
   if (event.data.version !== event.sequence) errors.push({ field: 'data.version', reason: 'must equal sequence' });
   if (event.type === 'recordation.created' && event.sequence !== 1) errors.push({ field: 'sequence', reason: 'must be 1 for recordation.created' });
   if (Number.isNaN(Date.parse(event.time))) errors.push({ field: 'time', reason: 'must be a valid time' });
+  const representation = event.data.mark?.representation as (Partial<MarkRepresentation> & { data?: unknown }) | undefined;
+  if (representation) {
+    if (representation.data !== undefined) errors.push({ field: 'data.mark.representation.data', reason: 'must not be in an event: the bytes travel as an attachment' });
+    for (const field of ['sha256', 'mediaType', 'width', 'height', 'bytes'] as const) {
+      if (representation[field] === undefined) errors.push({ field: `data.mark.representation.${field}`, reason: 'is required' });
+    }
+  }
   return errors;
 }

@@ -1,16 +1,34 @@
+import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import { EVENT_PAYLOAD_TYPE, RecordationEventDto, eventConsistencyErrors, type RecordationEvent } from './envelope.js';
 import { claimedSigner, keyWindowViolation, signDsse, verifyDsse, type DsseEnvelope, type SigningKey, type TrustedKey } from './signing.js';
 import { findContractErrors, type FieldError } from './validation.js';
 import type { AuthorityCode } from './authorities.js';
+import { MAX_PICTURE_BASE64_LENGTH, MAX_PICTURE_BYTES } from './recordation.js';
 
 /** Larger messages are refused before parsing: a recordation is a few kilobytes. */
 export const MAX_EVENT_BYTES = 1_000_000;
+/** A message that carries its mark's picture beside the signed payload may be larger by the picture's base64. */
+export const MAX_EVENT_WITH_PICTURE_BYTES = MAX_EVENT_BYTES + MAX_PICTURE_BASE64_LENGTH + 1024;
 
-/** The Kafka message value of an event: a DSSE envelope, as JSON, over the canonical event bytes. */
-export function encodeSignedEvent(event: RecordationEvent, key: SigningKey): Buffer {
+/** A picture carried beside the signed payload: the payload's `data.mark.representation.sha256` names it. */
+export interface EventAttachment {
+  sha256: string;
+  /** base64 of the picture's bytes. */
+  data: string;
+}
+
+/**
+ * The Kafka message value of an event: a DSSE envelope, as JSON, over the canonical event bytes. A mark's picture,
+ * when given, travels in the same message as an `attachments` member beside the envelope's signed fields: the
+ * signature covers its SHA-256 (in the payload), not its base64 (docs/events.md). Without a picture the bytes are
+ * exactly what they were before pictures existed.
+ */
+export function encodeSignedEvent(event: RecordationEvent, key: SigningKey, pictures: readonly Buffer[] = []): Buffer {
   const payload = Buffer.from(canonicalJson(event), 'utf8');
-  return Buffer.from(JSON.stringify(signDsse(EVENT_PAYLOAD_TYPE, payload, key)), 'utf8');
+  const envelope: DsseEnvelope & { attachments?: EventAttachment[] } = signDsse(EVENT_PAYLOAD_TYPE, payload, key);
+  if (pictures.length) envelope.attachments = pictures.map((bytes) => ({ sha256: createHash('sha256').update(bytes).digest('hex'), data: bytes.toString('base64') }));
+  return Buffer.from(JSON.stringify(envelope), 'utf8');
 }
 
 export type QuarantineReason =
@@ -26,11 +44,12 @@ export type QuarantineReason =
   | 'schema-violation'
   /** Signed (by the event's own `time`) after its key's notAfter, or before its notBefore. */
   | 'key-expired'
-  | 'key-not-yet-valid';
+  | 'key-not-yet-valid'
+  | 'bad-attachment';
 
 export type DecodedEvent =
   /** verified: false only when decoded with signature checks off (the registry's VERIFY_SIGNATURES=false). */
-  | { ok: true; event: RecordationEvent; keyId: string; verified: boolean }
+  | { ok: true; event: RecordationEvent; keyId: string; verified: boolean; pictures?: EventAttachment[] }
   | { ok: false; reason: QuarantineReason; detail: string; keyId?: string; errors?: FieldError[] };
 
 function isDsseEnvelope(value: unknown): value is DsseEnvelope {
@@ -60,7 +79,7 @@ export function decodeSignedEvent(
   verifySignature = true,
 ): DecodedEvent {
   if (!value || value.length === 0) return { ok: false, reason: 'unparseable', detail: 'empty message' };
-  if (value.length > MAX_EVENT_BYTES) return { ok: false, reason: 'too-large', detail: `${value.length} bytes exceeds ${MAX_EVENT_BYTES}` };
+  if (value.length > MAX_EVENT_WITH_PICTURE_BYTES) return { ok: false, reason: 'too-large', detail: `${value.length} bytes exceeds ${MAX_EVENT_BYTES}` };
 
   let parsed: unknown;
   try {
@@ -69,6 +88,9 @@ export function decodeSignedEvent(
     return { ok: false, reason: 'unparseable', detail: `not JSON: ${(error as Error).message.slice(0, 200)}` };
   }
   if (!isDsseEnvelope(parsed)) return { ok: false, reason: 'bad-envelope', detail: 'not a DSSE envelope {payloadType, payload, signatures[]}' };
+  const attachments = (parsed as { attachments?: unknown }).attachments;
+  // Only a picture may make a message larger than an event.
+  if (value.length > MAX_EVENT_BYTES && attachments === undefined) return { ok: false, reason: 'too-large', detail: `${value.length} bytes exceeds ${MAX_EVENT_BYTES}` };
   if (parsed.payloadType !== EVENT_PAYLOAD_TYPE) {
     return { ok: false, reason: 'wrong-payload-type', detail: `payloadType ${parsed.payloadType.slice(0, 100)}` };
   }
@@ -116,7 +138,34 @@ export function decodeSignedEvent(
   if (outside) {
     return { ok: false, reason: outside, keyId: verification.keyId, detail: `signed at ${event.time}, outside the validity of key ${verification.keyId}` };
   }
-  return { ok: true, event, keyId: verification.keyId, verified: verification.verified };
+  const pictures = checkAttachments(attachments, event);
+  if ('reason' in pictures) return { ok: false, reason: 'bad-attachment', keyId: verification.keyId, detail: pictures.reason };
+  if (value.length - pictures.size > MAX_EVENT_BYTES) return { ok: false, reason: 'too-large', detail: `${value.length} bytes exceeds ${MAX_EVENT_BYTES}` };
+  return pictures.list.length
+    ? { ok: true, event, keyId: verification.keyId, verified: verification.verified, pictures: pictures.list }
+    : { ok: true, event, keyId: verification.keyId, verified: verification.verified };
+}
+
+/**
+ * The pictures beside a signed event: at most one, the one its mark names, whose bytes hash to the SHA-256 the
+ * authority signed. Anything else (an extra, a mismatch, a picture too large) refuses the message.
+ */
+function checkAttachments(attachments: unknown, event: RecordationEvent): { list: EventAttachment[]; size: number } | { reason: string } {
+  if (attachments === undefined) return { list: [], size: 0 };
+  if (!Array.isArray(attachments) || attachments.length > 1) return { reason: 'attachments must be an array of at most one picture' };
+  const named = event.data.mark.representation?.sha256;
+  let size = 0;
+  for (const attachment of attachments as unknown[]) {
+    if (attachment === null || typeof attachment !== 'object') return { reason: 'an attachment must be an object {sha256, data}' };
+    const { sha256, data } = attachment as Record<string, unknown>;
+    if (typeof sha256 !== 'string' || typeof data !== 'string') return { reason: 'an attachment must be an object {sha256, data}' };
+    if (sha256 !== named) return { reason: `attachment ${sha256.slice(0, 64)} is not the picture the signed event names` };
+    if (data.length > MAX_PICTURE_BASE64_LENGTH + 4) return { reason: `attachment larger than ${MAX_PICTURE_BYTES} bytes` };
+    const bytes = Buffer.from(data, 'base64');
+    if (createHash('sha256').update(bytes).digest('hex') !== sha256) return { reason: 'attachment bytes do not hash to the signed SHA-256' };
+    size += data.length;
+  }
+  return { list: attachments as EventAttachment[], size };
 }
 
 function summarise(errors: FieldError[]): string {

@@ -37,6 +37,17 @@ export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
 export const RESTRICTABLE_FIELDS = ['knownInfringers', 'genuineGoods', 'licensees', 'representative'] as const;
 export type RestrictableField = (typeof RESTRICTABLE_FIELDS)[number];
 
+/** Picture formats a mark's representation may have (decoded, not declared). */
+export const PICTURE_MEDIA_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
+export type PictureMediaType = (typeof PICTURE_MEDIA_TYPES)[number];
+/** Largest picture file accepted (bytes). */
+export const MAX_PICTURE_BYTES = 2 * 1024 * 1024;
+/** Largest picture accepted, in pixels (decompression bombs): 40 megapixels. */
+export const MAX_PICTURE_PIXELS = 40_000_000;
+/** The base64 text of the largest picture. */
+export const MAX_PICTURE_BASE64_LENGTH = Math.ceil(MAX_PICTURE_BYTES / 3) * 4;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 /** ISO 15924 script codes: four letters, first upper-case (Hans, Hant, Latn, Zyyy …). */
 const SCRIPT_CODE = /^[A-Z][a-z]{3}$/;
 const COUNTRY_CODE = /^[A-Z]{2}$/;
@@ -46,11 +57,24 @@ export interface Transliteration {
   script: string;
   text: string;
 }
+/** The picture of a figurative or combined mark, as a recordation and its events carry it (never the bytes). */
+export interface MarkRepresentation {
+  /** SHA-256 of the picture's bytes, lower-case hex: what the signed event commits to. */
+  sha256: string;
+  /** The format found by decoding the bytes (never the declared one). */
+  mediaType: PictureMediaType;
+  /** Pixels after the EXIF orientation is applied (the first frame of an animation). */
+  width: number;
+  height: number;
+  /** Size of the file in bytes. */
+  bytes: number;
+}
 export interface Mark {
   text: string;
   script?: string;
   type: MarkType;
   transliterations?: Transliteration[];
+  representation?: MarkRepresentation;
 }
 export interface RightsHolder {
   name: string;
@@ -152,6 +176,46 @@ export class TransliterationDto implements Transliteration {
   text: string;
 }
 
+/**
+ * `mark.representation`. In a request: `{ data }` (base64 of a PNG, JPEG or WebP file; `mediaType` optional and
+ * only checked against what the bytes are), or `{ sha256 }` of the recordation's current picture to keep it on an
+ * amendment. In a recordation and its events: the metadata the authority derived (sha256, mediaType, width, height,
+ * bytes), without `data`: the bytes travel beside the signed payload (docs/events.md).
+ */
+export class MarkRepresentationDto implements Partial<MarkRepresentation> {
+  @IsOptional()
+  @IsString({ message: 'must be a base64 string' })
+  @Length(1, MAX_PICTURE_BASE64_LENGTH + 4, { message: `must be a picture of at most ${MAX_PICTURE_BYTES} bytes (base64: ${MAX_PICTURE_BASE64_LENGTH} characters)` })
+  @Matches(/^[A-Za-z0-9+/]*={0,2}$/, { message: 'must be base64 (RFC 4648, no line breaks)' })
+  data?: string;
+
+  @IsOptional()
+  @Matches(SHA256_HEX, { message: 'must be a SHA-256 in lower-case hex (64 digits)' })
+  sha256?: string;
+
+  @IsOptional()
+  @IsIn(PICTURE_MEDIA_TYPES as unknown as string[], { message: `must be one of: ${PICTURE_MEDIA_TYPES.join(', ')}` })
+  mediaType?: PictureMediaType;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  width?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  height?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PICTURE_BYTES)
+  bytes?: number;
+}
+
 export class MarkDto implements Mark {
   @IsTrimmedText(1, 300)
   text: string;
@@ -170,6 +234,12 @@ export class MarkDto implements Mark {
   @ValidateNested({ each: true })
   @Type(() => TransliterationDto)
   transliterations?: TransliterationDto[];
+
+  @IsOptional()
+  @IsObject({ message: 'must be an object' })
+  @ValidateNested()
+  @Type(() => MarkRepresentationDto)
+  representation?: MarkRepresentationDto & MarkRepresentation;
 }
 
 export class RightsHolderDto implements RightsHolder {

@@ -1,2 +1,3 @@
 export * from './lifecycle/index.js';
 export * from './registry/index.js';
+export * from './pictures/index.js';

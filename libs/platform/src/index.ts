@@ -18,3 +18,4 @@ export * from './kafka/kafka-provisioning.js';
 export * from './logging/logging.js';
 export * from './auth/credentials.js';
 export * from './auth/auth.guard.js';
+export * from './images/pictures.js';

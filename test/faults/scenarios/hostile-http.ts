@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
+import sharp from 'sharp';
 import { topicNames } from '#contracts';
 import { SeededRandom } from '#datagen';
 import { createKafka } from '#platform';
@@ -680,7 +681,57 @@ const ENDPOINTS = [
   'registry GET /api/audit/quarantine',
   'registry GET /api/admin/aliases',
   'registry POST /api/admin/aliases',
+  'registry POST /api/marks/search-by-image',
 ] as const;
+
+/**
+ * Hostile pictures (issue 19), made with sharp before the run: each is sent as a figurative mark's picture to the
+ * authority (create and amend: must be a 4xx) and as the body of a search by picture (must be a 4xx), and a valid
+ * logo is sent many times at once (a flood: 200 or 429, never a 5xx or a stuck worker).
+ */
+async function hostilePictures(): Promise<{ valid: Buffer; hostile: { label: string; bytes: Buffer; declared?: string }[] }> {
+  const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><script>alert(1)</script><circle cx="50" cy="50" r="40"/></svg>');
+  const valid = await sharp(svg).png().toBuffer();
+  const huge = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#ffffff' } }).png({ compressionLevel: 9 }).toBuffer();
+  // A PNG whose header claims 100 000 × 100 000 pixels (a decompression bomb's header; its CRC no longer matches).
+  const bomb = Buffer.from(valid);
+  bomb.writeUInt32BE(100_000, 16);
+  bomb.writeUInt32BE(100_000, 20);
+  const gif = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+  return {
+    valid,
+    hostile: [
+      { label: 'zero bytes', bytes: Buffer.alloc(0) },
+      { label: 'truncated PNG', bytes: valid.subarray(0, Math.floor(valid.length / 2)) },
+      { label: 'PNG declared as JPEG', bytes: valid, declared: 'image/jpeg' },
+      { label: 'SVG with a script', bytes: svg },
+      { label: '10 000 × 10 000 PNG', bytes: huge },
+      { label: 'PNG header claiming 100 000²', bytes: bomb },
+      { label: 'GIF', bytes: gif },
+      { label: 'PNG signature then garbage', bytes: Buffer.concat([valid.subarray(0, 8), Buffer.alloc(4096, 0x41)]) },
+      { label: 'JPEG signature only', bytes: Buffer.from([0xff, 0xd8, 0xff]) },
+    ],
+  };
+}
+
+function pictureRequests(pictures: Awaited<ReturnType<typeof hostilePictures>>, numbers: readonly string[], key: () => string, floodSize: number): HostileRequest[] {
+  const auth = { authorization: `Bearer ${TOKENS.publisher.HK}`, 'content-type': 'application/json' };
+  const officer = { authorization: `Bearer ${TOKENS.officer.HK}` };
+  const requests: HostileRequest[] = [];
+  for (const { label, bytes, declared } of pictures.hostile) {
+    const representation = { data: bytes.toString('base64'), ...(declared ? { mediaType: declared } : {}) };
+    const mark = { text: 'HOSTILE PICTURE', script: 'Latn', type: 'figurative', representation };
+    requests.push(
+      { target: 'authority', label: `picture: ${label}, create`, write: true, method: 'POST', path: '/recordations', headers: { ...auth, 'idempotency-key': key() }, body: JSON.stringify(recordationBody('HK', { mark })) },
+      { target: 'authority', label: `picture: ${label}, amend`, write: true, method: 'PATCH', path: `/recordations/${enc(numbers[numbers.length - 1])}`, headers: { ...auth, 'idempotency-key': key() }, body: JSON.stringify({ mark }) },
+      { target: 'registry', label: `picture: ${label}, search`, write: true, method: 'POST', path: '/api/marks/search-by-image', headers: { ...officer, 'content-type': declared ?? 'image/png' }, body: bytes },
+    );
+  }
+  for (let i = 0; i < floodSize; i++) {
+    requests.push({ target: 'registry', label: 'picture: flood of searches', write: false, method: 'POST', path: '/api/marks/search-by-image', headers: { ...officer, 'content-type': 'image/png' }, body: pictures.valid });
+  }
+  return requests;
+}
 
 /** The endpoint a generated request is aimed at (undefined for malformed HTTP and paths that are no endpoint). */
 function endpointOf(request: HostileRequest): string | undefined {
@@ -699,6 +750,7 @@ function endpointOf(request: HostileRequest): string | undefined {
   }
   if (target === 'registry' && segments[0] === 'api') {
     const [, first, second, , fourth] = segments;
+    if (first === 'marks' && second === 'search-by-image' && method === 'POST') return 'registry POST /api/marks/search-by-image';
     if (first === 'check' || (first === 'marks' && second === 'search')) return `registry GET ${path}`;
     if (first === 'marks') return `registry GET /api/marks/:markId${segments[3] === 'history' ? '/history' : ''}`;
     if (first === 'recordations') return `registry GET /api/recordations/:authority/:number${fourth === 'history' ? '/history' : ''}`;
@@ -795,6 +847,8 @@ export const hostileHttp: Scenario = async ({ quick, seed }) => {
     const generator = new HostileInputs(random, numbers, markIds, eventIds);
     const queue: HostileRequest[] = [];
     for (let i = 0; i < hugeRounds; i++) queue.push(...generator.huge());
+    const pictures = await hostilePictures();
+    for (let i = 0; i < hugeRounds; i++) queue.push(...pictureRequests(pictures, numbers, () => `picture-${random.int(0, 1e9)}-${queue.length}`, quick ? 40 : 200));
     while (queue.length < inputCount) queue.push(generator.next());
     // Huge ones spread through the run, not all at the start.
     for (let i = queue.length - 1; i > 0; i--) {

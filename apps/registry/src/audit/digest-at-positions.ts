@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { DataSource } from 'typeorm';
 import type { RecordationEvent } from '#contracts';
-import { EventMerger, digestOfRegistryDetailed, eventRefOf, type DigestEntry, type MergeState } from '#domain';
+import { EventMerger, digestOfRegistryDetailed, eventRefOf, pictureOf, type DigestEntry, type MergeState } from '#domain';
+import { PictureStore } from '../store/picture-store.js';
 import { RegistryTables } from '../store/registry-tables.js';
 
 /**
@@ -132,5 +133,9 @@ export async function digestAtPositions(dataSource: DataSource, tables: Registry
   const aliases = new Map<string, string>(
     ((await dataSource.query(`SELECT from_key, to_key FROM ${tables.aliases}`)) as { from_key: string; to_key: string }[]).map((row) => [row.from_key, row.to_key]),
   );
-  return { ...digestOfRegistryDetailed(state.recordations, aliases, entries), events };
+  // Pictures group as live: each recordation's picture with the stored pictures it matches (among those named here).
+  const named = new Set([...state.recordations.values()].map((r) => pictureOf(r.data)).filter((sha256): sha256 is string => !!sha256));
+  const similar = await new PictureStore(tables).similarOf(dataSource, [...named]);
+  const similarPictures = (sha256: string) => (similar.get(sha256) ?? []).filter((other) => named.has(other));
+  return { ...digestOfRegistryDetailed(state.recordations, aliases, entries, similarPictures), events };
 }

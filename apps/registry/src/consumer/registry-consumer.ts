@@ -5,6 +5,7 @@ import { KAFKA_CLIENT, Partitioners, type Batch, type Consumer, type EachBatchPa
 import { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { RegistryConfig } from '../registry.config.js';
 import { LockHints, MergeContention, RegistryStore, asQuarantined, screenMessage, type BatchInput, type BatchResult, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
+import { PictureStore, storeEventPictures } from '../store/picture-store.js';
 import { RegistryTables } from '../store/registry-tables.js';
 import { DecodePool } from './decode-pool.js';
 import { GroupCommit } from './group-commit.js';
@@ -41,6 +42,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
   private consumer?: Consumer;
   private producer?: Producer;
   private readonly store: RegistryStore;
+  private readonly pictures: PictureStore;
   private stopping = false;
   private startup?: Promise<void>;
   /**
@@ -62,6 +64,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
   ) {
     this.store = new RegistryStore(tables, { onLockWait: (seconds) => metrics.mergeLockWait.observe(seconds) });
     this.groupCommit = new GroupCommit((batches) => this.applyGroup(batches), GROUP_MESSAGES, config.CONSUMER_MERGES_CONCURRENTLY);
+    this.pictures = new PictureStore(tables);
   }
 
 
@@ -176,6 +179,9 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     // On the decode pool's worker threads, so the merge transaction in progress (it holds the merge lock) is not
     // kept waiting behind this batch's verification on the event loop.
     const decoded = await this.decodePool().decodeAll(batch.messages.map((message) => message.value), topicAuthority);
+    // Marks' pictures, stored (once per SHA-256) and hashed before the merge: grouping reads their similarity, and
+    // sharp's work must not run under the merge lock.
+    await storeEventPictures(this.pictures, this.dataSource, decoded);
     const messages: IncomingMessage[] = batch.messages.map((message, index) =>
       screenMessage({
         offset: message.offset,

@@ -91,3 +91,28 @@ export class AsOfQuery {
   @IsTimestamp({ message: 'must be an ISO 8601 timestamp' })
   asOf?: string;
 }
+
+/** `POST /api/marks/search-by-image`: the picture is the body (raw or multipart field `image`). */
+export class ImageSearchQuery {
+  @ApiPropertyOptional({ description: 'Only recordations covering this Nice class', minimum: 1, maximum: 45, example: 25 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'must be a Nice class number' })
+  @Min(1)
+  @Max(45)
+  niceClass?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 20)
+  cursor?: string;
+}

@@ -6,6 +6,7 @@ import { dataSourceOptions, quoteIdent, runMigrations, type Kafka } from '#platf
 import { DecodePool } from '../consumer/decode-pool.js';
 import { REGISTRY_MIGRATIONS } from '../migrations/index.js';
 import { MarkGrouping } from '../store/mark-grouping.js';
+import { PictureStore, storeEventPictures } from '../store/picture-store.js';
 import { RegistryBulkLoad } from '../store/registry-bulk-load.js';
 import { RegistryQueries } from '../store/registry-queries.js';
 import type { IncomingMessage } from '../store/registry-store.js';
@@ -63,6 +64,7 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
   const client = new pg.Client({ connectionString: options.databaseUrl, application_name: 'registry-replay' });
   await client.connect();
   const pool = new DecodePool(options.trustedKeys);
+  const targetPictures = new PictureStore(target);
   try {
     // Aliases are administrators' data, not events: the replay starts from the live table.
     await client.query(`INSERT INTO ${target.aliases} SELECT * FROM ${live.aliases}`);
@@ -103,6 +105,7 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
           const authority = authorityForTopic(batch.topic, options.topics);
           const receivedAt = new Date().toISOString();
           const decoded = await pool.decodeAll(inRange.map((m) => m.value), authority);
+          await storeEventPictures(targetPictures, dataSource, decoded);
           let messages: IncomingMessage[] = inRange.map((m, index) => ({ offset: m.offset, key: m.key ?? null, value: m.value ?? Buffer.alloc(0), decoded: decoded[index], receivedAt }));
           if (options.until) messages = messages.filter((m) => !m.decoded.ok || Date.parse(m.decoded.event.time) <= options.until!.getTime());
           const last = inRange[inRange.length - 1].offset;
@@ -135,7 +138,7 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
       await consumer.disconnect();
     }
     if (failure) throw failure;
-    await load.finish(aliases);
+    await load.finish(aliases, await targetPictures.allSimilar(dataSource));
     progress?.update(done, true);
     const seconds = (Date.now() - started) / 1000;
 
@@ -222,5 +225,10 @@ export async function digestFromEventStore(dataSource: DataSource, tables: Regis
     const outcome = mergeEvent(recordations.get(id), row.payload, ref, false);
     if (outcome.disposition === 'applied') recordations.set(id, outcome.next);
   }
-  return digestOfRegistry(recordations, aliases);
+  // Pictures received by then (a later one was in no recordation's keys then).
+  const pictures = new PictureStore(tables);
+  const known: { sha256: string }[] = await dataSource.query(`SELECT sha256 FROM ${tables.pictures} WHERE received_at <= $1 AND phash IS NOT NULL`, [until]);
+  const similar = await pictures.similarOf(dataSource, known.map((row) => row.sha256));
+  const then = new Set(known.map((row) => row.sha256));
+  return digestOfRegistry(recordations, aliases, (sha256) => (similar.get(sha256) ?? []).filter((other) => then.has(other)));
 }

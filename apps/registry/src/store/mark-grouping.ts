@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { AuthorityCode, RecordationState } from '#contracts';
-import { groupByKeys, markIdOfComponent, markKeysOf, recordationId, storedMarkKeys, summariseMark, type AliasMap, type MarkKey, type MarkMemberData } from '#domain';
+import { groupByKeys, markIdOfComponent, markKeysOf, pictureKeysOf, pictureOf, recordationId, storedMarkKeys, summariseMark, type AliasMap, type MarkKey, type MarkMemberData } from '#domain';
+import { PictureStore } from './picture-store.js';
 import type { RegistryTables } from './registry-tables.js';
 
 /**
@@ -66,11 +67,15 @@ export class LockHints {
  *    in the order above: no cycle.
  */
 export class MarkGrouping {
+  private readonly pictures: PictureStore;
+
   constructor(
     private readonly tables: RegistryTables,
     /** Told how long each wait for a merge lock took (seconds), for the registry_merge_lock_wait_seconds metric. */
     private readonly onLockWait?: (seconds: number) => void,
-  ) {}
+  ) {
+    this.pictures = new PictureStore(tables);
+  }
 
   async loadAliases(manager: EntityManager): Promise<Map<string, string>> {
     const rows: { from_key: string; to_key: string }[] = await manager.query(`SELECT from_key, to_key FROM ${this.tables.aliases}`);
@@ -157,8 +162,11 @@ export class MarkGrouping {
       return { markOf, marks: [...new Set(markOf.values())] };
     }
 
+    // A picture's keys: its own and those of the stored pictures it matches (PictureStore.similarOf, pictureKeysOf).
+    const pictures = [...new Set([...changed.values()].map((r) => pictureOf(r.data)).filter((sha256): sha256 is string => !!sha256))];
+    const similar = await this.pictures.similarOf(manager, pictures);
     const newKeys = new Map<string, MarkKey[]>();
-    for (const [id, recordation] of changed) newKeys.set(id, markKeysOf(recordation.data, aliases));
+    for (const [id, recordation] of changed) newKeys.set(id, [...markKeysOf(recordation.data, aliases), ...pictureKeysOf(recordation.data, (sha256) => similar.get(sha256) ?? [])]);
 
     // Old keys of the changed recordations, and their old marks (to be rebuilt or removed). Only this merge (it
     // holds the partition) or an alias change (excluded by the alias lock) re-keys them: no lock needed to read.

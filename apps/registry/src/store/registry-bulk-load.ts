@@ -141,11 +141,11 @@ export class RegistryBulkLoad {
    * Writes what is left (held events that never found their predecessor stay `held`), then the recordations, their
    * keys and their marks, and the partitions' next offsets; rebuilds the indexes and analyses the tables.
    */
-  async finish(aliases: AliasMap): Promise<{ recordations: number; marks: number; markKeys: number }> {
+  async finish(aliases: AliasMap, similarPictures: ReadonlyMap<string, readonly string[]> = new Map()): Promise<{ recordations: number; marks: number; markKeys: number }> {
     await this.flush();
     await this.writeEvents([...this.heldPending.values()]);
     this.heldPending.clear();
-    const written = await writeRegistryState(this.client, this.tables, this.state.recordations, aliases);
+    const written = await writeRegistryState(this.client, this.tables, this.state.recordations, aliases, similarPictures);
     await copyRows(this.client, this.tables.consumerOffsets, ['topic', 'partition', 'next_offset'], [...this.nextOffsets.values()].map((o) => [o.topic, o.partition, o.next.toString()]));
     await rebuildIndexes(this.client, this.dropped);
     await this.client.query(`ANALYZE ${LOADED_TABLES.map((table) => `${quoteIdent(this.tables.schema)}.${table}`).join(', ')}`);
@@ -166,8 +166,9 @@ export async function writeRegistryState(
   tables: RegistryTables,
   recordations: ReadonlyMap<string, RegistryRecordation>,
   aliases: AliasMap,
+  similarPictures: ReadonlyMap<string, readonly string[]> = new Map(),
 ): Promise<{ recordations: number; marks: number; markKeys: number }> {
-  const grouped = groupRegistry(recordations, aliases);
+  const grouped = groupRegistry(recordations, aliases, (sha256) => similarPictures.get(sha256) ?? []);
   const now = new Date().toISOString();
   await copyRows(
     client,

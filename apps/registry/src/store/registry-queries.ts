@@ -5,7 +5,7 @@ import type { AuthorityCode, FieldRestriction, RecordationState, RecordationStat
 import { RegistryDigest, literalKey, lookalikeTexts, matchingKey, unpackProvenance } from '#domain';
 import { RegistryTables } from './registry-tables.js';
 
-export type MatchedBy = 'exact' | 'script' | 'alias' | 'transliteration' | 'fuzzy' | 'number';
+export type MatchedBy = 'exact' | 'script' | 'alias' | 'transliteration' | 'fuzzy' | 'number' | 'image';
 
 export interface SearchFilters {
   niceClass?: number;
@@ -28,6 +28,8 @@ export interface RecordationSummary {
   validUntil: string;
   /** false when any field shown came from an event whose signature was not checked (VERIFY_SIGNATURES=false). */
   verified?: boolean;
+  /** SHA-256 of the mark's picture (figurative and combined marks): GET /api/pictures/:sha256/thumbnail. */
+  picture?: string;
 }
 
 export interface MarkHit {
@@ -40,8 +42,8 @@ export interface MarkHit {
   recordations: RecordationSummary[];
 }
 
-const SCORES: Record<MatchedBy, number> = { number: 1, exact: 1, script: 0.95, alias: 0.9, transliteration: 0.9, fuzzy: 0 };
-const PREFERENCE: MatchedBy[] = ['number', 'exact', 'script', 'alias', 'transliteration', 'fuzzy'];
+const SCORES: Record<MatchedBy, number> = { number: 1, exact: 1, script: 0.95, alias: 0.9, transliteration: 0.9, fuzzy: 0, image: 0 };
+const PREFERENCE: MatchedBy[] = ['number', 'exact', 'script', 'alias', 'transliteration', 'fuzzy', 'image'];
 /** A fuzzy hit scores its trigram similarity times this: below every exact kind of match. */
 const FUZZY_WEIGHT = 0.85;
 /** pg_trgm's own default: the loosest similarity a search considers. */
@@ -121,7 +123,7 @@ function byRank(a: Pick<MarkHit, 'score' | 'matchedBy' | 'text' | 'markId'>, b: 
 }
 
 /** What a mark's list of recordations shows and filters on. */
-type SummaryRow = Omit<RecordationRow, 'data'> & { data: Pick<RecordationState, 'rightsHolder' | 'niceClasses' | 'validUntil'>; verified?: boolean };
+type SummaryRow = Omit<RecordationRow, 'data'> & { data: Pick<RecordationState, 'rightsHolder' | 'niceClasses' | 'validUntil'> & { picture?: string | null }; verified?: boolean };
 
 /** SQL: true unless a provenance reference (packed or plain) says `verified: false`. */
 const VERIFIED_SQL = `NOT jsonb_path_exists(r.provenance, 'lax $.** ? (@.verified == false)')`;
@@ -363,7 +365,8 @@ export class RegistryQueries {
     // without recordations would be dropped anyway.
     const rows: (SummaryRow & { display_text: string; recorded: boolean; conflict: boolean })[] = await this.lookup(
       `SELECT m.mark_id, m.display_text, m.recorded, m.conflict, r.authority, r.recordation_number, r.status,
-              jsonb_build_object('rightsHolder', r.data->'rightsHolder', 'niceClasses', r.data->'niceClasses', 'validUntil', r.data->'validUntil') AS data,
+              jsonb_build_object('rightsHolder', r.data->'rightsHolder', 'niceClasses', r.data->'niceClasses', 'validUntil', r.data->'validUntil',
+                                 'picture', r.data #> '{mark,representation,sha256}') AS data,
               ${VERIFIED_SQL} AS verified
        FROM ${this.tables.marks} m JOIN ${this.tables.recordations} r ON r.mark_id = m.mark_id
        WHERE m.mark_id = ANY($1::text[]) AND r.mark_id = ANY($1::text[]) ORDER BY r.authority, r.recordation_number`,
@@ -542,5 +545,6 @@ export function summaryOf(row: SummaryRow): RecordationSummary {
     niceClasses: row.data.niceClasses,
     validUntil: row.data.validUntil,
     ...(row.verified === undefined ? {} : { verified: row.verified }),
+    ...(row.data.picture ? { picture: row.data.picture } : {}),
   };
 }

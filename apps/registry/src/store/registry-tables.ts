@@ -10,6 +10,7 @@ export class RegistryTables {
   readonly aliasChanges: string;
   readonly consumerOffsets: string;
   readonly quarantine: string;
+  readonly pictures: string;
 
   constructor(readonly schema: string) {
     const s = quoteIdent(schema);
@@ -21,5 +22,6 @@ export class RegistryTables {
     this.aliasChanges = `${s}.alias_changes`;
     this.consumerOffsets = `${s}.consumer_offsets`;
     this.quarantine = `${s}.quarantine`;
+    this.pictures = `${s}.pictures`;
   }
 }

@@ -9,6 +9,7 @@ import { BulkCreateUseCase, parseBulkBody } from '../use-cases/bulk-create.use-c
 import { ChangeRecordationUseCase, type RecordationChange } from '../use-cases/change-recordation.use-case.js';
 import { CreateRecordationUseCase } from '../use-cases/create-recordation.use-case.js';
 import { IdempotentWrite } from '../use-cases/idempotent-write.js';
+import { preparePicture } from '../use-cases/mark-picture.js';
 import { recordationNotFound } from '../use-cases/transition-errors.js';
 import { ListRecordationsQuery } from './list-recordations.query.js';
 import { exampleBodies } from './openapi.js';
@@ -63,9 +64,11 @@ export class RecordationsController {
   @body('CreateRecordationDto', EXAMPLES.create)
   @idempotencyKey
   async create(@Body() body: CreateRecordationDto, @Headers('idempotency-key') key: string | undefined, @Req() req: Request, @Res() res: Response) {
+    // Decoded before the transaction: no connection is held while sharp works.
+    const pictures = await preparePicture(body);
     const response = await this.idempotent.run({ idempotencyKey: key, method: 'POST', path: req.path, body: req.body }, async (manager) => ({
       statusCode: 201,
-      body: await this.createRecordation.execute(manager, body),
+      body: await this.createRecordation.execute(manager, body, pictures),
     }));
     res.status(response.statusCode).json(response.body);
   }
@@ -84,9 +87,11 @@ export class RecordationsController {
   @body('RecordationFieldsDto', EXAMPLES.amend)
   @numberParam
   @idempotencyKey
-  amend(@Param('number') number: string, @Body() body: RecordationFieldsDto, @Headers('idempotency-key') key: string | undefined, @Req() req: Request) {
+  async amend(@Param('number') number: string, @Body() body: RecordationFieldsDto, @Headers('idempotency-key') key: string | undefined, @Req() req: Request) {
     if (!Object.keys(body).length) throw new FieldValidationException([{ field: '(body)', reason: 'must change at least one field' }]);
-    return this.change(number, { kind: 'amend', patch: body }, key, req);
+    const representation = body.mark?.representation as { data?: string } | undefined;
+    const pictures = representation?.data !== undefined ? await preparePicture(body) : [];
+    return this.change(number, { kind: 'amend', patch: body, pictures }, key, req);
   }
 
   @Post(':number/renewal')

@@ -3,6 +3,7 @@ import { CreateRecordationDto, validatePlain, type FieldError } from '#contracts
 import { FieldValidationException } from '#platform';
 import { CreateRecordationUseCase } from './create-recordation.use-case.js';
 import { IdempotentWrite, checkIdempotencyKey } from './idempotent-write.js';
+import { preparePicture } from './mark-picture.js';
 import type { WriteResult } from './recordation-writer.js';
 
 export const MAX_BULK_ITEMS = 10_000;
@@ -66,9 +67,10 @@ export class BulkCreateUseCase {
         continue;
       }
       try {
+        const pictures = await preparePicture(validated.value);
         const response = await this.idempotent.run(
           { idempotencyKey, item: index, method: 'POST', path: '/recordations', body: item },
-          async (manager) => ({ statusCode: 201, body: await this.create.execute(manager, validated.value) }),
+          async (manager) => ({ statusCode: 201, body: await this.create.execute(manager, validated.value, pictures) }),
         );
         results.push({ index, status: 'created', ...(response.body as WriteResult) });
       } catch (error) {

@@ -15,12 +15,13 @@ import {
 } from '#domain';
 import { AuthorityContext, Clock } from '../authority.tokens.js';
 import { RecordationRepository } from '../persistence/recordation.repository.js';
+import { preparePicture } from './mark-picture.js';
 import { RecordationWriter } from './recordation-writer.js';
 import { recordationNotFound, throwIfRefused } from './transition-errors.js';
 
 /** One change to an existing recordation, as the domain transition it asks for. */
 export type RecordationChange =
-  | { kind: 'amend'; patch: Partial<RecordationFields> }
+  | { kind: 'amend'; patch: Partial<RecordationFields>; pictures?: readonly Buffer[] }
   | { kind: 'renew'; validUntil: string }
   | { kind: 'suspend'; reason: string }
   | { kind: 'reinstate'; reason: string }
@@ -68,10 +69,12 @@ export class ChangeRecordationUseCase {
   async execute(manager: EntityManager, recordationNumber: string, change: RecordationChange, now: Date = this.clock.now()): Promise<ChangeResult> {
     const current = await this.recordations.findForUpdate(manager, recordationNumber);
     if (!current) throw recordationNotFound(recordationNumber);
+    // `{ sha256 }` of the current picture keeps it (the bytes were checked when it was recorded).
+    if (change.kind === 'amend' && !change.pictures?.length) await preparePicture(change.patch, current);
     const result = transition(change, current, this.context.rules, todayUtc(now));
     throwIfRefused(result);
     if ('unchanged' in result) return { recordationNumber, version: current.version, eventId: null, status: current.status };
-    const written = await this.writer.write(manager, result.state, result.type, result.changedFields, now);
+    const written = await this.writer.write(manager, result.state, result.type, result.changedFields, now, change.kind === 'amend' ? change.pictures : []);
     return { recordationNumber, version: written!.version, eventId: written!.eventId, status: result.state.status };
   }
 }

@@ -21,7 +21,7 @@ export class CreateRecordationUseCase {
     private readonly clock: Clock,
   ) {}
 
-  async execute(manager: EntityManager, command: CreateRecordationCommand): Promise<WriteResult> {
+  async execute(manager: EntityManager, command: CreateRecordationCommand, pictures: readonly Buffer[] = []): Promise<WriteResult> {
     const missing = missingFields(command as Record<string, unknown>, REQUIRED_ON_CREATE);
     if (missing.length) throw new FieldValidationException(missing);
     const now = this.clock.now();
@@ -34,7 +34,7 @@ export class CreateRecordationUseCase {
 
     const recordationNumber = requested ?? (await this.recordations.nextNumber(manager, now.getUTCFullYear(), this.context.rules.formatNumber));
     const state = { ...checked.state, recordationNumber };
-    const written = await this.writer.write(manager, state, checked.type, checked.changedFields, now);
+    const written = await this.writer.write(manager, state, checked.type, checked.changedFields, now, pictures);
     if (!written) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `recordation ${recordationNumber} already exists` });
     return written;
   }

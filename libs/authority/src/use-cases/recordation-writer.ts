@@ -41,7 +41,8 @@ export class RecordationWriter {
   }
 
   /** Returns undefined when a new recordation's number is already taken (nothing written). */
-  async write(manager: EntityManager, state: RecordationState, type: RecordationEventType, changedFields: string[], now: Date): Promise<WriteResult | undefined> {
+  /** `pictures`: the bytes of the mark's picture when this request supplied it; they travel beside the signed event. */
+  async write(manager: EntityManager, state: RecordationState, type: RecordationEventType, changedFields: string[], now: Date, pictures: readonly Buffer[] = []): Promise<WriteResult | undefined> {
     if (type === 'recordation.created') {
       if (!(await this.recordations.insert(manager, state))) return undefined;
     } else {
@@ -53,7 +54,7 @@ export class RecordationWriter {
       recordationNumber: state.recordationNumber,
       sequence: state.version,
       type,
-      message: encodeSignedEvent(event, this.context.signingKey),
+      message: encodeSignedEvent(event, this.context.signingKey, state.mark.representation ? pictures : []),
     });
     return { recordationNumber: state.recordationNumber, version: state.version, eventId: event.id };
   }

@@ -76,8 +76,12 @@ export class RegistryDigest {
 }
 
 /** The digest of recordations held in memory, grouped into marks from scratch (what a stored registry must match). */
-export function digestOfRegistry(recordations: ReadonlyMap<string, RegistryRecordation>, aliases: AliasMap): string {
-  return digestOfRegistryDetailed(recordations, aliases).digest;
+export function digestOfRegistry(
+  recordations: ReadonlyMap<string, RegistryRecordation>,
+  aliases: AliasMap,
+  similarPictures: (sha256: string) => readonly string[] = () => [],
+): string {
+  return digestOfRegistryDetailed(recordations, aliases, undefined, similarPictures).digest;
 }
 
 /** {@link digestOfRegistry} with its counts and, when `entries` is given, every line (in digest order) kept there. */
@@ -85,8 +89,9 @@ export function digestOfRegistryDetailed(
   recordations: ReadonlyMap<string, RegistryRecordation>,
   aliases: AliasMap,
   entries?: DigestEntry[],
+  similarPictures: (sha256: string) => readonly string[] = () => [],
 ): { digest: string; recordations: number; marks: number } {
-  const { markOf, marks } = groupRegistry(recordations, aliases);
+  const { markOf, marks } = groupRegistry(recordations, aliases, similarPictures);
   const digest = new RegistryDigest(entries);
   // Ids are `AUTHORITY:number` with two-letter authorities: their code-unit order is the stored digest's order.
   for (const id of [...recordations.keys()].sort()) digest.addRecordation({ ...recordations.get(id)!, markId: markOf.get(id)! });

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { AuthorityCode, RecordationState } from '#contracts';
+import { pictureKeysOf } from '../pictures/perceptual-hash.js';
 import { holderKey, literalKey, matchingKey } from './normalise.js';
 
-export type MarkKeyKind = 'text' | 'transliteration';
+/** `image`: `image:<sha256>` of the mark's picture and of the pictures that match it (pictureKeysOf). */
+export type MarkKeyKind = 'text' | 'transliteration' | 'image';
 
 /** A key under which a recordation's mark can be found and grouped. */
 export interface MarkKey {
@@ -201,9 +203,13 @@ export interface GroupedRegistry {
   marks: { markId: string; members: string[]; summary: MarkSummary }[];
 }
 
-export function groupRegistry(recordations: ReadonlyMap<string, { authority: AuthorityCode; recordationNumber: string; data: RecordationState }>, aliases: AliasMap): GroupedRegistry {
+export function groupRegistry(
+  recordations: ReadonlyMap<string, { authority: AuthorityCode; recordationNumber: string; data: RecordationState }>,
+  aliases: AliasMap,
+  similarPictures: (sha256: string) => readonly string[] = () => [],
+): GroupedRegistry {
   const keysOf = new Map<string, MarkKey[]>();
-  for (const [id, recordation] of recordations) keysOf.set(id, markKeysOf(recordation.data, aliases));
+  for (const [id, recordation] of recordations) keysOf.set(id, [...markKeysOf(recordation.data, aliases), ...pictureKeysOf(recordation.data, similarPictures)]);
   const markOf = new Map<string, string>();
   const marks: GroupedRegistry['marks'] = [];
   for (const members of groupByKeys(new Map([...keysOf].map(([id, keys]) => [id, keys.map((k) => k.key)])))) {

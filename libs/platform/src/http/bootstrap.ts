@@ -17,8 +17,8 @@ import { countHttpRequests } from './http-metrics.js';
 import { requireUtf8 } from './require-utf8.js';
 
 export interface HttpAppOptions {
-  /** Routes that take large bodies (bulk uploads), with their own limit; JSON and NDJSON. */
-  largeBodyRoutes?: { paths: string[]; limit: string };
+  /** Routes that take large bodies (bulk uploads, pictures), with their own limit; JSON and NDJSON. First match wins. */
+  largeBodyRoutes?: { paths: string[]; limit: string } | { paths: string[]; limit: string }[];
   /** The app's requests counter (httpRequestsCounter), looked up once the app exists; counts every answer. */
   httpRequests?: (app: NestExpressApplication) => Parameters<typeof countHttpRequests>[0];
   /**
@@ -56,8 +56,7 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
   // Nobody gets a large body read without a valid credential (the guard runs after the parsers).
   app.use(authenticateLargeBodies(app.get(CredentialStore, { strict: false })));
 
-  const large = options.largeBodyRoutes;
-  if (large) {
+  for (const large of [options.largeBodyRoutes ?? []].flat()) {
     app.use(large.paths, answeringErrors(express.json({ limit: large.limit, strict: true, verify: requireUtf8 })));
     app.use(large.paths, answeringErrors(express.text({ type: ['application/x-ndjson', 'application/ndjson'], limit: large.limit, verify: requireUtf8 })));
   }
