@@ -16,7 +16,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { decodeSignedEvent, parsePrivateKey, parseTrustedKeys, topicNames, verifyDsse, type AuthorityCode } from '#contracts';
+import { decodeSignedEvent, parsePrivateKey, parseTrustedKeys, topicNames, verifyDsse, type AuthorityCode, type DsseEnvelope } from '#contracts';
 import { generateEvents, type GeneratedEvent } from '#datagen';
 import { createKafka, createLogger, runMigrations } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
@@ -39,7 +39,7 @@ const FRESHNESS_SECONDS = quick ? 4 : 15;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
 
-async function timed<T>(label: string, work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+async function timed<T>(label: string, work: () => T | Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
   const value = await work();
   const ms = performance.now() - started;
@@ -47,7 +47,7 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<{ value:
   return { value, ms };
 }
 
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function waitUntil(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { time: new Date().toISOString(), quick, events: EVENTS, machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version } };
   try {
     // 1. The same events for every contestant.
-    const generated = await timed('generate', async () => generateEvents({ seed: 42, events: EVENTS, keys: signers }));
+    const generated = await timed('generate', () => generateEvents({ seed: 42, events: EVENTS, keys: signers }));
     const events = generated.value;
 
     // 2. Produce them, each on its authority's topic as that authority.
@@ -73,10 +73,10 @@ async function main(): Promise<void> {
     // 3. Limits.
     const rawConsume = await timed('raw consume', () => consumeOnly(topics, events.length));
     const trusted = parseTrustedKeys(keys.trustedKeys);
-    const verifyOne = await timed('Ed25519 verify, 1 core', async () => events.filter((e) => verifyDsse(JSON.parse(e.value.toString('utf8')), trusted).verified).length);
+    const verifyOne = await timed('Ed25519 verify, 1 core', () => events.filter((e) => verifyDsse(JSON.parse(e.value.toString('utf8')) as DsseEnvelope, trusted).verified).length);
     const threads = os.cpus().length;
     const verifyAll = await timed(`Ed25519 verify, ${threads} threads`, () => verifyInWorkers(events, keys.trustedKeys, threads));
-    const decodeOne = await timed('full decode (verify + contract), 1 core', async () => events.filter((e) => decodeSignedEvent(e.value, trusted, e.authority).ok).length);
+    const decodeOne = await timed('full decode (verify + contract), 1 core', () => events.filter((e) => decodeSignedEvent(e.value, trusted, e.authority).ok).length);
     const copy = await timed('COPY', () => copyRows(db, events));
     results.limits = {
       rawConsumeEventsPerSecond: rate(events.length, rawConsume.ms),
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const registryPort = 3900 + Math.floor(Math.random() * 50);
     const env = benchRegistryEnv({ port: registryPort, databaseUrl: database.url, prefix, trustedKeys: keys.trustedKeys, brokers: TEST_KAFKA_BROKERS, principal: TEST_KAFKA_PRINCIPALS.registry });
     await runMigrations({ url: database.url, schema: 'registry', migrations: REGISTRY_MIGRATIONS });
-    const merged = async () => Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry.consumer_offsets')).rows[0].n);
+    const merged = async () => Number((await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0) AS n FROM registry.consumer_offsets')).rows[0].n);
     const ours = await timed('ours (registry ingest)', async () => {
       const child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
       children.push(child);
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       groupId: `registry-naive-${prefix}`,
     });
     const naiveStarted = performance.now();
-    await waitUntil(async () => Number((await db.query('SELECT count(*) AS n FROM naive_events')).rows[0].n) >= NAIVE_EVENTS, 30 * 60_000, 'the naive consumer');
+    await waitUntil(async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM naive_events')).rows[0].n) >= NAIVE_EVENTS, 30 * 60_000, 'the naive consumer');
     const naiveMs = performance.now() - naiveStarted;
     await naiveApp.close();
     const naiveRate = rate(NAIVE_EVENTS, naiveMs);
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     // 5b. Ours again with VERIFY_SIGNATURES=false, on the same events into a schema of its own: what the pipeline
     // does when the Ed25519 check is taken away, against the COPY limit.
     await runMigrations({ url: database.url, schema: 'registry_unverified', migrations: REGISTRY_MIGRATIONS });
-    const mergedUnverified = async () => Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry_unverified.consumer_offsets')).rows[0].n);
+    const mergedUnverified = async () => Number((await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0) AS n FROM registry_unverified.consumer_offsets')).rows[0].n);
     const unverified = await timed('ours, signatures not checked', async () => {
       const child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], {
         env: { ...env, PORT: String(registryPort + 50), DATABASE_SCHEMA: 'registry_unverified', KAFKA_CONSUMER_GROUP: `registry-unverified-${prefix}`, VERIFY_SIGNATURES: 'false' },
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     });
 
     // 7. Lookups at 1, 16 and 64 clients, a mix of exact, 简/繁, fuzzy and miss.
-    const recordations = Number((await db.query('SELECT count(*) AS n FROM registry.recordations')).rows[0].n);
+    const recordations = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM registry.recordations')).rows[0].n);
     const texts = events.filter((e) => e.event.type === 'recordation.created').map((e) => e.event.data.mark.text);
     results.lookup = { recordations, ...(await measureLookups(base, BENCH_TOKENS.officer, lookupQueries(texts), LOOKUP_SECONDS, (key, figures) => logger.info({ key, ...figures }, 'lookup'))) };
 
@@ -185,8 +185,13 @@ async function consumeOnly(topics: ReturnType<typeof topicNames>, expected: numb
   let seen = 0;
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.CN, topics.HK, topics.MO], fromBeginning: true });
-  await consumer.run({ eachBatch: async ({ batch }) => void (seen += batch.messages.length) });
-  await waitUntil(async () => seen >= expected, 10 * 60_000, 'raw consumption');
+  await consumer.run({
+    eachBatch: ({ batch }) => {
+      seen += batch.messages.length;
+      return Promise.resolve();
+    },
+  });
+  await waitUntil(() => seen >= expected, 10 * 60_000, 'raw consumption');
   await consumer.disconnect();
 }
 
@@ -253,7 +258,7 @@ async function freshness(base: string, topics: ReturnType<typeof topicNames>, si
   const { encodeSignedEvent } = await import('#contracts');
   const started = performance.now();
   let produced = 0;
-  let producingMs = 0;
+  let producingMs: number;
   // Steady 1 000 events/s: every 10 ms, the events due by then go in one send, not awaited one by one (a send
   // waits for all replicas, ~4 ms here: awaiting each held the rate to ~250/s).
   const sends: Promise<unknown>[] = [];
@@ -296,13 +301,14 @@ function report(results: Record<string, unknown>): void {
   const lookup = results.lookup as Record<string, Record<string, number> | number>;
   const fresh = results.freshness as Record<string, number>;
   const replay = results.replay as Record<string, number | boolean>;
-  const machine = results.machine as Record<string, unknown>;
+  const machine = results.machine as Record<string, string | number>;
+  const { time, quick, events } = results as { time: string; quick: boolean; events: number };
   const lookupRows = Object.entries(lookup)
     .filter(([key]) => key.includes('@'))
     .map(([key, v]) => `| ${key} | ${(v as Record<string, number>).requestsPerSecond} | ${(v as Record<string, number>).p50Ms} | ${(v as Record<string, number>).p95Ms} | ${(v as Record<string, number>).p99Ms} |`)
     .join('\n');
   const md = `
-## ${results.time} — ${results.quick ? 'quick' : 'full'} run, ${results.events} events
+## ${time} — ${quick ? 'quick' : 'full'} run, ${events} events
 
 Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; Kafka 4.1.1 (local, KRaft); PostgreSQL 15.
 
@@ -321,7 +327,7 @@ Our ingest's ${ingest.mergeTransactions} merge transactions (one at a time, unde
 
 Freshness at a steady ${fresh.producedPerSecond ?? 1000} events/s (${fresh.produced ?? '?'} produced; produce → visible through /api/check): p50 ${fresh.p50Ms} ms, p99 ${fresh.p99Ms} ms (${fresh.samples} samples); meanwhile ${fresh.transactions} merge transactions of ${fresh.messagesPerTransaction} messages, ${fresh.msPerTransaction} ms each.
 
-Lookup on ${lookup.recordations} recordations (mix of exact, 简→繁, misspelt, miss; client in the same machine):
+Lookup on ${lookup.recordations as number} recordations (mix of exact, 简→繁, misspelt, miss; client in the same machine):
 
 | endpoint@clients | req/s | p50 ms | p95 ms | p99 ms |
 |---|---|---|---|---|

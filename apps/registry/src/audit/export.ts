@@ -89,6 +89,8 @@ export async function* exportLines(dataSource: DataSource, tables: RegistryTable
 function csvLine(values: unknown[]): string {
   return `${values
     .map((value) => {
+      // Cells are scalars (strings, numbers, booleans); String() is the intended conversion.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string
       let text = value === null || value === undefined ? '' : String(value);
       if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
       return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
