@@ -8,7 +8,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createLogger } from '#platform';
-import type { Scenario, ScenarioResult } from './scenario.js';
+import type { ScenarioResult } from './scenario.js';
 import { SCENARIOS } from './scenarios/index.js';
 
 const logger = createLogger('faults');
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   if (!chosen.length) throw new Error(`no scenario matches --only ${only?.join(',')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
   const results: ScenarioResult[] = [];
   const started = Date.now();
-  for (const [name, scenario] of chosen as [string, Scenario][]) {
+  for (const [name, scenario] of chosen) {
     logger.info({ scenario: name, quick, seed }, 'scenario starting');
     try {
       results.push(await scenario({ quick, seed }));
