@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     const { recordations, texts } = fold(RECORDATIONS);
     const folded = performance.now();
     // Bulk-load practice: the migrations' secondary indexes are dropped for the COPY and rebuilt after, as defined.
-    const { rows: indexes } = await db.query(
+    const { rows: indexes } = await db.query<{ indexname: string; indexdef: string }>(
       `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'registry' AND tablename IN ('recordations', 'mark_keys', 'marks') AND indexname NOT LIKE '%_pkey'`,
     );
     for (const index of indexes) await db.query(`DROP INDEX registry."${index.indexname}"`);

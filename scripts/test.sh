@@ -14,13 +14,24 @@ build
 trap stop_kafka_if_started_here EXIT
 ensure_kafka
 
+status=0
+# Lint first (ESLint with type information, then prettier --check): a finding fails the run, but Jest still runs so
+# one `npm test` reports both.
+# SKIP_LINT=1 skips it (for quick reruns of a single test file).
+lint=skipped
+if [[ "${SKIP_LINT:-}" != 1 ]]; then
+  say "linting (npm run lint)"
+  lint=passed
+  npm run -s lint || { lint=failed; status=1; }
+fi
+
 mkdir -p .local
 results=.local/jest-results.json
 rm -f "$results"
 say "running Jest (unit, integration, smoke, e2e)"
-status=0
 node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --json --outputFile="$results" "$@" || status=$?
 
+if [[ "$lint" == failed ]]; then echo "lint failed: see the ESLint / Prettier output above (npm run lint)" >&2; fi
 # One plain closing line, whatever the runner printed above it.
 if [[ -f "$results" ]]; then
   node -e '

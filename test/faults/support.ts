@@ -266,7 +266,7 @@ export async function postJson(url: string, token: string, body: unknown, idempo
     signal: AbortSignal.timeout(30_000),
   });
   const text = await response.text();
-  let parsed: Record<string, unknown> = {};
+  let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(text) as Record<string, unknown>;
   } catch {

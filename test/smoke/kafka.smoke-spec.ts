@@ -202,7 +202,7 @@ describe('local Kafka broker (SASL/SCRAM + ACLs) with kafkajs', () => {
       expect(items.find((m) => m.key === 'IPR-BIG')?.size).toBe(big.length);
       // Same key, same partition.
       const ipr1 = items.filter((m) => m.key === 'IPR-0001');
-      expect(ipr1[0]!.partition).toBe(ipr1[1]!.partition);
+      expect(ipr1[0].partition).toBe(ipr1[1].partition);
     } finally {
       await consumer.disconnect();
     }
@@ -213,14 +213,14 @@ describe('local Kafka broker (SASL/SCRAM + ACLs) with kafkajs', () => {
     await registryAdmin.connect();
     const offsets = await registryAdmin.fetchOffsets({ groupId: REGISTRY_GROUP, topics: [topics.HK] });
     expect(offsets).toHaveLength(1);
-    const committed = offsets[0]!.partitions.map((p) => Number(p.offset)).filter((o) => o >= 0);
+    const committed = offsets[0].partitions.map((p) => Number(p.offset)).filter((o) => o >= 0);
     expect(committed.reduce((a, b) => a + b, 0)).toBe(sent.length + 1);
   }, 60_000);
 
   it('registry may write to the quarantine topic', async () => {
     const producer = await connectedProducer('registry');
     const [result] = await producer.send({ topic: topics.QUARANTINE, acks: -1, messages: [{ key: 'IPR-0001', value: 'poison' }] });
-    expect(result!.errorCode).toBe(0);
+    expect(result.errorCode).toBe(0);
   }, 30_000);
 
   it('refuses authority-hk writing to the Mainland topic (TOPIC_AUTHORIZATION_FAILED)', async () => {

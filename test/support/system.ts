@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { startAuthorityApp } from '#authority';
 import { parseTrustedKeys, decodeSignedEvent, topicNames, type AuthorityCode, type DecodedEvent, type TopicSet } from '#contracts';
@@ -18,7 +19,7 @@ export const TOKENS = {
  * (provisioned with topics and ACLs), fresh signing keys, and helpers to start the apps in-process.
  */
 export class TestSystem {
-  readonly apps: INestApplication[] = [];
+  readonly apps: INestApplication<Server>[] = [];
 
   private constructor(
     readonly database: TestDatabase,
@@ -80,13 +81,13 @@ export class TestSystem {
     };
   }
 
-  async startAuthority(authority: AuthorityCode, overrides: NodeJS.ProcessEnv = {}): Promise<INestApplication> {
+  async startAuthority(authority: AuthorityCode, overrides: NodeJS.ProcessEnv = {}): Promise<INestApplication<Server>> {
     const app = await startAuthorityApp(authority, this.authorityEnv(authority, overrides));
     this.apps.push(app);
     return app;
   }
 
-  async startRegistry(overrides: NodeJS.ProcessEnv = {}): Promise<INestApplication> {
+  async startRegistry(overrides: NodeJS.ProcessEnv = {}): Promise<INestApplication<Server>> {
     const app = await startRegistryApp(this.registryEnv(overrides));
     this.apps.push(app);
     return app;
@@ -107,8 +108,9 @@ export class TestSystem {
     try {
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await consumer.run({
-        eachMessage: async ({ partition, message }) => {
+        eachMessage: ({ partition, message }) => {
           received.push({ ...message, partition, decoded: decodeSignedEvent(message.value, trusted, authority) });
+          return Promise.resolve();
         },
       });
       await waitFor(() => received.length >= expected, { timeoutMs, description: `${expected} messages on ${topic}` });

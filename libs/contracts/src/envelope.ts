@@ -65,10 +65,10 @@ export class RecordationEventDto implements Omit<RecordationEvent, 'data'> {
   @Matches(UUID_V7, { message: 'must be a lower-case UUIDv7' })
   id: string;
 
-  @IsIn(EVENT_TYPES as unknown as string[], { message: `must be one of: ${EVENT_TYPES.join(', ')}` })
+  @IsIn(EVENT_TYPES, { message: `must be one of: ${EVENT_TYPES.join(', ')}` })
   type: RecordationEventType;
 
-  @IsIn(AUTHORITIES as unknown as string[], { message: `must be one of: ${AUTHORITIES.join(', ')}` })
+  @IsIn(AUTHORITIES, { message: `must be one of: ${AUTHORITIES.join(', ')}` })
   source: AuthorityCode;
 
   @IsTrimmedText(1, 40)
@@ -82,7 +82,7 @@ export class RecordationEventDto implements Omit<RecordationEvent, 'data'> {
   @Matches(RFC3339_DATE_TIME, { message: 'must be an RFC 3339 time with its offset, such as 2024-05-01T08:00:00Z' })
   time: string;
 
-  @IsIn(SUPPORTED_DATASCHEMAS as unknown as string[], { message: `must be one of: ${SUPPORTED_DATASCHEMAS.join(', ')}` })
+  @IsIn(SUPPORTED_DATASCHEMAS, { message: `must be one of: ${SUPPORTED_DATASCHEMAS.join(', ')}` })
   dataschema: string;
 
   @IsIn(['application/json'], { message: 'must be application/json' })

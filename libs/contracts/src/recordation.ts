@@ -224,7 +224,7 @@ export class MarkDto implements Mark {
   @Matches(SCRIPT_CODE, { message: 'must be an ISO 15924 script code such as Latn, Hans or Hant' })
   script?: string;
 
-  @IsIn(MARK_TYPES as unknown as string[], { message: `must be one of: ${MARK_TYPES.join(', ')}` })
+  @IsIn(MARK_TYPES, { message: `must be one of: ${MARK_TYPES.join(', ')}` })
   type: MarkType;
 
   @IsOptional()
@@ -330,13 +330,13 @@ export class RepresentativeDto implements Representative {
 }
 
 export class FieldRestrictionDto implements FieldRestriction {
-  @IsIn(RESTRICTABLE_FIELDS as unknown as string[], { message: `must be one of: ${RESTRICTABLE_FIELDS.join(', ')}` })
+  @IsIn(RESTRICTABLE_FIELDS, { message: `must be one of: ${RESTRICTABLE_FIELDS.join(', ')}` })
   field: RestrictableField;
 
   @IsArray()
   @ArrayMinSize(1)
   @ArrayUnique()
-  @IsIn(AUTHORITIES as unknown as string[], { each: true, message: `each must be one of: ${AUTHORITIES.join(', ')}` })
+  @IsIn(AUTHORITIES, { each: true, message: `each must be one of: ${AUTHORITIES.join(', ')}` })
   sharedWith: AuthorityCode[];
 }
 
@@ -442,7 +442,7 @@ export class ReasonDto {
 }
 
 export class CancellationDto {
-  @IsIn(CANCELLATION_REASONS as unknown as string[], { message: `must be one of: ${CANCELLATION_REASONS.join(', ')}` })
+  @IsIn(CANCELLATION_REASONS, { message: `must be one of: ${CANCELLATION_REASONS.join(', ')}` })
   reason: CancellationReason;
 
   @IsOptional()
@@ -455,10 +455,10 @@ export class RecordationStateDto extends RecordationFieldsDto {
   @IsTrimmedText(1, 40)
   recordationNumber: string;
 
-  @IsIn(AUTHORITIES as unknown as string[], { message: `must be one of: ${AUTHORITIES.join(', ')}` })
+  @IsIn(AUTHORITIES, { message: `must be one of: ${AUTHORITIES.join(', ')}` })
   authority: AuthorityCode;
 
-  @IsIn(RECORDATION_STATUSES as unknown as string[], { message: `must be one of: ${RECORDATION_STATUSES.join(', ')}` })
+  @IsIn(RECORDATION_STATUSES, { message: `must be one of: ${RECORDATION_STATUSES.join(', ')}` })
   status: RecordationStatus;
 
   @IsOptional()

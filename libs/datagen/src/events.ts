@@ -3,7 +3,6 @@ import {
   RECORDATION_DATASCHEMA_V1,
   type AuthorityCode,
   type RecordationEvent,
-  type RecordationFields,
   type RecordationState,
   type SigningKey,
 } from '#contracts';
@@ -85,7 +84,7 @@ export function generateEvents(options: { seed?: number; events: number; now?: D
 /** A generated recordation as its authority's service creates it on `today`. */
 export function createGenerated(recordation: GeneratedRecordation, today: string): Transition {
   const { recordationNumber, ...fields } = recordation.body;
-  return createRecordation(fields as RecordationFields, recordationNumber, AUTHORITY_RULES[recordation.authority], today);
+  return createRecordation(fields, recordationNumber, AUTHORITY_RULES[recordation.authority], today);
 }
 
 /** A generated lifecycle operation as its authority's service applies it on `today` (the demo sends it over HTTP). */

@@ -16,7 +16,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
   for (;;) {
     try {
       const value = await probe();
-      if (value !== undefined && value !== false) return value as T;
+      if (value !== undefined && value !== false) return value;
       last = value;
     } catch (error) {
       last = error;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { parseTrustedKeys } from '#contracts';
@@ -11,8 +12,8 @@ import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 /** Auditors (issue 7): history with before/after, the registry as of a time, replay with a verified digest, export. */
 describe('audit: history, asOf, replay, export', () => {
   let system: TestSystem;
-  let registry: INestApplication;
-  const apps: Record<string, INestApplication> = {};
+  let registry: INestApplication<Server>;
+  const apps: Record<string, INestApplication<Server>> = {};
   const auditor = { authorization: `Bearer ${TOKENS.auditor}` };
   let cnNumber: string;
   let hkNumber: string;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { waitFor } from '#testing';
@@ -7,8 +8,8 @@ import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 /** Issue 7: search with asOf answers as the registry stood then — statuses as they were, marks by their old text. */
 describe('audit: search as of a time', () => {
   let system: TestSystem;
-  let registry: INestApplication;
-  const apps: Record<string, INestApplication> = {};
+  let registry: INestApplication<Server>;
+  const apps: Record<string, INestApplication<Server>> = {};
   const auditor = { authorization: `Bearer ${TOKENS.auditor}` };
   const publish = (authority: 'CN' | 'MO') => ({ authorization: `Bearer ${TOKENS.publisher[authority]}` });
   let cnNumber: string;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { ExpireRecordationsUseCase } from '#authority';
@@ -10,8 +11,8 @@ import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
  */
 describe('authority service API', () => {
   let system: TestSystem;
-  let hk: INestApplication;
-  let cn: INestApplication;
+  let hk: INestApplication<Server>;
+  let cn: INestApplication<Server>;
   const accepted: { number: string; version: number }[] = [];
   const auth = (authority: 'HK' | 'CN') => ({ authorization: `Bearer ${TOKENS.publisher[authority]}` });
   const remember = (body: { recordationNumber: string; version: number; eventId: string | null }) => {

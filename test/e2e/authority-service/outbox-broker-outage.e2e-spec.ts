@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createKafka, provisionKafka } from '#platform';
@@ -12,7 +13,7 @@ import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 describe('transactional outbox across a broker outage', () => {
   let broker: PrivateBroker;
   let system: TestSystem;
-  let hk: INestApplication;
+  let hk: INestApplication<Server>;
   const auth = { authorization: `Bearer ${TOKENS.publisher.HK}` };
   const accepted: string[] = [];
 
@@ -73,10 +74,11 @@ describe('transactional outbox across a broker outage', () => {
     await consumer.connect();
     await consumer.subscribe({ topics: [system.topics.HK], fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ partition, message }) => {
+      eachMessage: ({ partition, message }) => {
         const envelope = JSON.parse(message.value!.toString());
         const event = JSON.parse(Buffer.from(envelope.payload, 'base64').toString());
         seen.push({ id: event.id, subject: event.subject, sequence: event.sequence, partition, offset: message.offset });
+        return Promise.resolve();
       },
     });
     await waitFor(() => seen.length >= accepted.length, { description: 'every accepted event on the topic' });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { waitFor } from '#testing';
@@ -18,7 +19,7 @@ interface Hit {
 /** Officers' lookup (issue 6) on real data through Kafka: each way a mark is found, each filter, pages, refusals. */
 describe("officers' lookup", () => {
   let system: TestSystem;
-  let registry: INestApplication;
+  let registry: INestApplication<Server>;
   const numbers: Record<string, string> = {};
   const officer = { authorization: `Bearer ${TOKENS.officer.HK}` };
 
@@ -32,7 +33,7 @@ describe("officers' lookup", () => {
     const hk = await system.startAuthority('HK');
     const mo = await system.startAuthority('MO');
     registry = await system.startRegistry();
-    const publish = async (app: INestApplication, authority: 'CN' | 'HK' | 'MO', name: string, body: Record<string, unknown>) => {
+    const publish = async (app: INestApplication<Server>, authority: 'CN' | 'HK' | 'MO', name: string, body: Record<string, unknown>) => {
       const response = await request(app.getHttpServer()).post('/recordations').set('authorization', `Bearer ${TOKENS.publisher[authority]}`).send(body).expect(201);
       numbers[name] = response.body.recordationNumber;
     };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,7 +24,7 @@ describe('registry consistency through crashes and scale-out', () => {
   const extraDatabases: TestDatabase[] = [];
   const children: ChildProcess[] = [];
   let events: GeneratedEvent[];
-  let reference: INestApplication;
+  let reference: INestApplication<Server>;
 
   /** How many messages the registry in this database has merged (the sum of its stored next offsets). */
   async function mergedCount(databaseUrl: string): Promise<number> {
@@ -38,7 +39,7 @@ describe('registry consistency through crashes and scale-out', () => {
     }
   }
 
-  async function registryDigest(app: INestApplication): Promise<string> {
+  async function registryDigest(app: INestApplication<Server>): Promise<string> {
     return (await request(app.getHttpServer()).get('/api/audit/digest').set('authorization', `Bearer ${TOKENS.auditor}`).expect(200)).body.digest;
   }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { encodeSignedEvent, parsePrivateKey, RECORDATION_DATASCHEMA_V1, type RecordationEvent } from '#contracts';
@@ -12,7 +13,7 @@ import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
  */
 describe('registry ordering, duplicates and quarantine within a batch', () => {
   let system: TestSystem;
-  let registry: INestApplication;
+  let registry: INestApplication<Server>;
   const auditor = { authorization: `Bearer ${TOKENS.auditor}` };
   const number = 'HK-2025-777001';
 

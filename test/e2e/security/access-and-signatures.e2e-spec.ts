@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { RECORDATION_DATASCHEMA_V1, encodeSignedEvent, generateSigningKeyPair, parsePrivateKey, type RecordationEvent } from '#contracts';
@@ -18,8 +19,8 @@ const BEARER: Record<Exclude<Credential, 'none'>, string> = {
 /** Who may call what (issue 5): the full role × endpoint matrix, restricted fields, broker ACLs, signatures. */
 describe('security', () => {
   let system: TestSystem;
-  let cn: INestApplication;
-  let registry: INestApplication;
+  let cn: INestApplication<Server>;
+  let registry: INestApplication<Server>;
   let restrictedNumber: string;
   let restrictedEventId: string;
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { encodeSignedEvent, generateSigningKeyPair, parsePrivateKey } from '#contracts';
@@ -13,7 +14,7 @@ import { TOKENS, TestSystem } from '../../support/system.js';
  */
 describe('registry with signature checks off', () => {
   let system: TestSystem;
-  let registry: INestApplication;
+  let registry: INestApplication<Server>;
   const auditor = { authorization: `Bearer ${TOKENS.auditor}` };
 
   beforeAll(async () => {

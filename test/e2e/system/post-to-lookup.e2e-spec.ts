@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { startAuthorityApp } from '#authority';
@@ -15,8 +16,8 @@ const OFFICER = 'slice-officer-cn';
 
 describe('POST to an authority → lookup in the registry', () => {
   let database: TestDatabase;
-  let hongKong: INestApplication;
-  let registry: INestApplication;
+  let hongKong: INestApplication<Server>;
+  let registry: INestApplication<Server>;
 
   beforeAll(async () => {
     database = await createTestDatabase();

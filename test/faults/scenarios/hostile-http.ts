@@ -156,7 +156,7 @@ function withRaw(base: Record<string, unknown>, field: string, raw: string | Buf
   const marker = '__HOSTILE_MARKER__';
   const copy = structuredClone(base);
   const parts = field.split('.');
-  let node = copy as Record<string, unknown>;
+  let node = copy;
   for (const part of parts.slice(0, -1)) node = node[part] as Record<string, unknown>;
   node[parts[parts.length - 1]] = marker;
   const [before, after] = JSON.stringify(copy).split(`"${marker}"`);
@@ -802,7 +802,7 @@ function differences(before: Baseline, after: Baseline): string[] {
   const out: string[] = [];
   for (const side of ['authority', 'registry', 'offsets'] as const) {
     for (const [name, value] of Object.entries(before[side])) {
-      const now = (after[side] as Record<string, unknown>)[name];
+      const now = (after[side] as Record<string, number | string>)[name];
       if (now !== value) out.push(`${side}.${name}: ${value} → ${now}`);
     }
   }

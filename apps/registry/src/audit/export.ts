@@ -96,6 +96,8 @@ const FORMULA = /^(\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|[\t\r\n])/;
 export function csvLine(values: unknown[]): string {
   return `${values
     .map((value) => {
+      // Cells are scalars (strings, numbers, booleans); String() is the intended conversion.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string
       let text = value === null || value === undefined ? '' : String(value);
       if (FORMULA.test(text)) text = `'${text}`;
       return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

@@ -171,6 +171,8 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
+  // kafkajs hands these as closures over the batch, not methods needing `this`.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const topicAuthority = authorityForTopic(batch.topic, this.topics);
     const receivedAt = new Date().toISOString();

@@ -22,12 +22,12 @@ export class SearchQuery {
 
   @ApiPropertyOptional({ enum: AUTHORITIES })
   @IsOptional()
-  @IsIn(AUTHORITIES as unknown as string[], { message: `must be one of: ${AUTHORITIES.join(', ')}` })
+  @IsIn(AUTHORITIES, { message: `must be one of: ${AUTHORITIES.join(', ')}` })
   authority?: AuthorityCode;
 
   @ApiPropertyOptional({ enum: RECORDATION_STATUSES })
   @IsOptional()
-  @IsIn(RECORDATION_STATUSES as unknown as string[], { message: `must be one of: ${RECORDATION_STATUSES.join(', ')}` })
+  @IsIn(RECORDATION_STATUSES, { message: `must be one of: ${RECORDATION_STATUSES.join(', ')}` })
   status?: RecordationStatus;
 
   @ApiPropertyOptional({ description: "Rights holder's name in either script", example: 'Hermès' })

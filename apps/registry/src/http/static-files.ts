@@ -18,5 +18,8 @@ const PAGE_PATH = /^\/(?:[\w-]+\.(?:html|js|css|svg))?$/;
  */
 export function officerPage(root: string): RequestHandler {
   const serve = express.static(root, { index: 'index.html', maxAge: '1h' });
-  return (request, response, next) => (PAGE_PATH.test(request.path) ? serve(request, response, next) : next());
+  return (request, response, next) => {
+    if (PAGE_PATH.test(request.path)) serve(request, response, next);
+    else next();
+  };
 }

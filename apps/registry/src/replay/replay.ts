@@ -98,6 +98,8 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 4,
+        // kafkajs hands these as closures over the batch, not methods needing `this`.
+        // eslint-disable-next-line @typescript-eslint/unbound-method
         eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
           const end = ends.find((e) => e.topic === batch.topic && e.partition === batch.partition)!;
           const inRange = batch.messages.filter((m) => BigInt(m.offset) < end.high);
@@ -137,6 +139,8 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
     } finally {
       await consumer.disconnect();
     }
+    // Rethrows what a batch handler caught (an Error from kafkajs, pg or our own code).
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (failure) throw failure;
     await load.finish(aliases, await targetPictures.allSimilar(dataSource));
     progress?.update(done, true);
@@ -216,7 +220,7 @@ export async function digestFromEventStore(dataSource: DataSource, tables: Regis
     [until],
   );
   const aliases = new Map<string, string>(
-    ((await dataSource.query(`SELECT from_key, to_key FROM ${tables.aliases}`)) as { from_key: string; to_key: string }[]).map((row) => [row.from_key, row.to_key]),
+    (await dataSource.query<{ from_key: string; to_key: string }[]>(`SELECT from_key, to_key FROM ${tables.aliases}`)).map((row) => [row.from_key, row.to_key]),
   );
   const recordations = new Map<string, RegistryRecordation>();
   for (const row of events) {

@@ -58,7 +58,7 @@ export class RegistryBulkLoad {
 
   /** Checks the tables are empty and drops their secondary indexes (rebuilt by `finish`, as the migrations define them). */
   async begin(): Promise<void> {
-    const { rows } = await this.client.query(`SELECT (SELECT count(*) FROM ${this.tables.events}) + (SELECT count(*) FROM ${this.tables.recordations}) AS n`);
+    const { rows } = await this.client.query<{ n: string }>(`SELECT (SELECT count(*) FROM ${this.tables.events}) + (SELECT count(*) FROM ${this.tables.recordations}) AS n`);
     if (Number(rows[0].n) > 0) throw new Error(`a bulk load needs empty tables; ${this.tables.schema} holds rows`);
     const indexes = await this.client.query<{ indexname: string; indexdef: string }>(
       `SELECT i.indexname, i.indexdef FROM pg_indexes i

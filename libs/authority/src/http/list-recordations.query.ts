@@ -5,7 +5,7 @@ import { IsTimestamp, RECORDATION_STATUSES, type RecordationStatus } from '#cont
 /** Query of `GET /recordations`; unknown parameters are refused like unknown body fields. */
 export class ListRecordationsQuery {
   @IsOptional()
-  @IsIn(RECORDATION_STATUSES as unknown as string[], { message: `must be one of: ${RECORDATION_STATUSES.join(', ')}` })
+  @IsIn(RECORDATION_STATUSES, { message: `must be one of: ${RECORDATION_STATUSES.join(', ')}` })
   status?: RecordationStatus;
 
   @IsOptional()
@@ -18,7 +18,7 @@ export class ListRecordationsQuery {
   cursor?: string;
 
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value))
   @IsInt({ message: 'must be a whole number' })
   @Min(1)
   @Max(1000)

@@ -163,7 +163,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const runner = this.dataSource.createQueryRunner();
     try {
       await runner.connect();
-      const rows: { locked: boolean }[] = await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`outbox-relay:${this.config.DATABASE_SCHEMA}`]);
+      const rows = (await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`outbox-relay:${this.config.DATABASE_SCHEMA}`])) as { locked: boolean }[];
       if (rows[0].locked) {
         this.lock = runner;
         return true;

@@ -6,7 +6,7 @@ import { checkIdempotencyKey } from './idempotent-write.js';
 // Found by the hostile-HTTP fault scenario: an empty Idempotency-Key header (a lone tab, trimmed away) was refused
 // on POST /recordations but made valid per-item keys `:0`, `:1` on the bulk route, which then created everything.
 describe('bulk create and the Idempotency-Key header', () => {
-  const run = jest.fn(async () => ({ statusCode: 201, body: {} }));
+  const run = jest.fn(() => Promise.resolve({ statusCode: 201, body: {} }));
   const bulk = new BulkCreateUseCase({ run } as never, {} as never);
 
   it.each(['', 'a b', 'x'.repeat(201), 'clé'])('refuses the whole request for the key %j, before any item', async (key) => {

@@ -86,6 +86,8 @@ export class BulkCreateUseCase {
 function errorsOf(error: HttpException): FieldError[] {
   if (error instanceof FieldValidationException) return error.errors;
   const response = error.getResponse();
+  // Nest's HttpException bodies carry `message` as a string or a list of strings.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   const message = typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? error.message);
   return [{ field: '(item)', reason: message }];
 }

@@ -11,7 +11,7 @@ export interface AuthorityRules {
   /** Recordation numbers: CN `T2024-01234`, HK `HK-2024-012345`, MO `MO-2024-01234`. */
   numberPattern: RegExp;
   numberExample: string;
-  formatNumber(year: number, sequence: number): string;
+  formatNumber: (year: number, sequence: number) => string;
   /** Fixed term in years, or null when the holder chooses it (validUntil then required). */
   termYears: number | null;
   /** Renewal allowed only within this many months before validUntil; null = any time while active. */

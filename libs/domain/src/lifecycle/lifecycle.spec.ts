@@ -46,7 +46,7 @@ describe('createRecordation', () => {
   it("caps the Mainland term at the right's own expiry", () => {
     const input = { ...cnInput, trademarkRegistration: { ...cnInput.trademarkRegistration, expiresOn: '2030-06-30' } };
     expect(stateOf(createRecordation(input, 'T2024-01234', CN, today)).validUntil).toBe('2030-06-30');
-    expect(fieldsOf(createRecordation({ ...input, validUntil: '2031-01-01' } as RecordationFields, 'T2024-01234', CN, today))).toEqual(['validUntil']);
+    expect(fieldsOf(createRecordation({ ...input, validUntil: '2031-01-01' }, 'T2024-01234', CN, today))).toEqual(['validUntil']);
   });
 
   it('requires validUntil where the holder chooses the term (Hong Kong, Macao)', () => {
@@ -63,7 +63,7 @@ describe('createRecordation', () => {
     ['an end already past', { input: { validFrom: '2016-01-01', validUntil: '2020-01-01' } }, 'validUntil'],
     ['a field restricted twice', { input: { restrictions: [{ field: 'knownInfringers', sharedWith: ['HK'] }, { field: 'knownInfringers', sharedWith: ['MO'] }] } }, 'restrictions.1.field'],
   ] as [string, { number?: string; input?: object }, string][])('refuses %s', (_label, change, field) => {
-    const result = createRecordation({ ...cnInput, ...change.input } as RecordationFields, change.number ?? 'T2024-01234', CN, today);
+    const result = createRecordation({ ...cnInput, ...change.input }, change.number ?? 'T2024-01234', CN, today);
     expect(fieldsOf(result)).toContain(field);
   });
 });

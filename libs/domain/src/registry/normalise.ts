@@ -1,8 +1,12 @@
 import * as OpenCC from 'opencc-js/t2cn';
 
-/** Traditional Chinese (Hong Kong and Taiwan variants) to Simplified. */
-const hongKongToSimplified = OpenCC.Converter({ from: 'hk', to: 'cn' });
-const taiwanToSimplified = OpenCC.Converter({ from: 'tw', to: 'cn' });
+/**
+ * Traditional Chinese (Hong Kong and Taiwan variants) to Simplified. The cast names the converter's type: opencc-js's
+ * declarations import './core' without an extension, which nodenext resolution cannot follow, so it comes out unresolved.
+ */
+type Convert = (text: string) => string;
+const hongKongToSimplified = OpenCC.Converter({ from: 'hk', to: 'cn' }) as Convert;
+const taiwanToSimplified = OpenCC.Converter({ from: 'tw', to: 'cn' }) as Convert;
 
 const PUNCTUATION_AND_SPACE = /[\p{P}\p{S}\p{Z}\p{Cc}\p{Cf}]+/gu;
 /** Accents on Latin letters only: kana voicing marks, Devanagari vowel signs and the like are part of the letter. */

@@ -25,7 +25,7 @@ export class BaseAppConfig extends DatabaseConfig {
   @IsNotEmpty()
   HOST: string = '127.0.0.1';
 
-  @IsIn(LOG_LEVELS as unknown as string[], { message: `must be one of: ${LOG_LEVELS.join(', ')}` })
+  @IsIn(LOG_LEVELS, { message: `must be one of: ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: string = 'info';
 
   @IntVariable(1, 200)

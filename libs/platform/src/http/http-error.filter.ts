@@ -54,7 +54,7 @@ export function sendError(response: Response, exception: unknown, logger: Pick<L
   const { status, body } = describeError(exception);
   // Our own 5xx answers (503 readiness, …) are expected outcomes; anything else is a fault worth a stack trace.
   if (status >= 500 && !(exception instanceof HttpException)) logger.error({ err: exception }, 'request failed');
-  if (status === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '5');
+  if (status === (HttpStatus.SERVICE_UNAVAILABLE as number)) response.setHeader('Retry-After', '5');
   response.status(status).json(body);
 }
 

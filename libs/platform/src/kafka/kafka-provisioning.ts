@@ -169,7 +169,7 @@ async function existingAclKeys(admin: Admin): Promise<Set<string>> {
   const keys = new Set<string>();
   for (const resource of response.resources) {
     for (const acl of resource.acls) {
-      keys.add(aclKey({ ...acl, ...resource } as AclEntry));
+      keys.add(aclKey({ ...acl, ...resource }));
     }
   }
   return keys;
