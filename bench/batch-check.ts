@@ -38,11 +38,18 @@ export function batchMarks(queries: readonly string[], lines: number): string[] 
 async function oneBatch(base: string, token: string, marks: readonly string[]): Promise<number> {
   const body = marks.map((mark, i) => JSON.stringify({ mark, lineId: `L${i}` })).join('\n');
   const started = performance.now();
-  const response = await fetch(`${base}/api/check/batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, body });
+  const response = await fetch(`${base}/api/check/batch`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+    body,
+  });
   const text = await response.text();
   const seconds = (performance.now() - started) / 1000;
   if (response.status !== 200) throw new Error(`batch check answered ${response.status}: ${text.slice(0, 200)}`);
-  const answers = text.trimEnd().split('\n').map((line) => JSON.parse(line) as { index: number; lineId: string; recorded?: boolean });
+  const answers = text
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { index: number; lineId: string; recorded?: boolean });
   if (answers.length !== marks.length || answers.some((answer, i) => answer.index !== i || answer.lineId !== `L${i}` || typeof answer.recorded !== 'boolean')) {
     throw new Error(`batch check: ${answers.length} answers for ${marks.length} lines, or out of order, or with errors`);
   }
@@ -78,7 +85,12 @@ export interface BatchFigures {
 }
 
 /** The batch check `runs` times against single checks at 16 clients `runs` times, interleaved (so both see the same noise). */
-export async function measureBatchCheck(base: string, token: string, marks: readonly string[], options: { runs: number; singleSeconds: number; onRun?: (run: object) => void }): Promise<BatchFigures> {
+export async function measureBatchCheck(
+  base: string,
+  token: string,
+  marks: readonly string[],
+  options: { runs: number; singleSeconds: number; onRun?: (run: object) => void },
+): Promise<BatchFigures> {
   const batch: number[] = [];
   const batchSeconds: number[] = [];
   const single: number[] = [];
@@ -90,14 +102,27 @@ export async function measureBatchCheck(base: string, token: string, marks: read
     single.push(await singles(base, token, marks, 16, options.singleSeconds));
     options.onRun?.({ run, batchMarksPerSecond: Math.round(batch[run]), singleMarksPerSecond: Math.round(single[run]) });
   }
-  const figures = { lines: marks.length, batchMarksPerSecond: spreadOf(batch), batchSeconds: spreadOf(batchSeconds), singleMarksPerSecond: spreadOf(single), singleClients: 16 };
+  const figures = {
+    lines: marks.length,
+    batchMarksPerSecond: spreadOf(batch),
+    batchSeconds: spreadOf(batchSeconds),
+    singleMarksPerSecond: spreadOf(single),
+    singleClients: 16,
+  };
   return { ...figures, batchOverSingle: +(figures.batchMarksPerSecond.median / figures.singleMarksPerSecond.median).toFixed(1) };
 }
 
 export type RepeatedLatency = Record<string, { requestsPerSecond: Spread; p50Ms: Spread; p95Ms: Spread; p99Ms: Spread }>;
 
 /** measureLookups `runs` times; each figure's median and spread per endpoint@clients. */
-export async function measureLookupsRepeated(base: string, token: string, queries: readonly string[], seconds: number, runs: number, onFigure?: (key: string, figures: LatencyFigures) => void): Promise<RepeatedLatency> {
+export async function measureLookupsRepeated(
+  base: string,
+  token: string,
+  queries: readonly string[],
+  seconds: number,
+  runs: number,
+  onFigure?: (key: string, figures: LatencyFigures) => void,
+): Promise<RepeatedLatency> {
   const all: Record<string, LatencyFigures>[] = [];
   for (let run = 0; run < runs; run++) all.push(await measureLookups(base, token, queries, seconds, onFigure));
   const out: RepeatedLatency = {};

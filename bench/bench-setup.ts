@@ -1,7 +1,15 @@
 import { parseTrustedKeys, topicNames, type AuthorityCode, type SigningKey, type TopicSet } from '#contracts';
 import type { GeneratedEvent } from '#datagen';
 import { createKafka, provisionKafka } from '#platform';
-import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, signingKeysOf, type TestDatabase, type TestSigningKeys } from '#testing';
+import {
+  TEST_KAFKA_BROKERS,
+  TEST_KAFKA_PRINCIPALS,
+  createTestDatabase,
+  createTestSigningKeys,
+  signingKeysOf,
+  type TestDatabase,
+  type TestSigningKeys,
+} from '#testing';
 import { replayRegistry, type ReplayOptions, type ReplayResult } from '../apps/registry/src/replay/replay.js';
 
 export interface BenchSetup {
@@ -18,12 +26,17 @@ export async function benchSetup(name: string): Promise<BenchSetup> {
   const prefix = `${name.replace(/_/g, '')}${Date.now().toString(36)}.`;
   const topics = topicNames(prefix);
   const keys = createTestSigningKeys();
-  await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: name, ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }), { topicPrefix: prefix });
+  await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: name, ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }), {
+    topicPrefix: prefix,
+  });
   return { database, prefix, topics, keys, signers: signingKeysOf(keys) };
 }
 
 /** Replays a benchmark's topics from its live `registry` schema into `registry_replay`, as `npm run replay` does. */
-export function replayBench(setup: Pick<BenchSetup, 'database' | 'topics' | 'keys'>, options: Pick<ReplayOptions, 'expectedDigest' | 'progress'> = {}): Promise<ReplayResult> {
+export function replayBench(
+  setup: Pick<BenchSetup, 'database' | 'topics' | 'keys'>,
+  options: Pick<ReplayOptions, 'expectedDigest' | 'progress'> = {},
+): Promise<ReplayResult> {
   return replayRegistry({
     kafka: createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-replay', ...TEST_KAFKA_PRINCIPALS.registry, logLevel: 'ERROR' }),
     databaseUrl: setup.database.url,
@@ -46,13 +59,22 @@ export async function produceEvents(
   options: { partitionOf?: (event: GeneratedEvent) => number; afterSend?: (sent: { event: GeneratedEvent; partition?: number }[]) => void } = {},
 ): Promise<void> {
   for (const authority of ['CN', 'HK', 'MO'] as const) {
-    const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: `bench-${authority}`, ...TEST_KAFKA_PRINCIPALS[authority], logLevel: 'ERROR' }).producer({ maxInFlightRequests: 1 });
+    const producer = createKafka({
+      brokers: TEST_KAFKA_BROKERS,
+      clientId: `bench-${authority}`,
+      ...TEST_KAFKA_PRINCIPALS[authority],
+      logLevel: 'ERROR',
+    }).producer({ maxInFlightRequests: 1 });
     await producer.connect();
     try {
       const mine = events.filter((e) => e.authority === authority);
       for (let i = 0; i < mine.length; i += 2000) {
         const sent = mine.slice(i, i + 2000).map((event) => ({ event, partition: options.partitionOf?.(event) }));
-        await producer.send({ topic: topics[authority], acks: -1, messages: sent.map(({ event, partition }) => ({ key: event.key, value: event.value, partition })) });
+        await producer.send({
+          topic: topics[authority],
+          acks: -1,
+          messages: sent.map(({ event, partition }) => ({ key: event.key, value: event.value, partition })),
+        });
         options.afterSend?.(sent);
       }
     } finally {
@@ -68,5 +90,10 @@ export async function produceEvents(
 export async function mergeFigures(base: string): Promise<{ count: number; messages: number; seconds: number; lockWaitSeconds: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { count: value('registry_merge_latency_seconds_count'), messages: value('registry_batch_size_sum'), seconds: value('registry_merge_latency_seconds_sum'), lockWaitSeconds: value('registry_merge_lock_wait_seconds_sum') };
+  return {
+    count: value('registry_merge_latency_seconds_count'),
+    messages: value('registry_batch_size_sum'),
+    seconds: value('registry_merge_latency_seconds_sum'),
+    lockWaitSeconds: value('registry_merge_lock_wait_seconds_sum'),
+  };
 }

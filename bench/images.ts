@@ -86,17 +86,30 @@ const DISTORTIONS: Record<string, Distortion> = {
     const [dx, dy] = [Math.floor(random() * 40), Math.floor(random() * 30)];
     return sharp(png).extract({ left: dx, top: dy, width: 360, height: 270 }).png().toBuffer();
   },
-  'rotated 5°': (png, random) => sharp(png).rotate(random() < 0.5 ? 5 : -5, { background: '#ffffff' }).png().toBuffer(),
+  'rotated 5°': (png, random) =>
+    sharp(png)
+      .rotate(random() < 0.5 ? 5 : -5, { background: '#ffffff' })
+      .png()
+      .toBuffer(),
   recoloured: (png) => sharp(png).modulate({ hue: 120, saturation: 1.4 }).png().toBuffer(),
   inverted: (png) => sharp(png).negate({ alpha: false }).png().toBuffer(),
   'with a border': (png, random) => {
     const b = 15 + Math.floor(random() * 25);
-    return sharp(png).extend({ top: b, bottom: b, left: b, right: b, background: random() < 0.5 ? '#000000' : '#c0c0c0' }).png().toBuffer();
+    return sharp(png)
+      .extend({ top: b, bottom: b, left: b, right: b, background: random() < 0.5 ? '#000000' : '#c0c0c0' })
+      .png()
+      .toBuffer();
   },
   photographed: async (png, random) => {
     const { width, height } = { width: 400, height: 300 };
-    const noise = await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 18 } } }).png().toBuffer();
-    const noisy = await sharp(png).blur(1.2).composite([{ input: noise, blend: 'overlay' }]).png().toBuffer();
+    const noise = await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 18 } } })
+      .png()
+      .toBuffer();
+    const noisy = await sharp(png)
+      .blur(1.2)
+      .composite([{ input: noise, blend: 'overlay' }])
+      .png()
+      .toBuffer();
     return sharp(noisy)
       .linear(0.8, 20 + random() * 20)
       .resize(300)
@@ -120,7 +133,9 @@ async function main(): Promise<void> {
   const originals: PerceptualHashes[] = [];
   const distorted = new Map<string, PerceptualHashes[]>(Object.keys(DISTORTIONS).map((name) => [name, []]));
   for (let i = 0; i < LOGOS; i++) {
-    const png = await sharp(Buffer.from(logoSvg(random))).png().toBuffer();
+    const png = await sharp(Buffer.from(logoSvg(random)))
+      .png()
+      .toBuffer();
     originals.push(await pictureHashes(png));
     for (const [name, distort] of Object.entries(DISTORTIONS)) distorted.get(name)!.push(await pictureHashes(await distort(png, random)));
   }
@@ -146,7 +161,8 @@ async function main(): Promise<void> {
 
   // False matches: unrelated logos (every pair of originals), and distortions against the wrong originals.
   let [pairs, falsePairs] = [0, 0];
-  for (let i = 0; i < originals.length; i++) for (let j = i + 1; j < originals.length; j++, pairs++) if (picturesMatch(originals[i], originals[j])) falsePairs++;
+  for (let i = 0; i < originals.length; i++)
+    for (let j = i + 1; j < originals.length; j++, pairs++) if (picturesMatch(originals[i], originals[j])) falsePairs++;
   let [cross, falseCross] = [0, 0];
   for (const hashes of distorted.values()) {
     hashes.forEach((query, index) => {

@@ -22,7 +22,9 @@ const keyOf = (i: number) => `HK-2026-${String(i).padStart(6, '0')}`;
 
 async function freshTopic(label: string): Promise<string> {
   const prefix = `kc${label}${Date.now().toString(36)}.`;
-  await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-kafka-clients', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }), { topicPrefix: prefix });
+  await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-kafka-clients', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }), {
+    topicPrefix: prefix,
+  });
   return topicNames(prefix).HK;
 }
 
@@ -32,7 +34,10 @@ interface Figures {
 }
 
 async function kafkajsRun(topic: string): Promise<Figures> {
-  const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-kafkajs', ...TEST_KAFKA_PRINCIPALS.HK, logLevel: 'ERROR' }).producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-kafkajs', ...TEST_KAFKA_PRINCIPALS.HK, logLevel: 'ERROR' }).producer({
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   let began = performance.now();
   for (let i = 0; i < MESSAGES; i += SEND) {
@@ -42,7 +47,9 @@ async function kafkajsRun(topic: string): Promise<Figures> {
   const produce = MESSAGES / ((performance.now() - began) / 1000);
   await producer.disconnect();
 
-  const consumer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-kafkajs', ...TEST_KAFKA_PRINCIPALS.registry, logLevel: 'ERROR' }).consumer({ groupId: `registry-bench-kafkajs-${topic}` });
+  const consumer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-kafkajs', ...TEST_KAFKA_PRINCIPALS.registry, logLevel: 'ERROR' }).consumer({
+    groupId: `registry-bench-kafkajs-${topic}`,
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let received = 0;
@@ -61,19 +68,39 @@ async function kafkajsRun(topic: string): Promise<Figures> {
   return { produce, consume };
 }
 
-const sasl = (principal: { username: string; password: string }) => ({ mechanism: 'SCRAM-SHA-512' as const, username: principal.username, password: principal.password });
+const sasl = (principal: { username: string; password: string }) => ({
+  mechanism: 'SCRAM-SHA-512' as const,
+  username: principal.username,
+  password: principal.password,
+});
 
 async function platformaticRun(topic: string): Promise<Figures> {
-  const producer = new PlatformaticProducer({ clientId: 'bench-platformatic', bootstrapBrokers: TEST_KAFKA_BROKERS, sasl: sasl(TEST_KAFKA_PRINCIPALS.HK), acks: -1, maxInflights: 1, autocreateTopics: false });
+  const producer = new PlatformaticProducer({
+    clientId: 'bench-platformatic',
+    bootstrapBrokers: TEST_KAFKA_BROKERS,
+    sasl: sasl(TEST_KAFKA_PRINCIPALS.HK),
+    acks: -1,
+    maxInflights: 1,
+    autocreateTopics: false,
+  });
   let began = performance.now();
   for (let i = 0; i < MESSAGES; i += SEND) {
-    const messages = Array.from({ length: Math.min(SEND, MESSAGES - i) }, (_, j) => ({ topic, key: Buffer.from(keyOf(i + j)), value: payloads[(i + j) % payloads.length] }));
+    const messages = Array.from({ length: Math.min(SEND, MESSAGES - i) }, (_, j) => ({
+      topic,
+      key: Buffer.from(keyOf(i + j)),
+      value: payloads[(i + j) % payloads.length],
+    }));
     await producer.send({ messages });
   }
   const produce = MESSAGES / ((performance.now() - began) / 1000);
   await producer.close();
 
-  const consumer = new PlatformaticConsumer({ clientId: 'bench-platformatic', groupId: `registry-bench-platformatic-${topic}`, bootstrapBrokers: TEST_KAFKA_BROKERS, sasl: sasl(TEST_KAFKA_PRINCIPALS.registry) });
+  const consumer = new PlatformaticConsumer({
+    clientId: 'bench-platformatic',
+    groupId: `registry-bench-platformatic-${topic}`,
+    bootstrapBrokers: TEST_KAFKA_BROKERS,
+    sasl: sasl(TEST_KAFKA_PRINCIPALS.registry),
+  });
   began = performance.now();
   const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
   let received = 0;

@@ -11,10 +11,17 @@ export function lookupQueries(texts: readonly string[]): string[] {
   for (let i = 0; i < 400; i++) {
     const text = texts[(i * 7919) % texts.length];
     switch (i % 4) {
-      case 0: queries.push(text); break;
-      case 1: queries.push([...text].map((c) => TRADITIONAL.get(c) ?? c).join('')); break;
-      case 2: queries.push(`${text.slice(0, -1)}X`); break;
-      default: queries.push(`NOSUCHMARK${i}`);
+      case 0:
+        queries.push(text);
+        break;
+      case 1:
+        queries.push([...text].map((c) => TRADITIONAL.get(c) ?? c).join(''));
+        break;
+      case 2:
+        queries.push(`${text.slice(0, -1)}X`);
+        break;
+      default:
+        queries.push(`NOSUCHMARK${i}`);
     }
   }
   return queries;
@@ -35,7 +42,13 @@ export const percentile = (sorted: number[], p: number) => (sorted.length ? sort
  * with the registry and PostgreSQL, and with fetch() the same registry served fewer requests (check@16: 239 against
  * 297 req/s on one database).
  */
-export async function measureLookups(base: string, token: string, queries: readonly string[], seconds: number, onFigure?: (key: string, figures: LatencyFigures) => void): Promise<Record<string, LatencyFigures>> {
+export async function measureLookups(
+  base: string,
+  token: string,
+  queries: readonly string[],
+  seconds: number,
+  onFigure?: (key: string, figures: LatencyFigures) => void,
+): Promise<Record<string, LatencyFigures>> {
   const out: Record<string, LatencyFigures> = {};
   for (const endpoint of ['check', 'search'] as const) {
     for (const clients of [1, 16, 64]) {
@@ -43,7 +56,8 @@ export async function measureLookups(base: string, token: string, queries: reado
       const failures: number[] = [];
       // One walk through the queries shared by all connections, so concurrent clients ask different things.
       let next = 0;
-      const pathOf = (query: string) => (endpoint === 'check' ? `/api/check?mark=${encodeURIComponent(query)}` : `/api/marks/search?q=${encodeURIComponent(query)}`);
+      const pathOf = (query: string) =>
+        endpoint === 'check' ? `/api/check?mark=${encodeURIComponent(query)}` : `/api/marks/search?q=${encodeURIComponent(query)}`;
       const tracker = autocannon({
         url: base,
         connections: clients,
@@ -56,7 +70,8 @@ export async function measureLookups(base: string, token: string, queries: reado
         else failures.push(statusCode);
       });
       const result = await tracker;
-      if (failures.length || result.errors) throw new Error(`${endpoint}@${clients}: ${failures.length} answers not 200 (first ${failures[0]}), ${result.errors} errors`);
+      if (failures.length || result.errors)
+        throw new Error(`${endpoint}@${clients}: ${failures.length} answers not 200 (first ${failures[0]}), ${result.errors} errors`);
       latencies.sort((a, b) => a - b);
       const key = `${endpoint}@${clients}`;
       out[key] = {
@@ -75,7 +90,14 @@ export async function measureLookups(base: string, token: string, queries: reado
 export const BENCH_TOKENS = { officer: 'bench-officer', auditor: 'bench-auditor' } as const;
 
 /** Environment of a registry process the benchmarks start: its database, its topic prefix, no rate limit to speak of. */
-export function benchRegistryEnv(options: { port: number; databaseUrl: string; prefix: string; trustedKeys: string; brokers: string[]; principal: { username: string; password: string } }): NodeJS.ProcessEnv {
+export function benchRegistryEnv(options: {
+  port: number;
+  databaseUrl: string;
+  prefix: string;
+  trustedKeys: string;
+  brokers: string[];
+  principal: { username: string; password: string };
+}): NodeJS.ProcessEnv {
   return {
     ...process.env,
     PORT: String(options.port),

@@ -57,7 +57,10 @@ async function main(): Promise<void> {
     );
     for (const index of indexes) await db.query(`DROP INDEX registry."${index.indexname}"`);
     const loaded = await writeRegistryState(db, new RegistryTables('registry'), recordations, new Map());
-    await rebuildIndexes(db, indexes.map((index) => ({ definition: index.indexdef })));
+    await rebuildIndexes(
+      db,
+      indexes.map((index) => ({ definition: index.indexdef })),
+    );
     recordations.clear();
     await db.query('ANALYZE registry.recordations; ANALYZE registry.mark_keys; ANALYZE registry.marks');
     const loadSeconds = (performance.now() - folded) / 1000;
@@ -66,18 +69,47 @@ async function main(): Promise<void> {
     const port = 3950 + Math.floor(Math.random() * 40);
     const prefix = `benchlookup${Date.now().toString(36)}.`;
     const keys = createTestSigningKeys();
-    await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-lookup', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }), { topicPrefix: prefix });
+    await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-lookup', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }), {
+      topicPrefix: prefix,
+    });
     const child = spawn(process.execPath, [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []), 'dist/apps/registry/src/main.js'], {
-      env: benchRegistryEnv({ port, databaseUrl: database.url, prefix, trustedKeys: keys.trustedKeys, brokers: TEST_KAFKA_BROKERS, principal: TEST_KAFKA_PRINCIPALS.registry }),
+      env: benchRegistryEnv({
+        port,
+        databaseUrl: database.url,
+        prefix,
+        trustedKeys: keys.trustedKeys,
+        brokers: TEST_KAFKA_BROKERS,
+        principal: TEST_KAFKA_PRINCIPALS.registry,
+      }),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(child);
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(async () => (await fetch(`${base}/health`).then((r) => r.status).catch(() => 0)) === 200, { timeoutMs: 120_000, description: 'the registry to answer' });
+    await waitFor(
+      async () =>
+        (await fetch(`${base}/health`)
+          .then((r) => r.status)
+          .catch(() => 0)) === 200,
+      { timeoutMs: 120_000, description: 'the registry to answer' },
+    );
     const queries = lookupQueries(texts);
     const figures = await measureLookupsRepeated(base, BENCH_TOKENS.officer, queries, SECONDS, RUNS, (key, f) => logger.info({ key, ...f }, 'lookup'));
-    const batch = await measureBatchCheck(base, BENCH_TOKENS.officer, batchMarks(queries, BATCH_LINES), { runs: RUNS, singleSeconds: SECONDS, onRun: (run) => logger.info(run, 'batch check') });
-    report({ time: new Date().toISOString(), recordations: loaded.recordations, markKeys: loaded.markKeys, marks: loaded.marks, loadSeconds: Math.round(loadSeconds), seconds: SECONDS, runs: RUNS, figures, batch });
+    const batch = await measureBatchCheck(base, BENCH_TOKENS.officer, batchMarks(queries, BATCH_LINES), {
+      runs: RUNS,
+      singleSeconds: SECONDS,
+      onRun: (run) => logger.info(run, 'batch check'),
+    });
+    report({
+      time: new Date().toISOString(),
+      recordations: loaded.recordations,
+      markKeys: loaded.markKeys,
+      marks: loaded.marks,
+      loadSeconds: Math.round(loadSeconds),
+      seconds: SECONDS,
+      runs: RUNS,
+      figures,
+      batch,
+    });
   } finally {
     // A profile is written when the process exits on its own: SIGTERM (graceful shutdown) and wait for it.
     if (CPU_PROF) await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))));
@@ -105,14 +137,27 @@ function fold(count: number): { recordations: Map<string, RegistryRecordation>; 
   return { recordations, texts };
 }
 
-function report(results: { time: string; recordations: number; markKeys: number; marks: number; loadSeconds: number; seconds: number; runs: number; figures: RepeatedLatency; batch: BatchFigures }): void {
+function report(results: {
+  time: string;
+  recordations: number;
+  markKeys: number;
+  marks: number;
+  loadSeconds: number;
+  seconds: number;
+  runs: number;
+  figures: RepeatedLatency;
+  batch: BatchFigures;
+}): void {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${results.time.replace(/[:.]/g, '-')}-lookup.json`, `${JSON.stringify(results, null, 2)}\n`);
   const { batch } = results;
   const md = `
 ## ${results.time} — lookup at scale: ${results.recordations.toLocaleString('en')} recordations
 
-Machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; PostgreSQL 15; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}. Rows written with
+Machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; PostgreSQL 15; load average at the end ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}. Rows written with
 COPY from the generator's events folded by the registry's domain code (${results.markKeys.toLocaleString('en')} mark keys, ${results.marks.toLocaleString('en')} marks, ${results.loadSeconds} s); the
 registry process answers; ${results.seconds} s per row, each row ${results.runs} times: median (min–max); mix of exact, 简→繁, misspelt, miss; client on the same machine. Targets: check p99 < 10 ms, search p99 < 30 ms at 16 clients.
 

@@ -18,7 +18,15 @@ export class NaiveEvent {
  * The comparison the benchmark asks for: a consumer written the usual Nest way, one @EventPattern handler
  * verifying the signature and doing one TypeORM save per message (Nest's Kafka transport, auto-commit).
  */
-export async function startNaiveConsumer(options: { brokers: string[]; username: string; password: string; topics: Record<AuthorityCode, string>; databaseUrl: string; trustedKeys: string; groupId: string }): Promise<INestMicroservice> {
+export async function startNaiveConsumer(options: {
+  brokers: string[];
+  username: string;
+  password: string;
+  topics: Record<AuthorityCode, string>;
+  databaseUrl: string;
+  trustedKeys: string;
+  groupId: string;
+}): Promise<INestMicroservice> {
   const trusted = parseTrustedKeys(options.trustedKeys);
   const handlers = (['CN', 'HK', 'MO'] as const).map((authority) => {
     @Controller()
@@ -29,7 +37,9 @@ export async function startNaiveConsumer(options: { brokers: string[]; username:
       async handle(@Payload() message: unknown) {
         const decoded = decodeSignedEvent(Buffer.from(JSON.stringify(message)), trusted, authority);
         if (!decoded.ok) return;
-        await this.dataSource.getRepository(NaiveEvent).save({ id: decoded.event.id, authority, subject: decoded.event.subject, sequence: decoded.event.sequence, payload: decoded.event });
+        await this.dataSource
+          .getRepository(NaiveEvent)
+          .save({ id: decoded.event.id, authority, subject: decoded.event.subject, sequence: decoded.event.sequence, payload: decoded.event });
       }
     }
     return Handler;

@@ -72,14 +72,30 @@ async function main(): Promise<void> {
     started = performance.now();
     const result = await replayBench({ database, topics, keys }, { expectedDigest, progress: true });
     const withDigestSeconds = (performance.now() - started) / 1000;
-    report({ time: new Date().toISOString(), events: result.events, recordations: recordationCount, seconds: result.seconds, eventsPerSecond: result.eventsPerSecond, withDigestSeconds: +withDigestSeconds.toFixed(1), match: result.match });
+    report({
+      time: new Date().toISOString(),
+      events: result.events,
+      recordations: recordationCount,
+      seconds: result.seconds,
+      eventsPerSecond: result.eventsPerSecond,
+      withDigestSeconds: +withDigestSeconds.toFixed(1),
+      match: result.match,
+    });
     if (!result.match) process.exitCode = 1;
   } finally {
     await database.drop();
   }
 }
 
-function report(results: { time: string; events: number; recordations: number; seconds: number; eventsPerSecond: number; withDigestSeconds: number; match: boolean }): void {
+function report(results: {
+  time: string;
+  events: number;
+  recordations: number;
+  seconds: number;
+  eventsPerSecond: number;
+  withDigestSeconds: number;
+  match: boolean;
+}): void {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${results.time.replace(/[:.]/g, '-')}-replay.json`, `${JSON.stringify(results, null, 2)}\n`);
   const md = `

@@ -64,7 +64,12 @@ async function main(): Promise<void> {
   const db = new pg.Client({ connectionString: database.url });
   await db.connect();
   const children: ChildProcess[] = [];
-  const results: Record<string, unknown> = { time: new Date().toISOString(), quick, events: EVENTS, machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version } };
+  const results: Record<string, unknown> = {
+    time: new Date().toISOString(),
+    quick,
+    events: EVENTS,
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  };
   try {
     // 1. The same events for every contestant.
     const generated = await timed('generate', async () => generateEvents({ seed: 42, events: EVENTS, keys: signers }));
@@ -77,10 +82,16 @@ async function main(): Promise<void> {
     // 3. Limits.
     const rawConsume = await timed('raw consume', () => consumeOnly(topics, events.length));
     const trusted = parseTrustedKeys(keys.trustedKeys);
-    const verifyOne = await timed('Ed25519 verify, 1 core', async () => events.filter((e) => verifyDsse(JSON.parse(e.value.toString('utf8')), trusted).verified).length);
+    const verifyOne = await timed(
+      'Ed25519 verify, 1 core',
+      async () => events.filter((e) => verifyDsse(JSON.parse(e.value.toString('utf8')), trusted).verified).length,
+    );
     const threads = os.cpus().length;
     const verifyAll = await timed(`Ed25519 verify, ${threads} threads`, () => verifyInWorkers(events, keys.trustedKeys, threads));
-    const decodeOne = await timed('full decode (verify + contract), 1 core', async () => events.filter((e) => decodeSignedEvent(e.value, trusted, e.authority).ok).length);
+    const decodeOne = await timed(
+      'full decode (verify + contract), 1 core',
+      async () => events.filter((e) => decodeSignedEvent(e.value, trusted, e.authority).ok).length,
+    );
     const copy = await timed('COPY', () => copyRows(db, events));
     results.limits = {
       rawConsumeEventsPerSecond: rate(events.length, rawConsume.ms),
@@ -93,7 +104,14 @@ async function main(): Promise<void> {
 
     // 4. Ours: the registry as its own process, from an empty schema to the last event merged.
     const registryPort = 3900 + Math.floor(Math.random() * 50);
-    const env = benchRegistryEnv({ port: registryPort, databaseUrl: database.url, prefix, trustedKeys: keys.trustedKeys, brokers: TEST_KAFKA_BROKERS, principal: TEST_KAFKA_PRINCIPALS.registry });
+    const env = benchRegistryEnv({
+      port: registryPort,
+      databaseUrl: database.url,
+      prefix,
+      trustedKeys: keys.trustedKeys,
+      brokers: TEST_KAFKA_BROKERS,
+      principal: TEST_KAFKA_PRINCIPALS.registry,
+    });
     await runMigrations({ url: database.url, schema: 'registry', migrations: REGISTRY_MIGRATIONS });
     const merged = async () => Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry.consumer_offsets')).rows[0].n);
     const ours = await timed('ours (registry ingest)', async () => {
@@ -117,7 +135,11 @@ async function main(): Promise<void> {
       groupId: `registry-naive-${prefix}`,
     });
     const naiveStarted = performance.now();
-    await waitUntil(async () => Number((await db.query('SELECT count(*) AS n FROM naive_events')).rows[0].n) >= NAIVE_EVENTS, 30 * 60_000, 'the naive consumer');
+    await waitUntil(
+      async () => Number((await db.query('SELECT count(*) AS n FROM naive_events')).rows[0].n) >= NAIVE_EVENTS,
+      30 * 60_000,
+      'the naive consumer',
+    );
     const naiveMs = performance.now() - naiveStarted;
     await naiveApp.close();
     const naiveRate = rate(NAIVE_EVENTS, naiveMs);
@@ -125,10 +147,17 @@ async function main(): Promise<void> {
     // 5b. Ours again with VERIFY_SIGNATURES=false, on the same events into a schema of its own: what the pipeline
     // does when the Ed25519 check is taken away, against the COPY limit.
     await runMigrations({ url: database.url, schema: 'registry_unverified', migrations: REGISTRY_MIGRATIONS });
-    const mergedUnverified = async () => Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry_unverified.consumer_offsets')).rows[0].n);
+    const mergedUnverified = async () =>
+      Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry_unverified.consumer_offsets')).rows[0].n);
     const unverified = await timed('ours, signatures not checked', async () => {
       const child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], {
-        env: { ...env, PORT: String(registryPort + 50), DATABASE_SCHEMA: 'registry_unverified', KAFKA_CONSUMER_GROUP: `registry-unverified-${prefix}`, VERIFY_SIGNATURES: 'false' },
+        env: {
+          ...env,
+          PORT: String(registryPort + 50),
+          DATABASE_SCHEMA: 'registry_unverified',
+          KAFKA_CONSUMER_GROUP: `registry-unverified-${prefix}`,
+          VERIFY_SIGNATURES: 'false',
+        },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.push(child);
@@ -172,14 +201,29 @@ async function main(): Promise<void> {
     const recordations = Number((await db.query('SELECT count(*) AS n FROM registry.recordations')).rows[0].n);
     const texts = events.filter((e) => e.event.type === 'recordation.created').map((e) => e.event.data.mark.text);
     const queries = lookupQueries(texts);
-    results.lookup = { recordations, runs: RUNS, figures: await measureLookupsRepeated(base, BENCH_TOKENS.officer, queries, LOOKUP_SECONDS, RUNS, (key, figures) => logger.info({ key, ...figures }, 'lookup')) };
+    results.lookup = {
+      recordations,
+      runs: RUNS,
+      figures: await measureLookupsRepeated(base, BENCH_TOKENS.officer, queries, LOOKUP_SECONDS, RUNS, (key, figures) =>
+        logger.info({ key, ...figures }, 'lookup'),
+      ),
+    };
     // 7b. Bulk screening: the same mix in one POST /api/check/batch, against the same marks as single checks.
-    results.batchCheck = await measureBatchCheck(base, BENCH_TOKENS.officer, batchMarks(queries, BATCH_LINES), { runs: RUNS, singleSeconds: LOOKUP_SECONDS, onRun: (run) => logger.info(run, 'batch check') });
+    results.batchCheck = await measureBatchCheck(base, BENCH_TOKENS.officer, batchMarks(queries, BATCH_LINES), {
+      runs: RUNS,
+      singleSeconds: LOOKUP_SECONDS,
+      onRun: (run) => logger.info(run, 'batch check'),
+    });
 
     // 8. Replay into a fresh schema and check the digest.
     for (const child of children) child.kill('SIGTERM');
     const replay = await timed('replay', () => replayBench({ database, topics, keys }));
-    results.replay = { events: replay.value.events, seconds: +(replay.ms / 1000).toFixed(1), eventsPerSecond: rate(replay.value.events, replay.ms), digestMatch: replay.value.match };
+    results.replay = {
+      events: replay.value.events,
+      seconds: +(replay.ms / 1000).toFixed(1),
+      eventsPerSecond: rate(replay.value.events, replay.ms),
+      digestMatch: replay.value.match,
+    };
   } finally {
     for (const child of children) child.kill('SIGKILL');
     await db.end();
@@ -189,7 +233,9 @@ async function main(): Promise<void> {
 }
 
 async function consumeOnly(topics: ReturnType<typeof topicNames>, expected: number): Promise<void> {
-  const consumer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-raw', ...TEST_KAFKA_PRINCIPALS.registry, logLevel: 'ERROR' }).consumer({ groupId: `registry-raw-${Date.now()}` });
+  const consumer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-raw', ...TEST_KAFKA_PRINCIPALS.registry, logLevel: 'ERROR' }).consumer({
+    groupId: `registry-raw-${Date.now()}`,
+  });
   let seen = 0;
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.CN, topics.HK, topics.MO], fromBeginning: true });
@@ -225,7 +271,12 @@ async function copyRows(db: pg.Client, events: GeneratedEvent[]): Promise<void> 
 }
 
 /** Merge transactions so far, the messages they held and the seconds they took, from the registry's /metrics. */
-async function freshness(base: string, topics: ReturnType<typeof topicNames>, signers: Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>, offset: number) {
+async function freshness(
+  base: string,
+  topics: ReturnType<typeof topicNames>,
+  signers: Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>,
+  offset: number,
+) {
   // About 29 % of generated events are Hong Kong creations: four times the events gives enough for the whole phase
   // (each is re-signed below with a new number and text, so it is generated unsigned).
   const fresh = generateEvents({ seed: 7, events: FRESHNESS_SECONDS * 1000 * 4, keys: null }).filter((e) => e.event.type === 'recordation.created');
@@ -246,7 +297,9 @@ async function freshness(base: string, topics: ReturnType<typeof topicNames>, si
         await sleep(2);
         continue;
       }
-      const response = await fetch(`${base}/api/check?mark=${encodeURIComponent(probe.text)}`, { headers: { authorization: `Bearer ${BENCH_TOKENS.officer}` } });
+      const response = await fetch(`${base}/api/check?mark=${encodeURIComponent(probe.text)}`, {
+        headers: { authorization: `Bearer ${BENCH_TOKENS.officer}` },
+      });
       if (response.ok && ((await response.json()) as { recorded: boolean }).recorded) {
         latencies.push(performance.now() - probe.sentAt);
         pending.shift();
@@ -275,7 +328,11 @@ async function freshness(base: string, topics: ReturnType<typeof topicNames>, si
         // a fuzzy match over thousands of them and the prober, not the merge, set the figure.
         const text = `FX${createHash('sha256').update(`${offset}:${produced}`).digest('hex').slice(0, 12).toUpperCase()}`;
         const number = `HK-2026-${String(900000 - produced).padStart(6, '0')}`;
-        const event = { ...hk[produced].event, subject: number, data: { ...hk[produced].event.data, recordationNumber: number, mark: { text, type: 'word' as const } } };
+        const event = {
+          ...hk[produced].event,
+          subject: number,
+          data: { ...hk[produced].event.data, recordationNumber: number, mark: { text, type: 'word' as const } },
+        };
         messages.push({ key: number, value: encodeSignedEvent(event, signers.HK) });
         if (produced % 25 === 0) pending.push({ text, sentAt });
       }
@@ -336,9 +393,20 @@ Bulk screening (${batch.lines} different marks of the same mix, NDJSON, ${RUNS} 
 
 Replay: ${replay.events} events in ${replay.seconds} s (${replay.eventsPerSecond} events/s), digest ${replay.digestMatch ? 'matches' : 'DIFFERS'}.
 `;
-  if (!existsSync('bench/RESULTS.md')) writeFileSync('bench/RESULTS.md', '# Benchmark results\n\nAppended by `npm run bench`; newest last. Figures from one machine at a time: compare ratios, not absolutes.\n');
+  if (!existsSync('bench/RESULTS.md'))
+    writeFileSync(
+      'bench/RESULTS.md',
+      '# Benchmark results\n\nAppended by `npm run bench`; newest last. Figures from one machine at a time: compare ratios, not absolutes.\n',
+    );
   appendFileSync('bench/RESULTS.md', md);
-  writeFileSync(`${dir}/${stamp}.svg`, chart(ingest, limits, Object.fromEntries(Object.entries(lookup.figures).map(([key, f]) => [key, { p50Ms: f.p50Ms.median, p95Ms: f.p95Ms.median, p99Ms: f.p99Ms.median }]))));
+  writeFileSync(
+    `${dir}/${stamp}.svg`,
+    chart(
+      ingest,
+      limits,
+      Object.fromEntries(Object.entries(lookup.figures).map(([key, f]) => [key, { p50Ms: f.p50Ms.median, p95Ms: f.p95Ms.median, p99Ms: f.p99Ms.median }])),
+    ),
+  );
   process.stdout.write(md);
 }
 

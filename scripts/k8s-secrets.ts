@@ -79,7 +79,9 @@ export function buildK8sSecrets(now = new Date()): K8sSecrets {
     tokens[`OFFICER_TOKEN_${authority}`] = officer;
     tokens[`ADMIN_TOKEN_REGISTRY_${authority}`] = admin;
     objects.push(secret(`${app}-credentials`, { 'publisher-token': hashed(publisher) }));
-    objects.push(secret(`registry-${site}-credentials`, { 'officer-token': hashed(officer), 'auditor-token': hashed(auditorToken), 'admin-token': hashed(admin) }));
+    objects.push(
+      secret(`registry-${site}-credentials`, { 'officer-token': hashed(officer), 'auditor-token': hashed(auditorToken), 'admin-token': hashed(admin) }),
+    );
 
     objects.push(databaseRole(database, app, role), databaseRole(database, 'registry', 'registry'));
   }
@@ -93,7 +95,13 @@ function main(args: string[]): void {
   if (!tokensOut) throw new Error('--tokens-out FILE is required: where to write the bearer credentials to hand out');
   if (existsSync(tokensOut)) throw new Error(`--tokens-out ${tokensOut} exists; refusing to overwrite credentials already handed out`);
   const { objects, tokens } = buildK8sSecrets();
-  writeFileSync(tokensOut, `${Object.entries(tokens).map(([name, value]) => `${name}=${value}`).join('\n')}\n`, { mode: 0o600 });
+  writeFileSync(
+    tokensOut,
+    `${Object.entries(tokens)
+      .map(([name, value]) => `${name}=${value}`)
+      .join('\n')}\n`,
+    { mode: 0o600 },
+  );
   process.stdout.write(objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
   process.stderr.write(`k8s-secrets: ${objects.length} objects on stdout; credentials to hand out in ${tokensOut}\n`);
 }

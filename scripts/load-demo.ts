@@ -92,8 +92,12 @@ function logoSvg(colour: string, letter: string, shape: 'sun' | 'wave'): Buffer 
  * written to .local/demo-logo.png for trying the search by picture.
  */
 async function loadFigurativeMarks(): Promise<void> {
-  const sun = await sharp(logoSvg('#c62828', 'S', 'sun')).png().toBuffer();
-  const wave = await sharp(logoSvg('#1565c0', 'W', 'wave')).png().toBuffer();
+  const sun = await sharp(logoSvg('#c62828', 'S', 'sun'))
+    .png()
+    .toBuffer();
+  const wave = await sharp(logoSvg('#1565c0', 'W', 'wave'))
+    .png()
+    .toBuffer();
   mkdirSync('.local', { recursive: true });
   writeFileSync('.local/demo-logo.png', await sharp(sun).resize(240).jpeg({ quality: 60 }).toBuffer());
   const today = new Date().toISOString().slice(0, 10);

@@ -6,7 +6,11 @@ import { fileURLToPath } from 'node:url';
 /** Production dependencies are what the apps load; nothing installed with them phones home at install. */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const readJson = <T>(file: string) => JSON.parse(readFileSync(join(root, file), 'utf8')) as T;
-type Manifest = { dependencies?: Record<string, string>; peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }> };
+type Manifest = {
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+};
 const manifest = readJson<Manifest & { devDependencies: Record<string, string>; scarfSettings?: { enabled?: boolean } }>('package.json');
 const production = Object.keys(manifest.dependencies ?? {});
 

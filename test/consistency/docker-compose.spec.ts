@@ -16,14 +16,20 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
 }
-const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
 const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
 const keysScript = readFileSync(new URL('deploy/compose/keys.sh', root), 'utf8');
 const initRoles = readFileSync(new URL('deploy/compose/init-roles.sh', root), 'utf8');
 
 /** `give DIR "NAME=$VALUE" …` lines of deploy/compose/keys.sh: the variables each key directory's file holds. */
 const keyFiles = new Map(
-  [...keysScript.matchAll(/^give (\S+) (.+)$/gm)].map(([, dir, rest]) => [dir, [...rest.matchAll(/"([A-Z_]+)=\$([A-Z_]+)"/g)].map(([, name, from]) => ({ name, from }))]),
+  [...keysScript.matchAll(/^give (\S+) (.+)$/gm)].map(([, dir, rest]) => [
+    dir,
+    [...rest.matchAll(/"([A-Z_]+)=\$([A-Z_]+)"/g)].map(([, name, from]) => ({ name, from })),
+  ]),
 );
 /** A service's mounts: source → { target, readOnly }. */
 function mounts(service: Service): Map<string, { target: string; readOnly: boolean }> {
@@ -151,7 +157,13 @@ describe('docker-compose.yml matches .env.example and the local scripts', () => 
     const healthcheck = /^HEALTHCHECK .*\\\n\s*CMD (.*)$/m.exec(dockerfile)?.[1] ?? '';
     expect(healthcheck).toContain('/health/ready');
     expect(healthcheck).toContain('process.env.PORT');
-    const awaited = new Set(Object.values(compose.services).flatMap((s) => Object.entries(s.depends_on ?? {}).filter(([, d]) => d.condition === 'service_healthy').map(([name]) => name)));
+    const awaited = new Set(
+      Object.values(compose.services).flatMap((s) =>
+        Object.entries(s.depends_on ?? {})
+          .filter(([, d]) => d.condition === 'service_healthy')
+          .map(([name]) => name),
+      ),
+    );
     for (const name of awaited) {
       const service = compose.services[name];
       expect({ name, checked: Boolean(service.healthcheck?.test?.length) || service.build === '.' }).toEqual({ name, checked: true });

@@ -30,8 +30,10 @@ describe('the event envelope (docs/events.md)', () => {
   it('is not called CloudEvents outside the section that says why not', () => {
     const section = eventsDoc.indexOf('## Why the envelope is not CloudEvents');
     expect(section).toBeGreaterThan(0);
-    const claims = (text: string) => /CloudEvents?[- ](style |compatible |conformant )?(envelope|event)s?\b(?! SDK)/i.test(text.replace(/not a CloudEvent/gi, ''));
-    for (const file of ['README.md', 'docs/architecture.md', 'libs/contracts/src/envelope.ts']) expect({ file, claims: claims(read(file)) }).toEqual({ file, claims: false });
+    const claims = (text: string) =>
+      /CloudEvents?[- ](style |compatible |conformant )?(envelope|event)s?\b(?! SDK)/i.test(text.replace(/not a CloudEvent/gi, ''));
+    for (const file of ['README.md', 'docs/architecture.md', 'libs/contracts/src/envelope.ts'])
+      expect({ file, claims: claims(read(file)) }).toEqual({ file, claims: false });
     expect(claims(eventsDoc.slice(0, section))).toBe(false);
   });
 });

@@ -32,7 +32,11 @@ interface EnvVar {
 }
 
 const k8s = new URL('deploy/k8s/', root);
-const kustomization = parse(readFileSync(new URL('kustomization.yaml', k8s), 'utf8')) as { namespace: string; resources: string[]; images: { name: string; newTag: string }[] };
+const kustomization = parse(readFileSync(new URL('kustomization.yaml', k8s), 'utf8')) as {
+  namespace: string;
+  resources: string[];
+  images: { name: string; newTag: string }[];
+};
 const manifests: Obj[] = kustomization.resources.flatMap((file) =>
   parseAllDocuments(readFileSync(new URL(file, k8s), 'utf8')).map((doc) => {
     if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0].message}`);
@@ -76,7 +80,8 @@ function resolvedEnv(deployment: Obj): Record<string, string> {
     const kind = variable.valueFrom?.secretKeyRef ? 'Secret' : 'ConfigMap';
     const source = generated.objects.find((o) => o.kind === kind && o.metadata.name === ref.name);
     const value = (source?.stringData ?? source?.data)?.[ref.key];
-    if (value === undefined) throw new Error(`${deployment.metadata.name}: ${variable.name} refers to ${kind} ${ref.name} key ${ref.key}, which nothing provides`);
+    if (value === undefined)
+      throw new Error(`${deployment.metadata.name}: ${variable.name} refers to ${kind} ${ref.name} key ${ref.key}, which nothing provides`);
     env[variable.name] = value;
   }
   return env;
@@ -84,7 +89,11 @@ function resolvedEnv(deployment: Obj): Record<string, string> {
 
 /** Every variable a config class declares (class-validator metadata, inherited ones included). */
 function declaredVariables(cls: new () => object): Set<string> {
-  return new Set(getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false).map((m) => m.propertyName));
+  return new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(cls, '', true, false)
+      .map((m) => m.propertyName),
+  );
 }
 
 /**
@@ -102,7 +111,8 @@ function strict(schema: any): any {
   if (Array.isArray(schema)) return schema.map(strict);
   if (schema === null || typeof schema !== 'object') return schema;
   const out: any = {};
-  for (const [key, value] of Object.entries(schema)) out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, strict(v)])) : strict(value);
+  for (const [key, value] of Object.entries(schema))
+    out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, strict(v)])) : strict(value);
   if (out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
   return out;
 }
@@ -126,7 +136,8 @@ async function validateBuiltIn(object: Obj): Promise<void> {
 async function validationErrors(object: Obj): Promise<string[]> {
   const validator = crdValidators.get(`${object.apiVersion}/${object.kind}`);
   if (validator) return validator(object) ? [] : (validator.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
-  if (object.apiVersion.includes('.') && !object.apiVersion.startsWith('apps/') && !object.apiVersion.includes('k8s.io')) return [`no schema vendored for ${object.apiVersion} ${object.kind}`];
+  if (object.apiVersion.includes('.') && !object.apiVersion.startsWith('apps/') && !object.apiVersion.includes('k8s.io'))
+    return [`no schema vendored for ${object.apiVersion} ${object.kind}`];
   try {
     await validateBuiltIn(object);
     return [];
@@ -212,7 +223,11 @@ describe('deploy/k8s: Kafka through Strimzi matches the local broker and provisi
   });
 
   it('declares the topics provisionKafka creates: names, partitions, max.message.bytes; 3 replicas, min ISR 2', () => {
-    const declared = all('KafkaTopic').map((t) => ({ topic: t.spec.topicName ?? t.metadata.name, numPartitions: t.spec.partitions, maxMessageBytes: t.spec.config['max.message.bytes'] }));
+    const declared = all('KafkaTopic').map((t) => ({
+      topic: t.spec.topicName ?? t.metadata.name,
+      numPartitions: t.spec.partitions,
+      maxMessageBytes: t.spec.config['max.message.bytes'],
+    }));
     expect(declared).toEqual(recordationTopicSpecs());
     for (const topic of all('KafkaTopic')) {
       expect([topic.metadata.labels?.['strimzi.io/cluster'], topic.spec.replicas, topic.spec.config['min.insync.replicas']]).toEqual(['recordation', 3, 2]);
@@ -229,7 +244,12 @@ describe('deploy/k8s: Kafka through Strimzi matches the local broker and provisi
     // kafkajs' ACL constants → Strimzi's names
     const { AclOperationTypes: op, AclResourceTypes: res, ResourcePatternTypes: pattern } = kafkajs;
     const operations: Record<number, string> = { [op.ALL]: 'All', [op.READ]: 'Read', [op.WRITE]: 'Write', [op.DESCRIBE]: 'Describe', [op.CREATE]: 'Create' };
-    const resources: Record<number, string> = { [res.TOPIC]: 'topic', [res.GROUP]: 'group', [res.CLUSTER]: 'cluster', [res.TRANSACTIONAL_ID]: 'transactionalId' };
+    const resources: Record<number, string> = {
+      [res.TOPIC]: 'topic',
+      [res.GROUP]: 'group',
+      [res.CLUSTER]: 'cluster',
+      [res.TRANSACTIONAL_ID]: 'transactionalId',
+    };
     const patterns: Record<number, string> = { [pattern.LITERAL]: 'literal', [pattern.PREFIXED]: 'prefix' };
     const expected = recordationAcls()
       .map((a) => `${a.principal}|${resources[a.resourceType]}|${a.resourceName}|${patterns[a.resourcePatternType]}|${operations[a.operation]}`)
@@ -237,7 +257,9 @@ describe('deploy/k8s: Kafka through Strimzi matches the local broker and provisi
     const declared = all('KafkaUser')
       .flatMap((u) =>
         u.spec.authorization.acls.flatMap((acl: any) =>
-          acl.operations.map((op: string) => `User:${u.metadata.name}|${acl.resource.type}|${acl.resource.name}|${acl.resource.patternType ?? 'literal'}|${op}`),
+          acl.operations.map(
+            (op: string) => `User:${u.metadata.name}|${acl.resource.type}|${acl.resource.name}|${acl.resource.patternType ?? 'literal'}|${op}`,
+          ),
         ),
       )
       .sort();
@@ -247,7 +269,11 @@ describe('deploy/k8s: Kafka through Strimzi matches the local broker and provisi
       expect((user.spec.authorization.acls as any[]).every((acl) => (acl.type ?? 'allow') === 'allow' && (acl.host ?? '*') === '*')).toBe(true);
     }
     const { ADMIN: _admin, ...principals } = KAFKA_PRINCIPALS;
-    expect(all('KafkaUser').map((u) => u.metadata.name).sort()).toEqual(Object.values(principals).sort());
+    expect(
+      all('KafkaUser')
+        .map((u) => u.metadata.name)
+        .sort(),
+    ).toEqual(Object.values(principals).sort());
   });
 });
 
@@ -283,7 +309,11 @@ describe('deploy/k8s: the apps', () => {
     const deployment = one('Deployment', `registry-${code.toLowerCase()}`);
     for (const { name } of envOf(deployment)) {
       const pending = AGREED_REGISTRY_VARIABLES.includes(name) && !registryVariables.has(name) && !knownRegistry.has(name);
-      expect({ name, declared: pending || registryVariables.has(name), listed: pending || knownRegistry.has(name) }).toEqual({ name, declared: true, listed: true });
+      expect({ name, declared: pending || registryVariables.has(name), listed: pending || knownRegistry.has(name) }).toEqual({
+        name,
+        declared: true,
+        listed: true,
+      });
     }
     const config = loadRegistryConfig(resolvedEnv(deployment));
     expect(String(config.PORT)).toBe(envExample.sections.get('registry')?.get('PORT'));
@@ -298,7 +328,9 @@ describe('deploy/k8s: the apps', () => {
       group: envValue(d, 'KAFKA_CONSUMER_GROUP'),
       code,
     }));
-    expect(sites).toEqual(AUTHORITIES.map((code) => ({ site: code, rack: code, schema: `registry_${code.toLowerCase()}`, group: `registry-${code.toLowerCase()}`, code })));
+    expect(sites).toEqual(
+      AUTHORITIES.map((code) => ({ site: code, rack: code, schema: `registry_${code.toLowerCase()}`, group: `registry-${code.toLowerCase()}`, code })),
+    );
     for (const { group } of sites) expect(group?.startsWith(REGISTRY_GROUP_PREFIX)).toBe(true);
   });
 
@@ -331,9 +363,13 @@ describe('deploy/k8s: the apps', () => {
     }
   });
 
-  it('gives each registry only its own jurisdiction\'s officers\' credential', () => {
+  it("gives each registry only its own jurisdiction's officers' credential", () => {
     for (const [code, deployment] of registries) {
-      expect(envOf(deployment).map((e) => e.name).filter((n) => n.startsWith('OFFICER_TOKEN_'))).toEqual([`OFFICER_TOKEN_${code}`]);
+      expect(
+        envOf(deployment)
+          .map((e) => e.name)
+          .filter((n) => n.startsWith('OFFICER_TOKEN_')),
+      ).toEqual([`OFFICER_TOKEN_${code}`]);
     }
   });
 
@@ -343,7 +379,7 @@ describe('deploy/k8s: the apps', () => {
     }
   });
 
-  it('connects each app to its own jurisdiction\'s PostgreSQL cluster as a role that owns its schema there', () => {
+  it("connects each app to its own jurisdiction's PostgreSQL cluster as a role that owns its schema there", () => {
     for (const deployment of deployments) {
       const [site] = pinnedTo(deployment.spec.template.spec);
       const cluster = one('Cluster', `db-${site.toLowerCase()}`);
@@ -358,7 +394,19 @@ describe('deploy/k8s: the apps', () => {
       expect(managed).toMatchObject({ login: true, superuser: false, passwordSecret: { name: ref?.name } });
       const schema = envValue(deployment, 'DATABASE_SCHEMA');
       expect(cluster.spec.bootstrap.initdb.postInitApplicationSQL).toContain(`CREATE SCHEMA ${schema} AUTHORIZATION ${role}`);
-      expect(pinnedTo({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: jurisdictionKey, operator: 'In', values: [cluster.spec.affinity.nodeSelector[jurisdictionKey]] }] }] } } } })).toEqual([site]);
+      expect(
+        pinnedTo({
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  { matchExpressions: [{ key: jurisdictionKey, operator: 'In', values: [cluster.spec.affinity.nodeSelector[jurisdictionKey]] }] },
+                ],
+              },
+            },
+          },
+        }),
+      ).toEqual([site]);
     }
     for (const cluster of all('Cluster')) expect(cluster.spec.instances).toBeGreaterThanOrEqual(2);
   });

@@ -8,7 +8,10 @@ const KAFKA_SH = fileURLToPath(new URL('../../deploy/kafka/kafka.sh', import.met
 const template = readFileSync(new URL('../../deploy/kafka/server.properties.template', import.meta.url), 'utf8');
 
 function kafkaSh(args: string[], env: Record<string, string> = {}): { status: number | null; stderr: string } {
-  const result = spawnSync('bash', [KAFKA_SH, ...args], { env: { ...process.env, KAFKA_CLUSTER_DATA_DIR: '/nonexistent/rx-cluster', ...env }, encoding: 'utf8' });
+  const result = spawnSync('bash', [KAFKA_SH, ...args], {
+    env: { ...process.env, KAFKA_CLUSTER_DATA_DIR: '/nonexistent/rx-cluster', ...env },
+    encoding: 'utf8',
+  });
   return { status: result.status, stderr: result.stderr };
 }
 

@@ -25,16 +25,16 @@ describe('the supported Node.js line', () => {
     // A node on PATH that says it is 20 (for the version question) and otherwise runs the real one.
     const fake = mkdtempSync(join(tmpdir(), 'old-node-'));
     const real = process.execPath;
-    writeFileSync(
-      join(fake, 'node'),
-      `#!/usr/bin/env bash\nif [[ "$*" == *process.versions.node* ]]; then echo 20; exit 0; fi\nexec "${real}" "$@"\n`,
-    );
+    writeFileSync(join(fake, 'node'), `#!/usr/bin/env bash\nif [[ "$*" == *process.versions.node* ]]; then echo 20; exit 0; fi\nexec "${real}" "$@"\n`);
     chmodSync(join(fake, 'node'), 0o755);
-    const output = execFileSync(
-      'bash',
-      ['-c', 'source scripts/lib.sh && ensure_node >/dev/null 2>&1 && command -v node && node --version'],
-      { cwd: root, env: { ...process.env, PATH: `${fake}:${process.env.PATH}` }, encoding: 'utf8', timeout: 170_000 },
-    ).trim().split('\n');
+    const output = execFileSync('bash', ['-c', 'source scripts/lib.sh && ensure_node >/dev/null 2>&1 && command -v node && node --version'], {
+      cwd: root,
+      env: { ...process.env, PATH: `${fake}:${process.env.PATH}` },
+      encoding: 'utf8',
+      timeout: 170_000,
+    })
+      .trim()
+      .split('\n');
     expect(output[0]).toBe(join(root, '.local/node/node_modules/node/bin/node'));
     expect(output[1]).toMatch(new RegExp(`^v${major}\\.`));
   });

@@ -7,7 +7,12 @@ describe('fault: hostile HTTP input (CI size)', () => {
     const notes = result.notes.join('\n');
     // The notes in full when it failed: which inputs got a 5xx or were accepted, what was stored.
     expect(result.passed ? '' : notes).toBe('');
-    expect({ http5xx: result.http5xx, lost: result.lost, duplicated: result.duplicated, passed: result.passed }).toEqual({ http5xx: 0, lost: 0, duplicated: 0, passed: true });
+    expect({ http5xx: result.http5xx, lost: result.lost, duplicated: result.duplicated, passed: result.passed }).toEqual({
+      http5xx: 0,
+      lost: 0,
+      duplicated: 0,
+      passed: true,
+    });
     expect(result.runs).toBeGreaterThanOrEqual(1_500);
     expect(result.events).toBe(result.runs);
     expect(notes).toMatch(/^1\d{3} hostile requests \(\d+ writes, \d+ reads\)/);

@@ -38,7 +38,16 @@ async function main(): Promise<void> {
       results.push(await scenario({ quick, seed }));
     } catch (error) {
       logger.error({ err: error, scenario: name }, 'scenario failed to run');
-      results.push({ scenario: name, runs: 0, events: 0, lost: NaN, duplicated: NaN, http5xx: NaN, passed: false, notes: [`did not complete: ${(error as Error).message.slice(0, 300)}`] });
+      results.push({
+        scenario: name,
+        runs: 0,
+        events: 0,
+        lost: NaN,
+        duplicated: NaN,
+        http5xx: NaN,
+        passed: false,
+        notes: [`did not complete: ${(error as Error).message.slice(0, 300)}`],
+      });
     }
     logger.info({ ...results[results.length - 1] }, 'scenario done');
   }
@@ -50,7 +59,9 @@ async function main(): Promise<void> {
 
 function render(results: ScenarioResult[], ms: number): string {
   const versions = JSON.parse(readFileSync('node_modules/kafkajs/package.json', 'utf8')).version as string;
-  const rows = results.map((r) => `| ${r.scenario} | ${r.runs} | ${r.events} | ${r.lost} | ${r.duplicated} | ${r.http5xx} | ${r.passed ? 'pass' : '**FAIL**'} |`).join('\n');
+  const rows = results
+    .map((r) => `| ${r.scenario} | ${r.runs} | ${r.events} | ${r.lost} | ${r.duplicated} | ${r.http5xx} | ${r.passed ? 'pass' : '**FAIL**'} |`)
+    .join('\n');
   const notes = results.map((r) => `- ${r.scenario}: ${r.notes.join('; ')}`).join('\n');
   return `
 ## ${new Date().toISOString()} — ${quick ? 'quick (CI size)' : 'full'} run, seed ${seed}, ${(ms / 60_000).toFixed(1)} min

@@ -74,7 +74,11 @@ export class ChildApp {
       await waitFor(
         async () => {
           if (!this.running) throw new Error(`${this.name} exited while starting:\n${this.logTail.join('\n')}`);
-          return (await fetch(`${this.url}/health`).then((r) => r.status).catch(() => 0)) === 200;
+          return (
+            (await fetch(`${this.url}/health`)
+              .then((r) => r.status)
+              .catch(() => 0)) === 200
+          );
         },
         { timeoutMs: this.startTimeoutMs, description: `${this.name} to answer /health` },
       );
@@ -118,7 +122,9 @@ export const MiB = 1024 * 1024;
 
 /** Signing keys of a TestSystem in the form the generator and encoder take. */
 export function signersOf(keys: TestSigningKeys): Record<AuthorityCode, SigningKey> {
-  return Object.fromEntries(Object.entries(keys.signers).map(([authority, signer]) => [authority, { keyId: signer.keyId, privateKey: parsePrivateKey(signer.privateKey) }])) as Record<AuthorityCode, SigningKey>;
+  return Object.fromEntries(
+    Object.entries(keys.signers).map(([authority, signer]) => [authority, { keyId: signer.keyId, privateKey: parsePrivateKey(signer.privateKey) }]),
+  ) as Record<AuthorityCode, SigningKey>;
 }
 
 /** Publishes generated events as each authority's principal onto its topic, in the generator's order per authority. */
@@ -142,7 +148,10 @@ export async function produceGenerated(events: GeneratedEvent[], topics: TopicSe
  * order, duplicates or crashes it met. Computed from the generator's last event per recordation, and from the
  * registry's table, the two must be equal.
  */
-export function stateDigest(states: Iterable<{ authority: string; recordationNumber: string; version: number; status: string; data: unknown }>): { digest: string; recordations: number } {
+export function stateDigest(states: Iterable<{ authority: string; recordationNumber: string; version: number; status: string; data: unknown }>): {
+  digest: string;
+  recordations: number;
+} {
   const lines = [...states].map((s) => `${s.authority}\t${s.recordationNumber}\t${s.version}\t${s.status}\t${canonicalJson(s.data)}`).sort();
   const hash = createHash('sha256');
   for (const line of lines) hash.update(`${line}\n`);
@@ -152,19 +161,33 @@ export function stateDigest(states: Iterable<{ authority: string; recordationNum
 export function expectedStateDigest(events: GeneratedEvent[]): { digest: string; recordations: number } {
   const last = new Map<string, GeneratedEvent>();
   for (const e of events) last.set(`${e.authority}:${e.key}`, e);
-  return stateDigest([...last.values()].map((e) => ({ authority: e.authority, recordationNumber: e.event.subject, version: e.event.sequence, status: e.event.data.status, data: e.event.data })));
+  return stateDigest(
+    [...last.values()].map((e) => ({
+      authority: e.authority,
+      recordationNumber: e.event.subject,
+      version: e.event.sequence,
+      status: e.event.data.status,
+      data: e.event.data,
+    })),
+  );
 }
 
 export async function registryStateDigest(db: pg.Client, schema = 'registry'): Promise<{ digest: string; recordations: number }> {
   const { rows } = await db.query(`SELECT authority, recordation_number, version, status, data FROM ${schema}.recordations`);
-  return stateDigest(rows.map((r) => ({ authority: r.authority, recordationNumber: r.recordation_number, version: r.version, status: r.status, data: r.data })));
+  return stateDigest(
+    rows.map((r) => ({ authority: r.authority, recordationNumber: r.recordation_number, version: r.version, status: r.status, data: r.data })),
+  );
 }
 
 /**
  * What became of these events in the registry: `lost` were never stored, `appliedTwice` were applied more than once,
  * `copies` were stored more than once (a re-delivery recorded as a duplicate: allowed, but counted).
  */
-export async function eventAccounting(db: pg.Client, eventIds: string[], schema = 'registry'): Promise<{ lost: number; appliedTwice: number; copies: number; held: number }> {
+export async function eventAccounting(
+  db: pg.Client,
+  eventIds: string[],
+  schema = 'registry',
+): Promise<{ lost: number; appliedTwice: number; copies: number; held: number }> {
   const { rows } = await db.query(
     `SELECT ids.id AS event_id,
             count(e.event_id)::int AS stored,
@@ -253,7 +276,10 @@ export class SteadyLoad<T> {
   }
 
   histogram(): string {
-    return [...this.statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status === 0 ? 'no answer' : status}×${n}`).join(' ');
+    return [...this.statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([status, n]) => `${status === 0 ? 'no answer' : status}×${n}`)
+      .join(' ');
   }
 }
 

@@ -3,7 +3,15 @@ import type { INestApplication } from '@nestjs/common';
 import { startAuthorityApp } from '#authority';
 import { parseTrustedKeys, decodeSignedEvent, topicNames, type AuthorityCode, type DecodedEvent, type TopicSet } from '#contracts';
 import { AUTHORITY_DATABASE_ROLE, createKafka, provisionKafka, type KafkaMessage } from '#platform';
-import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, createTestDatabase, createTestSigningKeys, waitFor, type TestDatabase, type TestSigningKeys } from '#testing';
+import {
+  TEST_KAFKA_BROKERS,
+  TEST_KAFKA_PRINCIPALS,
+  createTestDatabase,
+  createTestSigningKeys,
+  waitFor,
+  type TestDatabase,
+  type TestSigningKeys,
+} from '#testing';
 import { startRegistryApp } from '../../apps/registry/src/registry-app.js';
 
 /** Bearer credentials every test system uses. */

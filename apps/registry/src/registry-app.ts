@@ -32,7 +32,9 @@ export async function startRegistryApp(env: NodeJS.ProcessEnv = process.env): Pr
       // A search by picture takes the picture itself as the body (or multipart, parsed by the route).
       const raw = express.raw({ type: ['image/*', 'application/octet-stream'], limit: MAX_PICTURE_BYTES });
       const logger = new Logger('BodyParser');
-      nest.use(IMAGE_SEARCH_PATH, (req: Request, res: Response, next: NextFunction) => raw(req, res, (error?: unknown) => (error ? sendError(res, error, logger) : next())));
+      nest.use(IMAGE_SEARCH_PATH, (req: Request, res: Response, next: NextFunction) =>
+        raw(req, res, (error?: unknown) => (error ? sendError(res, error, logger) : next())),
+      );
       const root = webRoot();
       if (root) nest.use(officerPage(root));
     },

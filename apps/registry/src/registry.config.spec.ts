@@ -51,13 +51,24 @@ describe('registry config: sites of the cross-border deployment', () => {
 
   it('is single-site by default: schema registry, group registry, no rack', () => {
     const config = loadRegistryConfig(minimal);
-    expect([config.REGISTRY_SITE, config.DATABASE_SCHEMA, config.KAFKA_CONSUMER_GROUP, config.KAFKA_RACK]).toEqual([undefined, 'registry', 'registry', undefined]);
+    expect([config.REGISTRY_SITE, config.DATABASE_SCHEMA, config.KAFKA_CONSUMER_GROUP, config.KAFKA_RACK]).toEqual([
+      undefined,
+      'registry',
+      'registry',
+      undefined,
+    ]);
   });
 
   it('gives a site its own schema, consumer group and rack unless set', () => {
     const hk = loadRegistryConfig({ ...minimal, REGISTRY_SITE: 'HK' });
     expect([hk.DATABASE_SCHEMA, hk.KAFKA_CONSUMER_GROUP, hk.KAFKA_RACK]).toEqual(['registry_hk', 'registry-hk', 'HK']);
-    const mo = loadRegistryConfig({ ...minimal, REGISTRY_SITE: 'MO', DATABASE_SCHEMA: 'registry_macao', KAFKA_CONSUMER_GROUP: 'registry-macao', KAFKA_RACK: 'mo-az1' });
+    const mo = loadRegistryConfig({
+      ...minimal,
+      REGISTRY_SITE: 'MO',
+      DATABASE_SCHEMA: 'registry_macao',
+      KAFKA_CONSUMER_GROUP: 'registry-macao',
+      KAFKA_RACK: 'mo-az1',
+    });
     expect([mo.DATABASE_SCHEMA, mo.KAFKA_CONSUMER_GROUP, mo.KAFKA_RACK]).toEqual(['registry_macao', 'registry-macao', 'mo-az1']);
   });
 
@@ -68,11 +79,19 @@ describe('registry config: sites of the cross-border deployment', () => {
     expect(problemsOf({ KAFKA_BROKERS: '127.0.0.1:19092,127.0.0.1:19092' })).toEqual([{ variable: 'KAFKA_BROKERS', reason: 'lists a broker twice' }]);
   });
 
-  it('refuses another site\'s schema, group or rack, the shared group, and unverified signatures at a site', () => {
-    expect(problemsOf({ REGISTRY_SITE: 'CN', DATABASE_SCHEMA: 'registry_hk' })).toEqual([{ variable: 'DATABASE_SCHEMA', reason: expect.stringMatching(/HK's schema/) }]);
-    expect(problemsOf({ REGISTRY_SITE: 'CN', KAFKA_CONSUMER_GROUP: 'registry-mo' })).toEqual([{ variable: 'KAFKA_CONSUMER_GROUP', reason: expect.stringMatching(/MO's consumer group/) }]);
-    expect(problemsOf({ REGISTRY_SITE: 'CN', KAFKA_CONSUMER_GROUP: 'registry' })).toEqual([{ variable: 'KAFKA_CONSUMER_GROUP', reason: expect.stringMatching(/group of its own/) }]);
+  it("refuses another site's schema, group or rack, the shared group, and unverified signatures at a site", () => {
+    expect(problemsOf({ REGISTRY_SITE: 'CN', DATABASE_SCHEMA: 'registry_hk' })).toEqual([
+      { variable: 'DATABASE_SCHEMA', reason: expect.stringMatching(/HK's schema/) },
+    ]);
+    expect(problemsOf({ REGISTRY_SITE: 'CN', KAFKA_CONSUMER_GROUP: 'registry-mo' })).toEqual([
+      { variable: 'KAFKA_CONSUMER_GROUP', reason: expect.stringMatching(/MO's consumer group/) },
+    ]);
+    expect(problemsOf({ REGISTRY_SITE: 'CN', KAFKA_CONSUMER_GROUP: 'registry' })).toEqual([
+      { variable: 'KAFKA_CONSUMER_GROUP', reason: expect.stringMatching(/group of its own/) },
+    ]);
     expect(problemsOf({ REGISTRY_SITE: 'HK', KAFKA_RACK: 'MO' })).toEqual([{ variable: 'KAFKA_RACK', reason: expect.stringMatching(/MO's rack/) }]);
-    expect(problemsOf({ REGISTRY_SITE: 'HK', VERIFY_SIGNATURES: 'false' })).toEqual([{ variable: 'VERIFY_SIGNATURES', reason: expect.stringMatching(/every site verifies/) }]);
+    expect(problemsOf({ REGISTRY_SITE: 'HK', VERIFY_SIGNATURES: 'false' })).toEqual([
+      { variable: 'VERIFY_SIGNATURES', reason: expect.stringMatching(/every site verifies/) },
+    ]);
   });
 });

@@ -17,7 +17,7 @@ export class RegistryConfig extends BaseAppConfig {
 
   /** Authorities' public keys: comma-separated AUTHORITY:keyId:base64SpkiPublicKey (several per authority during rotation). */
   @IsString()
-  @IsNotEmpty({ message: 'must list the authorities\' public keys as AUTHORITY:keyId:base64Key,…' })
+  @IsNotEmpty({ message: "must list the authorities' public keys as AUTHORITY:keyId:base64Key,…" })
   TRUSTED_KEYS: string;
 
   /**
@@ -118,11 +118,15 @@ function applySite(config: RegistryConfig, env: NodeJS.ProcessEnv): RegistryConf
   const groupOf = otherOf(config.KAFKA_CONSUMER_GROUP, (d) => d.group);
   if (groupOf) problems.push({ variable: 'KAFKA_CONSUMER_GROUP', reason: `is ${groupOf}'s consumer group, but REGISTRY_SITE is ${site} (use ${own.group})` });
   if (config.KAFKA_CONSUMER_GROUP === 'registry') {
-    problems.push({ variable: 'KAFKA_CONSUMER_GROUP', reason: `is the single-site group "registry"; a site's registry needs a group of its own (${own.group})` });
+    problems.push({
+      variable: 'KAFKA_CONSUMER_GROUP',
+      reason: `is the single-site group "registry"; a site's registry needs a group of its own (${own.group})`,
+    });
   }
   const rackOf = others.find((other) => other === config.KAFKA_RACK?.toUpperCase());
   if (rackOf) problems.push({ variable: 'KAFKA_RACK', reason: `is ${rackOf}'s rack, but REGISTRY_SITE is ${site}` });
-  if (!config.VERIFY_SIGNATURES) problems.push({ variable: 'VERIFY_SIGNATURES', reason: `must be true at a site (REGISTRY_SITE=${site}): every site verifies every signature itself` });
+  if (!config.VERIFY_SIGNATURES)
+    problems.push({ variable: 'VERIFY_SIGNATURES', reason: `must be true at a site (REGISTRY_SITE=${site}): every site verifies every signature itself` });
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

@@ -38,7 +38,13 @@ export class RegistryModule {
       imports: [
         loggingModule('registry', config.LOG_LEVEL),
         TypeOrmModule.forRoot({
-          ...dataSourceOptions({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: REGISTRY_MIGRATIONS, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'registry' }),
+          ...dataSourceOptions({
+            url: config.DATABASE_URL,
+            schema: config.DATABASE_SCHEMA,
+            migrations: REGISTRY_MIGRATIONS,
+            poolSize: config.DATABASE_POOL_SIZE,
+            applicationName: 'registry',
+          }),
           retryAttempts: 3,
         }),
         KafkaModule.forRoot(config, 'registry'),

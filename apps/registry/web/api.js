@@ -69,11 +69,7 @@ export function getMark(markId, credential, signal) {
 }
 
 export function getRecordation(authority, number, credential, signal) {
-  return getJson(
-    `api/recordations/${encodeURIComponent(authority)}/${encodeURIComponent(number)}`,
-    credential,
-    signal,
-  );
+  return getJson(`api/recordations/${encodeURIComponent(authority)}/${encodeURIComponent(number)}`, credential, signal);
 }
 
 /** Marks whose picture looks like `file` (a File or Blob: PNG, JPEG or WebP), sent as the raw body. */
@@ -99,12 +95,15 @@ export function thumbnailUrl(sha256, credential) {
       sha256,
       fetch(`api/pictures/${encodeURIComponent(sha256)}/thumbnail`, { headers: { Authorization: `Bearer ${credential}` } })
         .then((response) => (response.ok ? response.blob() : Promise.reject(new Error(String(response.status)))))
-        .then((blob) => new Promise((resolve, reject) => {
-          const reader = new FileReader();
-          reader.onload = () => resolve(reader.result);
-          reader.onerror = () => reject(reader.error);
-          reader.readAsDataURL(blob);
-        }))
+        .then(
+          (blob) =>
+            new Promise((resolve, reject) => {
+              const reader = new FileReader();
+              reader.onload = () => resolve(reader.result);
+              reader.onerror = () => reject(reader.error);
+              reader.readAsDataURL(blob);
+            }),
+        )
         .catch((error) => {
           thumbnails.delete(sha256);
           throw error;

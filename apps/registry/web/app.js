@@ -115,11 +115,7 @@ async function runSearch(query, { more = false } = {}) {
   if (!more) clearMessage();
 
   try {
-    const body = await searchMarks(
-      { ...query, cursor: more ? state.nextCursor : null, limit: PAGE_SIZE },
-      credential,
-      controller.signal,
-    );
+    const body = await searchMarks({ ...query, cursor: more ? state.nextCursor : null, limit: PAGE_SIZE }, credential, controller.signal);
     if (controller !== state.controller) return;
     const items = Array.isArray(body?.items) ? body.items.filter((item) => item && typeof item === 'object') : [];
     const firstNew = more ? state.items.length : 0;
@@ -235,9 +231,7 @@ function renderResults() {
 function resultItem(item, index) {
   const recordations = Array.isArray(item.recordations) ? item.recordations : [];
   const holders = [...new Set(recordations.map((r) => r?.rightsHolder?.name).filter(Boolean))];
-  const classes = [...new Set(recordations.flatMap((r) => (Array.isArray(r?.niceClasses) ? r.niceClasses : [])))].sort(
-    (a, b) => a - b,
-  );
+  const classes = [...new Set(recordations.flatMap((r) => (Array.isArray(r?.niceClasses) ? r.niceClasses : [])))].sort((a, b) => a - b);
   const matched = item.matchedBy ? t(`matched.${item.matchedBy}`) : '—';
   const pictures = [...new Set(recordations.map((r) => r?.picture).filter((p) => typeof p === 'string' && /^[0-9a-f]{64}$/.test(p)))].slice(0, 3);
 
@@ -260,10 +254,27 @@ function resultItem(item, index) {
       ),
       recordedFlag(item.recorded),
     ),
-    pictures.length ? h('p', { class: 'thumbs' }, pictures.map((sha) => h('img', { class: 'thumb', 'data-picture': sha, alt: t('picture'), width: '80', height: '60' }))) : null,
+    pictures.length
+      ? h(
+          'p',
+          { class: 'thumbs' },
+          pictures.map((sha) => h('img', { class: 'thumb', 'data-picture': sha, alt: t('picture'), width: '80', height: '60' })),
+        )
+      : null,
     item.conflict ? conflictWarning() : null,
     recordations.length
-      ? h('ul', { class: 'badges', 'aria-label': t('field.status') }, recordations.map((r) => h('li', {}, badge(r?.authority, r?.status), r?.verified === false ? h('span', { class: 'prov-verified no', 'data-verified': 'false' }, ` ✗ ${t('notVerified')}`) : null)))
+      ? h(
+          'ul',
+          { class: 'badges', 'aria-label': t('field.status') },
+          recordations.map((r) =>
+            h(
+              'li',
+              {},
+              badge(r?.authority, r?.status),
+              r?.verified === false ? h('span', { class: 'prov-verified no', 'data-verified': 'false' }, ` ✗ ${t('notVerified')}`) : null,
+            ),
+          ),
+        )
       : null,
     h(
       'p',

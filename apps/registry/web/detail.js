@@ -3,17 +3,7 @@
 
 import { getMark, getRecordation } from './api.js';
 import { t, tOptional } from './i18n.js';
-import {
-  append,
-  badge,
-  conflictWarning,
-  errorContent,
-  h,
-  holderText,
-  provenanceCell,
-  recordedFlag,
-  renderValue,
-} from './render.js';
+import { append, badge, conflictWarning, errorContent, h, holderText, provenanceCell, recordedFlag, renderValue } from './render.js';
 
 // Canonical order of a recordation's fields; unknown fields follow in the order the API sent them.
 const FIELD_ORDER = [

@@ -74,7 +74,11 @@ export function renderValue(value, depth = 0) {
     if (value.every((item) => item === null || typeof item !== 'object')) {
       return document.createTextNode(value.map((item) => String(item ?? '—')).join(', '));
     }
-    return h('ul', { class: 'value-list' }, value.map((item) => h('li', {}, renderValue(item, depth + 1))));
+    return h(
+      'ul',
+      { class: 'value-list' },
+      value.map((item) => h('li', {}, renderValue(item, depth + 1))),
+    );
   }
   const entries = Object.entries(value);
   if (entries.length === 0) return h('span', { class: 'none' }, '—');
@@ -94,11 +98,9 @@ export function provenanceCell(p) {
   const origin = [p.authority, p.type, p.sequence !== undefined ? `${t('seq')} ${p.sequence}` : null]
     .filter((part) => part !== null && part !== undefined && part !== '')
     .join(' · ');
-  const position = [
-    p.topic,
-    p.partition !== undefined ? `[${p.partition}]` : null,
-    p.offset !== undefined ? `@${p.offset}` : null,
-  ].filter((part) => part !== null && part !== undefined && part !== '');
+  const position = [p.topic, p.partition !== undefined ? `[${p.partition}]` : null, p.offset !== undefined ? `@${p.offset}` : null].filter(
+    (part) => part !== null && part !== undefined && part !== '',
+  );
   return h(
     'td',
     {

@@ -42,7 +42,13 @@ export class AuthorityModule {
       imports: [
         loggingModule(app, config.LOG_LEVEL),
         TypeOrmModule.forRoot({
-          ...dataSourceOptions({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: AUTHORITY_MIGRATIONS, poolSize: config.DATABASE_POOL_SIZE, applicationName: app }),
+          ...dataSourceOptions({
+            url: config.DATABASE_URL,
+            schema: config.DATABASE_SCHEMA,
+            migrations: AUTHORITY_MIGRATIONS,
+            poolSize: config.DATABASE_POOL_SIZE,
+            applicationName: app,
+          }),
           retryAttempts: 3,
         }),
         KafkaModule.forRoot(config, app),

@@ -101,9 +101,10 @@ export class RecordationEventDto implements Omit<RecordationEvent, 'data'> {
 
 /** Cross-field rules a well-formed event must also satisfy. */
 export function eventConsistencyErrors(event: RecordationEvent): FieldError[] {
-  const errors: FieldError[] = missingFields(event.data as unknown as Record<string, unknown>, [...REQUIRED_ON_CREATE, 'validUntil']).map(
-    (error) => ({ ...error, field: `data.${error.field}` }),
-  );
+  const errors: FieldError[] = missingFields(event.data as unknown as Record<string, unknown>, [...REQUIRED_ON_CREATE, 'validUntil']).map((error) => ({
+    ...error,
+    field: `data.${error.field}`,
+  }));
   if (event.data.recordationNumber !== event.subject) errors.push({ field: 'data.recordationNumber', reason: 'must equal subject' });
   if (event.data.authority !== event.source) errors.push({ field: 'data.authority', reason: 'must equal source' });
   if (event.data.version !== event.sequence) errors.push({ field: 'data.version', reason: 'must equal sequence' });
@@ -111,7 +112,8 @@ export function eventConsistencyErrors(event: RecordationEvent): FieldError[] {
   if (Number.isNaN(Date.parse(event.time))) errors.push({ field: 'time', reason: 'must be a valid time' });
   const representation = event.data.mark?.representation as (Partial<MarkRepresentation> & { data?: unknown }) | undefined;
   if (representation) {
-    if (representation.data !== undefined) errors.push({ field: 'data.mark.representation.data', reason: 'must not be in an event: the bytes travel as an attachment' });
+    if (representation.data !== undefined)
+      errors.push({ field: 'data.mark.representation.data', reason: 'must not be in an event: the bytes travel as an attachment' });
     for (const field of ['sha256', 'mediaType', 'width', 'height', 'bytes'] as const) {
       if (representation[field] === undefined) errors.push({ field: `data.mark.representation.${field}`, reason: 'is required' });
     }

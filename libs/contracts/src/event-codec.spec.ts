@@ -61,7 +61,7 @@ describe('signed event codec', () => {
     expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), stranger), trusted, 'CN')).toMatchObject({ ok: false, reason: 'unknown-key', keyId: 'x-1' });
   });
 
-  it("refuses one authority signing for another", () => {
+  it('refuses one authority signing for another', () => {
     expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), hkKey), trusted, 'CN')).toMatchObject({ ok: false, reason: 'signer-mismatch' });
   });
 
@@ -112,12 +112,19 @@ describe('with signature checks off (VERIFY_SIGNATURES=false)', () => {
 
   it('still refuses an unknown or missing key, a key of another authority, the wrong topic and schema violations', () => {
     const stranger = { keyId: 'x-1', privateKey: parsePrivateKey(generateSigningKeyPair().privateKey) };
-    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), stranger), trusted, 'CN', false)).toMatchObject({ ok: false, reason: 'unknown-key', keyId: 'x-1' });
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), stranger), trusted, 'CN', false)).toMatchObject({
+      ok: false,
+      reason: 'unknown-key',
+      keyId: 'x-1',
+    });
     const unsigned = { ...JSON.parse(encodeSignedEvent(sampleEvent(), cnKey).toString()), signatures: [] };
     expect(decodeSignedEvent(Buffer.from(JSON.stringify(unsigned)), trusted, 'CN', false)).toMatchObject({ ok: false, reason: 'no-signature' });
     expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), hkKey), trusted, 'CN', false)).toMatchObject({ ok: false, reason: 'signer-mismatch' });
     expect(decodeSignedEvent(encodeSignedEvent(sampleEvent(), cnKey), trusted, 'HK', false)).toMatchObject({ ok: false, reason: 'topic-mismatch' });
-    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ sequence: 2 }), cnKey), trusted, 'CN', false)).toMatchObject({ ok: false, reason: 'schema-violation' });
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ sequence: 2 }), cnKey), trusted, 'CN', false)).toMatchObject({
+      ok: false,
+      reason: 'schema-violation',
+    });
   });
 
   it('takes the first signature whose key is trusted, as the check does', () => {
@@ -132,7 +139,11 @@ describe('NUL characters', () => {
   it('refuses an event carrying a NUL, which PostgreSQL could never store', () => {
     const event = sampleEvent();
     event.changedFields = ['mark\u0000'];
-    expect(decodeSignedEvent(encodeSignedEvent(event, cnKey), trusted, 'CN')).toMatchObject({ ok: false, reason: 'schema-violation', detail: expect.stringMatching(/NUL/) });
+    expect(decodeSignedEvent(encodeSignedEvent(event, cnKey), trusted, 'CN')).toMatchObject({
+      ok: false,
+      reason: 'schema-violation',
+      detail: expect.stringMatching(/NUL/),
+    });
   });
 });
 
@@ -145,17 +156,27 @@ describe('key validity windows (issue 22, item 7)', () => {
   const newKey = { keyId: 'cn-new', privateKey: parsePrivateKey(newPair.privateKey) };
 
   it('still verifies what a retired key signed while it was valid (replay, /api/audit/verify)', () => {
-    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time: '2024-12-31T23:59:59.999Z' }), oldKey), windowed, 'CN')).toMatchObject({ ok: true, keyId: 'cn-old' });
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time: '2024-12-31T23:59:59.999Z' }), oldKey), windowed, 'CN')).toMatchObject({
+      ok: true,
+      keyId: 'cn-old',
+    });
   });
 
   it('quarantines an event a retired key signed after its notAfter, as such, even with checks off', () => {
     for (const verify of [true, false]) {
-      expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time: '2025-01-01T00:00:00.000Z' }), oldKey), windowed, 'CN', verify)).toMatchObject({ ok: false, reason: 'key-expired', keyId: 'cn-old' });
+      expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time: '2025-01-01T00:00:00.000Z' }), oldKey), windowed, 'CN', verify)).toMatchObject({
+        ok: false,
+        reason: 'key-expired',
+        keyId: 'cn-old',
+      });
     }
   });
 
-  it('quarantines an event signed before its key\'s notBefore', () => {
-    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time: '2024-06-01T00:00:00Z' }), newKey), windowed, 'CN')).toMatchObject({ ok: false, reason: 'key-not-yet-valid' });
+  it("quarantines an event signed before its key's notBefore", () => {
+    expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time: '2024-06-01T00:00:00Z' }), newKey), windowed, 'CN')).toMatchObject({
+      ok: false,
+      reason: 'key-not-yet-valid',
+    });
     expect(decodeSignedEvent(encodeSignedEvent(sampleEvent({ time: '2026-06-01T00:00:00Z' }), newKey), windowed, 'CN')).toMatchObject({ ok: true });
   });
 

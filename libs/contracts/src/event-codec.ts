@@ -27,7 +27,8 @@ export interface EventAttachment {
 export function encodeSignedEvent(event: RecordationEvent, key: SigningKey, pictures: readonly Buffer[] = []): Buffer {
   const payload = Buffer.from(canonicalJson(event), 'utf8');
   const envelope: DsseEnvelope & { attachments?: EventAttachment[] } = signDsse(EVENT_PAYLOAD_TYPE, payload, key);
-  if (pictures.length) envelope.attachments = pictures.map((bytes) => ({ sha256: createHash('sha256').update(bytes).digest('hex'), data: bytes.toString('base64') }));
+  if (pictures.length)
+    envelope.attachments = pictures.map((bytes) => ({ sha256: createHash('sha256').update(bytes).digest('hex'), data: bytes.toString('base64') }));
   return Buffer.from(JSON.stringify(envelope), 'utf8');
 }
 
@@ -60,7 +61,11 @@ function isDsseEnvelope(value: unknown): value is DsseEnvelope {
     typeof candidate.payload === 'string' &&
     Array.isArray(candidate.signatures) &&
     candidate.signatures.every(
-      (sig) => sig !== null && typeof sig === 'object' && typeof (sig as DsseEnvelope['signatures'][0]).keyid === 'string' && typeof (sig as DsseEnvelope['signatures'][0]).sig === 'string',
+      (sig) =>
+        sig !== null &&
+        typeof sig === 'object' &&
+        typeof (sig as DsseEnvelope['signatures'][0]).keyid === 'string' &&
+        typeof (sig as DsseEnvelope['signatures'][0]).sig === 'string',
     )
   );
 }
@@ -90,7 +95,8 @@ export function decodeSignedEvent(
   if (!isDsseEnvelope(parsed)) return { ok: false, reason: 'bad-envelope', detail: 'not a DSSE envelope {payloadType, payload, signatures[]}' };
   const attachments = (parsed as { attachments?: unknown }).attachments;
   // Only a picture may make a message larger than an event.
-  if (value.length > MAX_EVENT_BYTES && attachments === undefined) return { ok: false, reason: 'too-large', detail: `${value.length} bytes exceeds ${MAX_EVENT_BYTES}` };
+  if (value.length > MAX_EVENT_BYTES && attachments === undefined)
+    return { ok: false, reason: 'too-large', detail: `${value.length} bytes exceeds ${MAX_EVENT_BYTES}` };
   if (parsed.payloadType !== EVENT_PAYLOAD_TYPE) {
     return { ok: false, reason: 'wrong-payload-type', detail: `payloadType ${parsed.payloadType.slice(0, 100)}` };
   }
@@ -128,10 +134,20 @@ export function decodeSignedEvent(
     return { ok: false, reason: 'schema-violation', keyId: verification.keyId, detail: summarise(consistency), errors: consistency };
   }
   if (verification.authority !== event.source) {
-    return { ok: false, reason: 'signer-mismatch', keyId: verification.keyId, detail: `signed by ${verification.authority}'s key but source is ${event.source}` };
+    return {
+      ok: false,
+      reason: 'signer-mismatch',
+      keyId: verification.keyId,
+      detail: `signed by ${verification.authority}'s key but source is ${event.source}`,
+    };
   }
   if (topicAuthority !== event.source) {
-    return { ok: false, reason: 'topic-mismatch', keyId: verification.keyId, detail: `source ${event.source} on the topic of ${topicAuthority ?? 'no authority'}` };
+    return {
+      ok: false,
+      reason: 'topic-mismatch',
+      keyId: verification.keyId,
+      detail: `source ${event.source} on the topic of ${topicAuthority ?? 'no authority'}`,
+    };
   }
   const key = trustedKeys.get(verification.keyId);
   const outside = key && keyWindowViolation(key, event.time);

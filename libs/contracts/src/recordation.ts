@@ -185,7 +185,9 @@ export class TransliterationDto implements Transliteration {
 export class MarkRepresentationDto implements Partial<MarkRepresentation> {
   @IsOptional()
   @IsString({ message: 'must be a base64 string' })
-  @Length(1, MAX_PICTURE_BASE64_LENGTH + 4, { message: `must be a picture of at most ${MAX_PICTURE_BYTES} bytes (base64: ${MAX_PICTURE_BASE64_LENGTH} characters)` })
+  @Length(1, MAX_PICTURE_BASE64_LENGTH + 4, {
+    message: `must be a picture of at most ${MAX_PICTURE_BYTES} bytes (base64: ${MAX_PICTURE_BASE64_LENGTH} characters)`,
+  })
   @Matches(/^[A-Za-z0-9+/]*={0,2}$/, { message: 'must be base64 (RFC 4648, no line breaks)' })
   data?: string;
 

@@ -46,12 +46,7 @@ export function keyWindowViolation(key: Pick<TrustedKey, 'notBefore' | 'notAfter
 
 export function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
   const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([
-    Buffer.from(`DSSEv1 ${type.length} `, 'utf8'),
-    type,
-    Buffer.from(` ${payload.length} `, 'utf8'),
-    payload,
-  ]);
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `, 'utf8'), type, Buffer.from(` ${payload.length} `, 'utf8'), payload]);
 }
 
 export function signDsse(payloadType: string, payload: Buffer, key: SigningKey): DsseEnvelope {
@@ -111,9 +106,7 @@ export function parsePrivateKey(text: string): KeyObject {
 
 /** Accepts PEM or base64 SPKI DER. */
 export function parsePublicKey(text: string): KeyObject {
-  const key = text.includes('-----BEGIN')
-    ? createPublicKey(text)
-    : createPublicKey({ key: Buffer.from(text.trim(), 'base64'), format: 'der', type: 'spki' });
+  const key = text.includes('-----BEGIN') ? createPublicKey(text) : createPublicKey({ key: Buffer.from(text.trim(), 'base64'), format: 'der', type: 'spki' });
   if (key.asymmetricKeyType !== 'ed25519') throw new Error(`expected an Ed25519 public key, got ${key.asymmetricKeyType}`);
   return key;
 }
@@ -126,11 +119,16 @@ export function parsePublicKey(text: string): KeyObject {
  */
 export function parseTrustedKeys(spec: string): Map<string, TrustedKey> {
   const keys = new Map<string, TrustedKey>();
-  for (const entry of spec.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const [keyPart, window, ...extra] = entry.split('@');
     const [authority, keyId, publicKey, ...rest] = keyPart.split(':');
     if (!isAuthorityCode(authority) || !keyId || !publicKey || rest.length || extra.length) {
-      throw new Error(`trusted key entry "${entry.slice(0, 40)}" must be AUTHORITY:keyId:base64PublicKey[@notBefore/notAfter] with AUTHORITY one of CN, HK, MO`);
+      throw new Error(
+        `trusted key entry "${entry.slice(0, 40)}" must be AUTHORITY:keyId:base64PublicKey[@notBefore/notAfter] with AUTHORITY one of CN, HK, MO`,
+      );
     }
     if (keys.has(keyId)) throw new Error(`trusted key id "${keyId}" is listed twice`);
     keys.set(keyId, { keyId, authority, publicKey: parsePublicKey(publicKey), ...(window === undefined ? {} : parseWindow(keyId, window)) });
@@ -142,7 +140,11 @@ function parseWindow(keyId: string, window: string): { notBefore?: number; notAf
   const parts = window.split('/');
   const times = parts.map((part) => (part.trim() === '' ? undefined : Date.parse(part.trim())));
   const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
-  if (parts.length !== 2 || parts.some((part) => part.trim() !== '' && !rfc3339.test(part.trim())) || times.some((time) => time !== undefined && Number.isNaN(time))) {
+  if (
+    parts.length !== 2 ||
+    parts.some((part) => part.trim() !== '' && !rfc3339.test(part.trim())) ||
+    times.some((time) => time !== undefined && Number.isNaN(time))
+  ) {
     throw new Error(`trusted key "${keyId}": its window must be @notBefore/notAfter, RFC 3339 times with an offset, either side empty`);
   }
   const [notBefore, notAfter] = times;

@@ -85,7 +85,5 @@ function checkPlain<T extends object>(cls: ClassConstructor<T>, plain: unknown):
 
 /** Names every listed field that is absent (undefined or null) in a plain object. */
 export function missingFields(plain: Record<string, unknown>, required: readonly string[]): FieldError[] {
-  return required
-    .filter((field) => plain[field] === undefined || plain[field] === null)
-    .map((field) => ({ field, reason: 'is required' }));
+  return required.filter((field) => plain[field] === undefined || plain[field] === null).map((field) => ({ field, reason: 'is required' }));
 }

@@ -33,7 +33,9 @@ describe('text PostgreSQL cannot store is refused at validation, not by the data
   it('a NUL or a lone surrogate in the genuine goods lists', () => {
     const goods = (extra: object) => ({ ...valid, genuineGoods: [{ description: 'Bags', ...extra }] });
     expect(refused(CreateRecordationDto, goods({ ports: ['Kwai\u0000Chung'] }))).toEqual(['genuineGoods.0.ports: must not contain control characters']);
-    expect(refused(CreateRecordationDto, goods({ authorisedImporters: ['A \ud800'] }))).toEqual(['genuineGoods.0.authorisedImporters: must not contain a lone UTF-16 surrogate']);
+    expect(refused(CreateRecordationDto, goods({ authorisedImporters: ['A \ud800'] }))).toEqual([
+      'genuineGoods.0.authorisedImporters: must not contain a lone UTF-16 surrogate',
+    ]);
     expect(refused(CreateRecordationDto, goods({ ports: ['Kwai Chung'], authorisedExporters: ['Hermès Sellier'] }))).toEqual([]);
   });
 });
@@ -62,9 +64,12 @@ describe('parseTimestamp', () => {
   });
 
   // ISO 8601 forms class-validator's strict check takes but new Date() cannot read: an Invalid Date reached the database.
-  it.each(['20240101', '2024-W01', '2024W011', '2024-123', '2024-W01-1', '-2024-01-01', '+2024-01-01', '0000-01-01', 'yesterday', '', '2024-02-30'])('refuses %j', (value) => {
-    expect(parseTimestamp(value)).toBeUndefined();
-  });
+  it.each(['20240101', '2024-W01', '2024W011', '2024-123', '2024-W01-1', '-2024-01-01', '+2024-01-01', '0000-01-01', 'yesterday', '', '2024-02-30'])(
+    'refuses %j',
+    (value) => {
+      expect(parseTimestamp(value)).toBeUndefined();
+    },
+  );
 
   it('refuses what is not a string', () => {
     expect(parseTimestamp(20240101)).toBeUndefined();

@@ -4,8 +4,15 @@ import { applyOperation, createGenerated, generateEvents } from './events.js';
 import { generateDataset } from './generator.js';
 
 const pairs = { CN: generateSigningKeyPair(), HK: generateSigningKeyPair(), MO: generateSigningKeyPair() };
-const keys = Object.fromEntries(Object.entries(pairs).map(([a, p]) => [a, { keyId: `${a}-k`, privateKey: parsePrivateKey(p.privateKey) }])) as Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>;
-const trusted = parseTrustedKeys(Object.entries(pairs).map(([a, p]) => `${a}:${a}-k:${p.publicKey}`).join(','));
+const keys = Object.fromEntries(Object.entries(pairs).map(([a, p]) => [a, { keyId: `${a}-k`, privateKey: parsePrivateKey(p.privateKey) }])) as Record<
+  AuthorityCode,
+  { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }
+>;
+const trusted = parseTrustedKeys(
+  Object.entries(pairs)
+    .map(([a, p]) => `${a}:${a}-k:${p.publicKey}`)
+    .join(','),
+);
 
 describe('generateEvents', () => {
   const events = generateEvents({ seed: 5, events: 2000, keys });
@@ -19,7 +26,8 @@ describe('generateEvents', () => {
 
   it('numbers each recordation 1, 2, 3 … in order, with unique event ids', () => {
     const sequences = new Map<string, number[]>();
-    for (const { authority, event } of events) sequences.set(`${authority}:${event.subject}`, [...(sequences.get(`${authority}:${event.subject}`) ?? []), event.sequence]);
+    for (const { authority, event } of events)
+      sequences.set(`${authority}:${event.subject}`, [...(sequences.get(`${authority}:${event.subject}`) ?? []), event.sequence]);
     for (const list of sequences.values()) expect(list).toEqual(list.map((_, i) => i + 1));
     expect(new Set(events.map((e) => e.event.id)).size).toBe(events.length);
   });

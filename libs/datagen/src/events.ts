@@ -1,11 +1,4 @@
-import {
-  encodeSignedEvent,
-  RECORDATION_DATASCHEMA_V1,
-  type AuthorityCode,
-  type RecordationEvent,
-  type RecordationState,
-  type SigningKey,
-} from '#contracts';
+import { encodeSignedEvent, RECORDATION_DATASCHEMA_V1, type AuthorityCode, type RecordationEvent, type RecordationState, type SigningKey } from '#contracts';
 import {
   AUTHORITY_RULES,
   amendRecordation,
@@ -75,7 +68,8 @@ export function generateEvents(options: { seed?: number; events: number; now?: D
   // Top up with amendments when the operations ran out before the requested count.
   for (const [id, state] of states) {
     if (out.length >= options.events) break;
-    if (state.status === 'active') emit(state.authority, amendRecordation(state, { goods: `${state.goods} (rev. ${out.length})` }, AUTHORITY_RULES[state.authority], today));
+    if (state.status === 'active')
+      emit(state.authority, amendRecordation(state, { goods: `${state.goods} (rev. ${out.length})` }, AUTHORITY_RULES[state.authority], today));
     void id;
   }
   return out;

@@ -202,7 +202,12 @@ function lifecycleFor(created: GeneratedRecordation, random: SeededRandom, today
   } else if (roll < 0.06) {
     ops.push({ authority, recordationNumber, kind: 'revoke', body: { reason: 'Information in the application proved untruthful' } });
   } else if (roll < 0.08) {
-    ops.push({ authority, recordationNumber, kind: 'cancel', body: { reason: random.pick(['right-lapsed', 'transferred', 'abandoned', 'holder-request'] as const) } });
+    ops.push({
+      authority,
+      recordationNumber,
+      kind: 'cancel',
+      body: { reason: random.pick(['right-lapsed', 'transferred', 'abandoned', 'holder-request'] as const) },
+    });
   }
   return ops;
 }

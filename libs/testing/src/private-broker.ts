@@ -7,7 +7,9 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 // From the sources (jest) or from the build (dist/libs/testing/src): the script stays in the repository's deploy/.
-const KAFKA_SH = ['../../../deploy/kafka/kafka.sh', '../../../../deploy/kafka/kafka.sh'].map((relative) => fileURLToPath(new URL(relative, import.meta.url))).find((path) => existsSync(path))!;
+const KAFKA_SH = ['../../../deploy/kafka/kafka.sh', '../../../../deploy/kafka/kafka.sh']
+  .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+  .find((path) => existsSync(path))!;
 
 /**
  * A Kafka broker of a test's own (same script, same config, other ports and data dir), for tests that stop and
@@ -22,7 +24,11 @@ export class PrivateBroker {
 
   static async start(port: number): Promise<PrivateBroker> {
     const dataDir = mkdtempSync(join(tmpdir(), `rx-kafka-${port}-`));
-    const broker = new PrivateBroker(port, { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(port + 1), KAFKA_DATA_DIR: dataDir }, dataDir);
+    const broker = new PrivateBroker(
+      port,
+      { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(port + 1), KAFKA_DATA_DIR: dataDir },
+      dataDir,
+    );
     await broker.start();
     return broker;
   }
@@ -99,7 +105,17 @@ export class PrivateCluster {
     const pid = await this.pid(node);
     process.kill(pid, signal);
     if (signal === 'SIGKILL') {
-      while ((() => { try { process.kill(pid, 0); return true; } catch { return false; } })()) await new Promise((resolve) => setTimeout(resolve, 100));
+      while (
+        (() => {
+          try {
+            process.kill(pid, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        })()
+      )
+        await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 

@@ -14,7 +14,10 @@ export interface TestDatabase {
 }
 
 /** The development passwords of the apps' roles (roles are cluster-wide: every test run uses the same ones). */
-export const TEST_ROLE_PASSWORDS = Object.fromEntries((Object.keys(APP_ROLES) as AppName[]).map((app) => [app, rolePassword(app, {})])) as Record<AppName, string>;
+export const TEST_ROLE_PASSWORDS = Object.fromEntries((Object.keys(APP_ROLES) as AppName[]).map((app) => [app, rolePassword(app, {})])) as Record<
+  AppName,
+  string
+>;
 
 /**
  * A fresh, empty database for one test file, with the apps' roles and their schemas set up as scripts/start.sh

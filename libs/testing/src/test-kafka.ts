@@ -34,6 +34,7 @@ export function createTestSigningKeys(suffix = Date.now().toString(36)): TestSig
 /** The test keys as the signing code takes them (what each authority app parses from its environment). */
 export function signingKeysOf(keys: TestSigningKeys): Record<AuthorityCode, SigningKey> {
   const out = {} as Record<AuthorityCode, SigningKey>;
-  for (const authority of ['CN', 'HK', 'MO'] as const) out[authority] = { keyId: keys.signers[authority].keyId, privateKey: parsePrivateKey(keys.signers[authority].privateKey) };
+  for (const authority of ['CN', 'HK', 'MO'] as const)
+    out[authority] = { keyId: keys.signers[authority].keyId, privateKey: parsePrivateKey(keys.signers[authority].privateKey) };
   return out;
 }

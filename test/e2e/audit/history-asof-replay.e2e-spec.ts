@@ -35,13 +35,21 @@ describe('audit: history, asOf, replay, export', () => {
 
     cnNumber = (await request(apps.CN.getHttpServer()).post('/recordations').set(publish('CN')).send(recordationBody('CN')).expect(201)).body.recordationNumber;
     hkNumber = (await request(apps.HK.getHttpServer()).post('/recordations').set(publish('HK')).send(recordationBody('HK')).expect(201)).body.recordationNumber;
-    await request(apps.MO.getHttpServer()).post('/recordations').set(publish('MO')).send(recordationBody('MO', { mark: { text: 'HERMÈS', script: 'Latn', type: 'word' } })).expect(201);
+    await request(apps.MO.getHttpServer())
+      .post('/recordations')
+      .set(publish('MO'))
+      .send(recordationBody('MO', { mark: { text: 'HERMÈS', script: 'Latn', type: 'word' } }))
+      .expect(201);
     await request(apps.HK.getHttpServer()).patch(`/recordations/${hkNumber}`).set(publish('HK')).send({ goods: 'Handbags, scarves' }).expect(200);
     await request(apps.HK.getHttpServer()).post(`/recordations/${hkNumber}/renewal`).set(publish('HK')).send({ validUntil: '2033-01-01' }).expect(200);
     totalEvents = 5;
     await settled();
     beforeRevocation = new Date().toISOString();
-    await request(apps.CN.getHttpServer()).post(`/recordations/${cnNumber}/revocation`).set(publish('CN')).send({ reason: 'untruthful information' }).expect(200);
+    await request(apps.CN.getHttpServer())
+      .post(`/recordations/${cnNumber}/revocation`)
+      .set(publish('CN'))
+      .send({ reason: 'untruthful information' })
+      .expect(200);
     totalEvents = 6;
     await settled();
   });
@@ -49,7 +57,14 @@ describe('audit: history, asOf, replay, export', () => {
 
   it('shows each step of a recordation with what it changed', async () => {
     const response = await request(registry.getHttpServer()).get(`/api/recordations/HK/${hkNumber}/history`).set(auditor).expect(200);
-    const events = response.body.events as { type: string; sequence: number; disposition: string; changes: { field: string; before: unknown; after: unknown }[]; topic: string; offset: string }[];
+    const events = response.body.events as {
+      type: string;
+      sequence: number;
+      disposition: string;
+      changes: { field: string; before: unknown; after: unknown }[];
+      topic: string;
+      offset: string;
+    }[];
     expect(events.map((e) => [e.type, e.sequence, e.disposition])).toEqual([
       ['recordation.created', 1, 'applied'],
       ['recordation.amended', 2, 'applied'],
@@ -113,10 +128,17 @@ describe('audit: history, asOf, replay, export', () => {
 
   it('exports events as NDJSON and the registry as CSV, streamed', async () => {
     const ndjson = await request(registry.getHttpServer()).get('/api/audit/export').query({ since: '2000-01-01T00:00:00Z' }).set(auditor).expect(200);
-    const lines = ndjson.text.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = ndjson.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toHaveLength(6);
     expect(lines[0]).toMatchObject({ eventId: expect.any(String), disposition: 'applied', event: { specversion: '1.0' } });
-    const csv = await request(registry.getHttpServer()).get('/api/audit/export').query({ since: '2000-01-01T00:00:00Z', format: 'csv', what: 'registry' }).set(auditor).expect(200);
+    const csv = await request(registry.getHttpServer())
+      .get('/api/audit/export')
+      .query({ since: '2000-01-01T00:00:00Z', format: 'csv', what: 'registry' })
+      .set(auditor)
+      .expect(200);
     const rows = csv.text.trim().split('\n');
     expect(rows[0]).toBe('authority,recordationNumber,version,status,markId,markText,rightsHolder,niceClasses,validFrom,validUntil,updatedAt');
     expect(rows).toHaveLength(4);

@@ -18,7 +18,9 @@ describe('audit: search as of a time', () => {
   let events = 0;
 
   const settled = () =>
-    waitFor(async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set(auditor)).body.events === events, { description: `${events} events merged` });
+    waitFor(async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set(auditor)).body.events === events, {
+      description: `${events} events merged`,
+    });
   const search = (q: string, asOf?: string) =>
     request(registry.getHttpServer())
       .get('/api/marks/search')
@@ -41,8 +43,16 @@ describe('audit: search as of a time', () => {
     events = 2;
     await settled();
     before = new Date().toISOString();
-    await request(apps.CN.getHttpServer()).post(`/recordations/${cnNumber}/revocation`).set(publish('CN')).send({ reason: 'untruthful information' }).expect(200);
-    await request(apps.MO.getHttpServer()).patch(`/recordations/${moNumber}`).set(publish('MO')).send({ mark: { text: 'NEUES ZEICHEN', script: 'Latn', type: 'word' } }).expect(200);
+    await request(apps.CN.getHttpServer())
+      .post(`/recordations/${cnNumber}/revocation`)
+      .set(publish('CN'))
+      .send({ reason: 'untruthful information' })
+      .expect(200);
+    await request(apps.MO.getHttpServer())
+      .patch(`/recordations/${moNumber}`)
+      .set(publish('MO'))
+      .send({ mark: { text: 'NEUES ZEICHEN', script: 'Latn', type: 'word' } })
+      .expect(200);
     events = 4;
     await settled();
   });
@@ -52,7 +62,11 @@ describe('audit: search as of a time', () => {
     const now = await search('愛馬仕').expect(200);
     const then = await search('愛馬仕', before).expect(200);
     expect(now.body.items[0]).toMatchObject({ recorded: false, recordations: [{ authority: 'CN', recordationNumber: cnNumber, status: 'revoked' }] });
-    expect(then.body.items[0]).toMatchObject({ recorded: true, asOf: expect.any(String), recordations: [{ authority: 'CN', recordationNumber: cnNumber, status: 'active' }] });
+    expect(then.body.items[0]).toMatchObject({
+      recorded: true,
+      asOf: expect.any(String),
+      recordations: [{ authority: 'CN', recordationNumber: cnNumber, status: 'active' }],
+    });
     expect(then.body.items[0].markId).toBe(now.body.items[0].markId);
   });
 

@@ -26,7 +26,12 @@ describe('sites agree at the same log positions', () => {
 
   async function produce(slice: GeneratedEvent[]): Promise<void> {
     for (const authority of ['CN', 'HK', 'MO'] as const) {
-      const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: `agree-${authority}`, ...TEST_KAFKA_PRINCIPALS[authority], logLevel: 'NOTHING' }).producer();
+      const producer = createKafka({
+        brokers: TEST_KAFKA_BROKERS,
+        clientId: `agree-${authority}`,
+        ...TEST_KAFKA_PRINCIPALS[authority],
+        logLevel: 'NOTHING',
+      }).producer();
       await producer.connect();
       const mine = slice.filter((e) => e.authority === authority);
       for (let i = 0; i < mine.length; i += 50) {
@@ -36,7 +41,9 @@ describe('sites agree at the same log positions', () => {
     }
   }
 
-  const auditor = (app: INestApplication) => ({ get: (path: string) => request(app.getHttpServer()).get(path).set('authorization', `Bearer ${TOKENS.auditor}`) });
+  const auditor = (app: INestApplication) => ({
+    get: (path: string) => request(app.getHttpServer()).get(path).set('authorization', `Bearer ${TOKENS.auditor}`),
+  });
   const merged = async (app: INestApplication) => {
     const positions = (await auditor(app).get('/api/audit/digest').expect(200)).body.positions as Record<string, Record<string, string>>;
     return Object.values(positions).reduce((n, p) => n + Object.values(p).reduce((m, o) => m + Number(o), 0), 0);
@@ -88,7 +95,12 @@ describe('sites agree at the same log positions', () => {
     expect(all.sites.map((s) => s.events)).toEqual([EVENTS, EVENTS, EVENTS]);
     // The digest at a site's own positions is its live digest (the fold of the event store equals the stored rows).
     const live = (await auditor(sites.CN.app).get('/api/audit/digest').expect(200)).body;
-    const folded = (await auditor(sites.CN.app).get('/api/audit/digest').query({ positions: JSON.stringify(live.positions) }).expect(200)).body;
+    const folded = (
+      await auditor(sites.CN.app)
+        .get('/api/audit/digest')
+        .query({ positions: JSON.stringify(live.positions) })
+        .expect(200)
+    ).body;
     expect(folded.digest).toBe(live.digest);
     expect(all.sites[0].digest).toBe(live.digest);
   });
@@ -96,9 +108,18 @@ describe('sites agree at the same log positions', () => {
   it('answers 409 for positions not reached yet and 400 naming positions for malformed ones', async () => {
     const live = (await auditor(sites.CN.app).get('/api/audit/digest').expect(200)).body;
     const ahead = { [system.topics.CN]: { '0': String(Number(live.positions[system.topics.CN]['0'] ?? 0) + 1000) } };
-    const conflict = await auditor(sites.CN.app).get('/api/audit/digest').query({ positions: JSON.stringify(ahead) }).expect(409);
+    const conflict = await auditor(sites.CN.app)
+      .get('/api/audit/digest')
+      .query({ positions: JSON.stringify(ahead) })
+      .expect(409);
     expect(conflict.body.behind[0]).toMatchObject({ topic: system.topics.CN, partition: '0' });
-    for (const bad of ['{', '[]', '{"other.topic":{"0":"1"}}', JSON.stringify({ [system.topics.CN]: { x: '1' } }), JSON.stringify({ [system.topics.CN]: { '0': '-1' } })]) {
+    for (const bad of [
+      '{',
+      '[]',
+      '{"other.topic":{"0":"1"}}',
+      JSON.stringify({ [system.topics.CN]: { x: '1' } }),
+      JSON.stringify({ [system.topics.CN]: { '0': '-1' } }),
+    ]) {
       const response = await auditor(sites.CN.app).get('/api/audit/digest').query({ positions: bad }).expect(400);
       expect(response.body.errors[0].field).toBe('positions');
     }
@@ -129,7 +150,9 @@ describe('sites agree at the same log positions', () => {
     const key = `recordation ${forged.authority}:${forged.recordation_number}`;
     expect(result.differences.map((d) => d.key)).toContain(key);
 
-    const cli = spawn(process.execPath, [AGREE_CLI, sites.CN.url, sites.HK.url, sites.MO.url, '--wait', '0'], { env: { ...process.env, AUDITOR_TOKEN: TOKENS.auditor } });
+    const cli = spawn(process.execPath, [AGREE_CLI, sites.CN.url, sites.HK.url, sites.MO.url, '--wait', '0'], {
+      env: { ...process.env, AUDITOR_TOKEN: TOKENS.auditor },
+    });
     let output = '';
     cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     cli.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

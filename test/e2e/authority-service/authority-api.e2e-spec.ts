@@ -32,7 +32,7 @@ describe('authority service API', () => {
       await request(hk.getHttpServer()).get('/recordations').set('authorization', 'Bearer nope').expect(401);
     });
 
-    it("refuses the Hong Kong publisher at the Mainland service (403)", async () => {
+    it('refuses the Hong Kong publisher at the Mainland service (403)', async () => {
       const response = await request(cn.getHttpServer()).post('/recordations').set(auth('HK')).send(recordationBody('CN')).expect(403);
       expect(response.body.message).toMatch(/HK.*CN/);
     });
@@ -87,9 +87,17 @@ describe('authority service API', () => {
     });
 
     it('revokes another recordation for untruthful information', async () => {
-      const created = await request(hk.getHttpServer()).post('/recordations').set(auth('HK')).send(recordationBody('HK', { recordationNumber: 'HK-2025-900001' })).expect(201);
+      const created = await request(hk.getHttpServer())
+        .post('/recordations')
+        .set(auth('HK'))
+        .send(recordationBody('HK', { recordationNumber: 'HK-2025-900001' }))
+        .expect(201);
       remember(created.body);
-      const revoked = await request(hk.getHttpServer()).post('/recordations/HK-2025-900001/revocation').set(auth('HK')).send({ reason: 'untruthful information' }).expect(200);
+      const revoked = await request(hk.getHttpServer())
+        .post('/recordations/HK-2025-900001/revocation')
+        .set(auth('HK'))
+        .send({ reason: 'untruthful information' })
+        .expect(200);
       expect(revoked.body).toMatchObject({ status: 'revoked', version: 2 });
       remember(revoked.body);
     });
@@ -133,22 +141,38 @@ describe('authority service API', () => {
     ];
 
     it.each(cases)('%s', async (_label, body, field) => {
-      const response = await request(hk.getHttpServer()).post('/recordations').set(auth('HK')).send(body as object).expect(400);
+      const response = await request(hk.getHttpServer())
+        .post('/recordations')
+        .set(auth('HK'))
+        .send(body as object)
+        .expect(400);
       expect(response.body.errors.map((error: { field: string }) => error.field)).toContain(field);
       expect(response.body.errors.every((error: { reason: string }) => error.reason.length > 0)).toBe(true);
     });
 
     it('answers malformed JSON with 400 naming the body', async () => {
-      const response = await request(hk.getHttpServer()).post('/recordations').set(auth('HK')).set('content-type', 'application/json').send('{"goods": ').expect(400);
+      const response = await request(hk.getHttpServer())
+        .post('/recordations')
+        .set(auth('HK'))
+        .set('content-type', 'application/json')
+        .send('{"goods": ')
+        .expect(400);
       expect(response.body.errors).toEqual([{ field: '(body)', reason: expect.any(String) }]);
     });
 
     it('refuses bad list filters and amendments', async () => {
-      expect((await request(hk.getHttpServer()).get('/recordations').query({ status: 'lost' }).set(auth('HK')).expect(400)).body.errors[0].field).toBe('status');
+      expect((await request(hk.getHttpServer()).get('/recordations').query({ status: 'lost' }).set(auth('HK')).expect(400)).body.errors[0].field).toBe(
+        'status',
+      );
       expect((await request(hk.getHttpServer()).get('/recordations').query({ limit: '0' }).set(auth('HK')).expect(400)).body.errors[0].field).toBe('limit');
       expect((await request(hk.getHttpServer()).get('/recordations').query({ sort: 'x' }).set(auth('HK')).expect(400)).body.errors[0].field).toBe('sort');
-      expect((await request(hk.getHttpServer()).patch('/recordations/HK-2025-900001').set(auth('HK')).send({}).expect(400)).body.errors[0].field).toBe('(body)');
-      expect((await request(hk.getHttpServer()).post('/recordations/HK-2025-900001/cancellation').set(auth('HK')).send({ reason: 'bored' }).expect(400)).body.errors[0].field).toBe('reason');
+      expect((await request(hk.getHttpServer()).patch('/recordations/HK-2025-900001').set(auth('HK')).send({}).expect(400)).body.errors[0].field).toBe(
+        '(body)',
+      );
+      expect(
+        (await request(hk.getHttpServer()).post('/recordations/HK-2025-900001/cancellation').set(auth('HK')).send({ reason: 'bored' }).expect(400)).body
+          .errors[0].field,
+      ).toBe('reason');
     });
 
     it('wrote nothing: the list holds only the accepted recordations', async () => {
@@ -173,7 +197,11 @@ describe('authority service API', () => {
     });
 
     it('answers 409 to a duplicate number and to illegal transitions, 404 to an unknown number', async () => {
-      await request(hk.getHttpServer()).post('/recordations').set(auth('HK')).send(recordationBody('HK', { recordationNumber: 'HK-2025-900001' })).expect(409);
+      await request(hk.getHttpServer())
+        .post('/recordations')
+        .set(auth('HK'))
+        .send(recordationBody('HK', { recordationNumber: 'HK-2025-900001' }))
+        .expect(409);
       await request(hk.getHttpServer()).post('/recordations/HK-2025-900001/renewal').set(auth('HK')).send({ validUntil: '2035-01-01' }).expect(409);
       await request(hk.getHttpServer()).post('/recordations/HK-2025-900001/reinstatement').set(auth('HK')).send({ reason: 'x' }).expect(409);
       await request(hk.getHttpServer()).get('/recordations/HK-2099-999999').set(auth('HK')).expect(404);
@@ -183,7 +211,11 @@ describe('authority service API', () => {
     it('refuses a Mainland renewal before its last six months (409)', async () => {
       const created = await request(cn.getHttpServer()).post('/recordations').set(auth('CN')).send(recordationBody('CN')).expect(201);
       expect(created.body.recordationNumber).toMatch(/^T\d{4}-\d{5}$/);
-      const response = await request(cn.getHttpServer()).post(`/recordations/${created.body.recordationNumber}/renewal`).set(auth('CN')).send({ validUntil: '2036-01-01' }).expect(409);
+      const response = await request(cn.getHttpServer())
+        .post(`/recordations/${created.body.recordationNumber}/renewal`)
+        .set(auth('CN'))
+        .send({ validUntil: '2036-01-01' })
+        .expect(409);
       expect(response.body.message).toMatch(/renewal opens on/);
       const state = await request(cn.getHttpServer()).get(`/recordations/${created.body.recordationNumber}`).set(auth('CN')).expect(200);
       expect(state.body.data.validUntil).toBe('2034-12-31');
@@ -204,8 +236,17 @@ describe('authority service API', () => {
     });
 
     it('takes NDJSON with a broken line', async () => {
-      const ndjson = [JSON.stringify(recordationBody('HK', { mark: { text: '鉅記', type: 'word' } })), '{"broken": ', JSON.stringify(recordationBody('HK', { goods: 42 }))].join('\n');
-      const response = await request(hk.getHttpServer()).post('/recordations/bulk').set(auth('HK')).set('content-type', 'application/x-ndjson').send(ndjson).expect(200);
+      const ndjson = [
+        JSON.stringify(recordationBody('HK', { mark: { text: '鉅記', type: 'word' } })),
+        '{"broken": ',
+        JSON.stringify(recordationBody('HK', { goods: 42 })),
+      ].join('\n');
+      const response = await request(hk.getHttpServer())
+        .post('/recordations/bulk')
+        .set(auth('HK'))
+        .set('content-type', 'application/x-ndjson')
+        .send(ndjson)
+        .expect(200);
       expect(response.body).toMatchObject({ created: 1, rejected: 2 });
       expect(response.body.results.map((r: { status: string }) => r.status)).toEqual(['created', 'rejected', 'rejected']);
       remember(response.body.results[0]);
@@ -218,14 +259,20 @@ describe('authority service API', () => {
       expect(first.body).toMatchObject({ created: 2, rejected: 0 });
       for (const result of first.body.results) remember(result);
       const retry = await request(hk.getHttpServer()).post('/recordations/bulk').set(auth('HK')).set('idempotency-key', key).send(items).expect(200);
-      expect(retry.body.results.map((r: { recordationNumber: string }) => r.recordationNumber)).toEqual(first.body.results.map((r: { recordationNumber: string }) => r.recordationNumber));
+      expect(retry.body.results.map((r: { recordationNumber: string }) => r.recordationNumber)).toEqual(
+        first.body.results.map((r: { recordationNumber: string }) => r.recordationNumber),
+      );
       await request(hk.getHttpServer()).post('/recordations/bulk').set(auth('HK')).set('idempotency-key', `${key}x`).send(items).expect(400);
     });
   });
 
   describe('expiry', () => {
     it('publishes expired events by itself once validUntil has passed', async () => {
-      const created = await request(hk.getHttpServer()).post('/recordations').set(auth('HK')).send(recordationBody('HK', { mark: { text: '大白兔', type: 'word' }, validUntil: '2027-01-01' })).expect(201);
+      const created = await request(hk.getHttpServer())
+        .post('/recordations')
+        .set(auth('HK'))
+        .send(recordationBody('HK', { mark: { text: '大白兔', type: 'word' }, validUntil: '2027-01-01' }))
+        .expect(201);
       remember(created.body);
       const expired = await hk.get(ExpireRecordationsUseCase).execute(new Date('2027-01-02T08:00:00Z'));
       expect(expired).toContain(created.body.recordationNumber);

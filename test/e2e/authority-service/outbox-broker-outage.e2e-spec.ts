@@ -20,7 +20,9 @@ describe('transactional outbox across a broker outage', () => {
   beforeAll(async () => {
     broker = await PrivateBroker.start(19192);
     system = await TestSystem.create('outage');
-    await provisionKafka(createKafka({ brokers: broker.brokers, clientId: 'outage-provision', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'NOTHING' }), { topicPrefix: system.prefix });
+    await provisionKafka(createKafka({ brokers: broker.brokers, clientId: 'outage-provision', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'NOTHING' }), {
+      topicPrefix: system.prefix,
+    });
     hk = await system.startAuthority('HK', { KAFKA_BROKERS: broker.brokers.join(','), LOG_LEVEL: 'error' });
   });
 

@@ -24,16 +24,43 @@ describe("officers' web page", () => {
     const hk = await system.startAuthority('HK');
     const cn = await system.startAuthority('CN');
     registry = await system.startRegistry();
-    await request(hk.getHttpServer()).post('/recordations').set('authorization', `Bearer ${TOKENS.publisher.HK}`)
-      .send(recordationBody('HK', { mark: { text: '金龍', script: 'Hant', type: 'word' }, rightsHolder: { name: 'Golden Dragon Trading Limited', country: 'HK' } })).expect(201);
-    const cnNumber = (await request(cn.getHttpServer()).post('/recordations').set('authorization', `Bearer ${TOKENS.publisher.CN}`)
-      .send(recordationBody('CN', { mark: { text: '金龙', script: 'Hans', type: 'word' }, rightsHolder: { name: '金龙鱼粮油食品股份有限公司', country: 'CN' } })).expect(201)).body.recordationNumber;
-    await request(cn.getHttpServer()).post(`/recordations/${cnNumber}/suspension`).set('authorization', `Bearer ${TOKENS.publisher.CN}`).send({ reason: 'ownership review' }).expect(200);
-    await waitFor(async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set('authorization', `Bearer ${TOKENS.auditor}`)).body.events === 3, { description: 'three events in the registry' });
+    await request(hk.getHttpServer())
+      .post('/recordations')
+      .set('authorization', `Bearer ${TOKENS.publisher.HK}`)
+      .send(
+        recordationBody('HK', { mark: { text: '金龍', script: 'Hant', type: 'word' }, rightsHolder: { name: 'Golden Dragon Trading Limited', country: 'HK' } }),
+      )
+      .expect(201);
+    const cnNumber = (
+      await request(cn.getHttpServer())
+        .post('/recordations')
+        .set('authorization', `Bearer ${TOKENS.publisher.CN}`)
+        .send(
+          recordationBody('CN', { mark: { text: '金龙', script: 'Hans', type: 'word' }, rightsHolder: { name: '金龙鱼粮油食品股份有限公司', country: 'CN' } }),
+        )
+        .expect(201)
+    ).body.recordationNumber;
+    await request(cn.getHttpServer())
+      .post(`/recordations/${cnNumber}/suspension`)
+      .set('authorization', `Bearer ${TOKENS.publisher.CN}`)
+      .send({ reason: 'ownership review' })
+      .expect(200);
+    await waitFor(
+      async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set('authorization', `Bearer ${TOKENS.auditor}`)).body.events === 3,
+      { description: 'three events in the registry' },
+    );
     baseUrl = `http://127.0.0.1:${(registry.getHttpServer().address() as AddressInfo).port}/`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -55,7 +82,9 @@ describe("officers' web page", () => {
     await page.keyboard.press('Enter');
     await page.waitForSelector('#results-section[data-state="results"]');
 
-    const badges = await page.$$eval('#results .badge', (elements) => elements.map((e) => `${e.getAttribute('data-authority')}:${e.getAttribute('data-status')}`));
+    const badges = await page.$$eval('#results .badge', (elements) =>
+      elements.map((e) => `${e.getAttribute('data-authority')}:${e.getAttribute('data-status')}`),
+    );
     expect(badges.sort()).toEqual(['CN:suspended', 'HK:active']);
     expect(await page.isVisible('#results .conflict-warning')).toBe(true);
     expect(new URL(page.url()).searchParams.get('q')).toBe('金龍');
@@ -66,7 +95,9 @@ describe("officers' web page", () => {
     const toggle = await page.waitForSelector('dialog#detail section.recordation[data-authority="HK"] button.recordation-toggle');
     if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
     await page.waitForSelector('dialog#detail section.recordation[data-authority="HK"] td.provenance');
-    const provenance = await page.$$eval('dialog#detail section.recordation[data-authority="HK"] tr[data-field="mark"] td.provenance', (cells) => cells.map((c) => c.textContent ?? ''));
+    const provenance = await page.$$eval('dialog#detail section.recordation[data-authority="HK"] tr[data-field="mark"] td.provenance', (cells) =>
+      cells.map((c) => c.textContent ?? ''),
+    );
     expect(provenance.join(' ')).toMatch(/recordation\.created/);
     await page.keyboard.press('Escape');
     await waitFor(async () => !(await page.isVisible('dialog#detail[open]')), { description: 'the dialog closed' });

@@ -8,7 +8,9 @@ interface CheckAnswer {
   recorded: boolean;
   matches: { markId: string; text: string; matchedBy: string; score: number; recordations: { authority: string; recordationNumber: string }[] }[];
 }
-type BatchAnswer = { index: number; lineId?: string | number } & (CheckAnswer | { error: { field: string; reason: string }; errors: { field: string; reason: string }[] });
+type BatchAnswer = { index: number; lineId?: string | number } & (
+  CheckAnswer | { error: { field: string; reason: string }; errors: { field: string; reason: string }[] }
+);
 
 /** Bulk screening (issue 18, item 4): POST /api/check/batch answers each line as /api/check would, streamed, in order. */
 describe('POST /api/check/batch', () => {
@@ -18,7 +20,13 @@ describe('POST /api/check/batch', () => {
   const officer = { authorization: `Bearer ${TOKENS.officer.HK}` };
 
   const single = async (mark: string, niceClass?: number): Promise<CheckAnswer> =>
-    (await request(registry.getHttpServer()).get('/api/check').query(niceClass === undefined ? { mark } : { mark, niceClass }).set(officer).expect(200)).body;
+    (
+      await request(registry.getHttpServer())
+        .get('/api/check')
+        .query(niceClass === undefined ? { mark } : { mark, niceClass })
+        .set(officer)
+        .expect(200)
+    ).body;
 
   beforeAll(async () => {
     system = await TestSystem.create('batch');
@@ -26,15 +34,39 @@ describe('POST /api/check/batch', () => {
     const hk = await system.startAuthority('HK');
     registry = await system.startRegistry();
     const publish = async (app: INestApplication, authority: 'CN' | 'HK', body: Record<string, unknown>) =>
-      (await request(app.getHttpServer()).post('/recordations').set('authorization', `Bearer ${TOKENS.publisher[authority]}`).send(body).expect(201)).body.recordationNumber as string;
+      (await request(app.getHttpServer()).post('/recordations').set('authorization', `Bearer ${TOKENS.publisher[authority]}`).send(body).expect(201)).body
+        .recordationNumber as string;
     cnNumber = await publish(cn, 'CN', recordationBody('CN'));
     await publish(hk, 'HK', recordationBody('HK'));
-    await publish(hk, 'HK', recordationBody('HK', { mark: { text: 'NIKE', script: 'Latn', type: 'word' }, niceClasses: [25, 28], rightsHolder: { name: 'Nike, Inc.', country: 'US' } }));
-    await publish(cn, 'CN', recordationBody('CN', { mark: { text: '耐克', script: 'Hans', type: 'word' }, niceClasses: [25], rightsHolder: { name: 'Nike, Inc.', nameAlt: '耐克公司', country: 'US' } }));
-    await waitFor(async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set('authorization', `Bearer ${TOKENS.auditor}`)).body.recordations === 4, {
-      description: 'four recordations in the registry',
-    });
-    await request(registry.getHttpServer()).post('/api/admin/aliases').set('authorization', `Bearer ${TOKENS.admin}`).send({ from: '耐吉', to: '耐克' }).expect(201);
+    await publish(
+      hk,
+      'HK',
+      recordationBody('HK', {
+        mark: { text: 'NIKE', script: 'Latn', type: 'word' },
+        niceClasses: [25, 28],
+        rightsHolder: { name: 'Nike, Inc.', country: 'US' },
+      }),
+    );
+    await publish(
+      cn,
+      'CN',
+      recordationBody('CN', {
+        mark: { text: '耐克', script: 'Hans', type: 'word' },
+        niceClasses: [25],
+        rightsHolder: { name: 'Nike, Inc.', nameAlt: '耐克公司', country: 'US' },
+      }),
+    );
+    await waitFor(
+      async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set('authorization', `Bearer ${TOKENS.auditor}`)).body.recordations === 4,
+      {
+        description: 'four recordations in the registry',
+      },
+    );
+    await request(registry.getHttpServer())
+      .post('/api/admin/aliases')
+      .set('authorization', `Bearer ${TOKENS.admin}`)
+      .send({ from: '耐吉', to: '耐克' })
+      .expect(201);
   });
   afterAll(() => system?.close());
 
@@ -70,9 +102,17 @@ describe('POST /api/check/batch', () => {
   it('answers NDJSON with NDJSON, one line per line, blank lines skipped', async () => {
     const lines = goodLines();
     const body = lines.map((line) => JSON.stringify(line)).join('\n\n') + '\n';
-    const response = await request(registry.getHttpServer()).post('/api/check/batch').set(officer).set('content-type', 'application/x-ndjson').send(body).expect(200);
+    const response = await request(registry.getHttpServer())
+      .post('/api/check/batch')
+      .set(officer)
+      .set('content-type', 'application/x-ndjson')
+      .send(body)
+      .expect(200);
     expect(response.headers['content-type']).toMatch(/^application\/x-ndjson/);
-    const answers = response.text.trimEnd().split('\n').map((row) => JSON.parse(row) as BatchAnswer);
+    const answers = response.text
+      .trimEnd()
+      .split('\n')
+      .map((row) => JSON.parse(row) as BatchAnswer);
     const json: BatchAnswer[] = (await request(registry.getHttpServer()).post('/api/check/batch').set(officer).send(lines).expect(200)).body;
     expect(answers).toEqual(json);
   });
@@ -117,15 +157,27 @@ describe('POST /api/check/batch', () => {
 
   it('answers at the route as Express spells it too (trailing slash, upper case)', async () => {
     for (const path of ['/api/check/batch/', '/API/Check/Batch']) {
-      const response = await request(registry.getHttpServer()).post(path).set(officer).send([{ mark: 'NIKE', lineId: 'x' }]).expect(200);
+      const response = await request(registry.getHttpServer())
+        .post(path)
+        .set(officer)
+        .send([{ mark: 'NIKE', lineId: 'x' }])
+        .expect(200);
       expect(response.body).toEqual([{ index: 0, lineId: 'x', ...(await single('NIKE')) }]);
     }
   });
 
   it('answers an NDJSON line that is not JSON with an error of its own', async () => {
     const body = `{"mark":"NIKE","lineId":"1"}\n{"mark": oops\n{"mark":"耐克","lineId":"3"}\n`;
-    const response = await request(registry.getHttpServer()).post('/api/check/batch').set(officer).set('content-type', 'application/x-ndjson').send(body).expect(200);
-    const answers = response.text.trimEnd().split('\n').map((row) => JSON.parse(row) as BatchAnswer);
+    const response = await request(registry.getHttpServer())
+      .post('/api/check/batch')
+      .set(officer)
+      .set('content-type', 'application/x-ndjson')
+      .send(body)
+      .expect(200);
+    const answers = response.text
+      .trimEnd()
+      .split('\n')
+      .map((row) => JSON.parse(row) as BatchAnswer);
     expect(answers.map((answer) => answer.index)).toEqual([0, 1, 2]);
     expect(answers[0]).toMatchObject({ lineId: '1', recorded: true });
     expect(answers[1]).toMatchObject({ error: { field: '(line)', reason: 'is not valid JSON' } });
@@ -171,14 +223,33 @@ describe('POST /api/check/batch', () => {
   it('authenticates before reading the body: officers and auditors only', async () => {
     const body = JSON.stringify([{ mark: 'NIKE' }]);
     await request(registry.getHttpServer()).post('/api/check/batch').set('content-type', 'application/json').send(body).expect(401);
-    await request(registry.getHttpServer()).post('/api/check/batch').set('authorization', 'Bearer wrong').set('content-type', 'application/json').send(body).expect(401);
-    await request(registry.getHttpServer()).post('/api/check/batch').set('authorization', `Bearer ${TOKENS.admin}`).set('content-type', 'application/json').send(body).expect(403);
-    await request(registry.getHttpServer()).post('/api/check/batch').set('authorization', `Bearer ${TOKENS.auditor}`).set('content-type', 'application/json').send(body).expect(200);
+    await request(registry.getHttpServer())
+      .post('/api/check/batch')
+      .set('authorization', 'Bearer wrong')
+      .set('content-type', 'application/json')
+      .send(body)
+      .expect(401);
+    await request(registry.getHttpServer())
+      .post('/api/check/batch')
+      .set('authorization', `Bearer ${TOKENS.admin}`)
+      .set('content-type', 'application/json')
+      .send(body)
+      .expect(403);
+    await request(registry.getHttpServer())
+      .post('/api/check/batch')
+      .set('authorization', `Bearer ${TOKENS.auditor}`)
+      .set('content-type', 'application/json')
+      .send(body)
+      .expect(200);
     // A body far beyond every limit, without a credential: refused by the guard, not by a body parser reading it.
     const big = JSON.stringify(Array.from({ length: 20_000 }, () => ({ mark: 'x'.repeat(190) })));
     const anonymous = await request(registry.getHttpServer()).post('/api/check/batch').set('content-type', 'application/json').send(big);
     expect(anonymous.status).toBe(401);
-    const tooBig = await request(registry.getHttpServer()).post('/api/check/batch').set(officer).set('content-type', 'application/json').send(' '.repeat(17 * 1024 * 1024));
+    const tooBig = await request(registry.getHttpServer())
+      .post('/api/check/batch')
+      .set(officer)
+      .set('content-type', 'application/json')
+      .send(' '.repeat(17 * 1024 * 1024));
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.message).toContain('10000');
   });

@@ -34,22 +34,89 @@ describe("officers' lookup", () => {
     const mo = await system.startAuthority('MO');
     registry = await system.startRegistry();
     const publish = async (app: INestApplication<Server>, authority: 'CN' | 'HK' | 'MO', name: string, body: Record<string, unknown>) => {
-      const response = await request(app.getHttpServer()).post('/recordations').set('authorization', `Bearer ${TOKENS.publisher[authority]}`).send(body).expect(201);
+      const response = await request(app.getHttpServer())
+        .post('/recordations')
+        .set('authorization', `Bearer ${TOKENS.publisher[authority]}`)
+        .send(body)
+        .expect(201);
       numbers[name] = response.body.recordationNumber;
     };
     await publish(cn, 'CN', 'cnHermes', recordationBody('CN'));
     await publish(hk, 'HK', 'hkHermes', recordationBody('HK'));
-    await publish(mo, 'MO', 'moBelem', recordationBody('MO', { mark: { text: 'Pastéis de Belém', script: 'Latn', type: 'word' }, niceClasses: [30], rightsHolder: { name: 'Antiga Confeitaria de Belém, Lda.', nameAlt: '貝倫蛋撻', country: 'PT' } }));
-    await publish(cn, 'CN', 'cnNike', recordationBody('CN', { mark: { text: '耐克', script: 'Hans', type: 'word' }, niceClasses: [25], rightsHolder: { name: 'Nike, Inc.', nameAlt: '耐克公司', country: 'US' }, trademarkRegistration: { office: 'CNIPA', number: '8800123', expiresOn: '2040-01-01' } }));
-    await publish(hk, 'HK', 'hkNike', recordationBody('HK', { mark: { text: 'NIKE', script: 'Latn', type: 'word' }, niceClasses: [25, 28], rightsHolder: { name: 'Nike, Inc.', country: 'US' } }));
-    await publish(hk, 'HK', 'hkDragon', recordationBody('HK', { mark: { text: '金龍', script: 'Hant', type: 'word' }, niceClasses: [29], rightsHolder: { name: 'Golden Dragon Trading Limited', country: 'HK' } }));
-    await publish(cn, 'CN', 'cnDragon', recordationBody('CN', { mark: { text: '金龙', script: 'Hans', type: 'word' }, niceClasses: [29], rightsHolder: { name: '金龙鱼粮油食品股份有限公司', country: 'CN' } }));
-    await publish(cn, 'CN', 'cnHuawei', recordationBody('CN', { mark: { text: '华为', script: 'Hans', type: 'word' }, niceClasses: [9], rightsHolder: { name: '华为技术有限公司', country: 'CN' } }));
-    for (let i = 1; i <= 5; i++) await publish(mo, 'MO', `moPage${i}`, recordationBody('MO', { mark: { text: `LUXOR ${i}`, script: 'Latn', type: 'word' }, niceClasses: [14] }));
-    await waitFor(async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set('authorization', `Bearer ${TOKENS.auditor}`)).body.recordations === 13, {
-      description: 'thirteen recordations in the registry',
-    });
-    await request(registry.getHttpServer()).post('/api/admin/aliases').set('authorization', `Bearer ${TOKENS.admin}`).send({ from: '耐吉', to: '耐克' }).expect(201);
+    await publish(
+      mo,
+      'MO',
+      'moBelem',
+      recordationBody('MO', {
+        mark: { text: 'Pastéis de Belém', script: 'Latn', type: 'word' },
+        niceClasses: [30],
+        rightsHolder: { name: 'Antiga Confeitaria de Belém, Lda.', nameAlt: '貝倫蛋撻', country: 'PT' },
+      }),
+    );
+    await publish(
+      cn,
+      'CN',
+      'cnNike',
+      recordationBody('CN', {
+        mark: { text: '耐克', script: 'Hans', type: 'word' },
+        niceClasses: [25],
+        rightsHolder: { name: 'Nike, Inc.', nameAlt: '耐克公司', country: 'US' },
+        trademarkRegistration: { office: 'CNIPA', number: '8800123', expiresOn: '2040-01-01' },
+      }),
+    );
+    await publish(
+      hk,
+      'HK',
+      'hkNike',
+      recordationBody('HK', {
+        mark: { text: 'NIKE', script: 'Latn', type: 'word' },
+        niceClasses: [25, 28],
+        rightsHolder: { name: 'Nike, Inc.', country: 'US' },
+      }),
+    );
+    await publish(
+      hk,
+      'HK',
+      'hkDragon',
+      recordationBody('HK', {
+        mark: { text: '金龍', script: 'Hant', type: 'word' },
+        niceClasses: [29],
+        rightsHolder: { name: 'Golden Dragon Trading Limited', country: 'HK' },
+      }),
+    );
+    await publish(
+      cn,
+      'CN',
+      'cnDragon',
+      recordationBody('CN', {
+        mark: { text: '金龙', script: 'Hans', type: 'word' },
+        niceClasses: [29],
+        rightsHolder: { name: '金龙鱼粮油食品股份有限公司', country: 'CN' },
+      }),
+    );
+    await publish(
+      cn,
+      'CN',
+      'cnHuawei',
+      recordationBody('CN', {
+        mark: { text: '华为', script: 'Hans', type: 'word' },
+        niceClasses: [9],
+        rightsHolder: { name: '华为技术有限公司', country: 'CN' },
+      }),
+    );
+    for (let i = 1; i <= 5; i++)
+      await publish(mo, 'MO', `moPage${i}`, recordationBody('MO', { mark: { text: `LUXOR ${i}`, script: 'Latn', type: 'word' }, niceClasses: [14] }));
+    await waitFor(
+      async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set('authorization', `Bearer ${TOKENS.auditor}`)).body.recordations === 13,
+      {
+        description: 'thirteen recordations in the registry',
+      },
+    );
+    await request(registry.getHttpServer())
+      .post('/api/admin/aliases')
+      .set('authorization', `Bearer ${TOKENS.admin}`)
+      .send({ from: '耐吉', to: '耐克' })
+      .expect(201);
   });
   afterAll(() => system?.close());
 
@@ -81,7 +148,11 @@ describe("officers' lookup", () => {
   });
 
   it('bridges pinyin to Chinese marks', async () => {
-    for (const [q, text] of [['naike', '耐克'], ['ai ma shi', '爱马仕'], ['Huawei', '华为']]) {
+    for (const [q, text] of [
+      ['naike', '耐克'],
+      ['ai ma shi', '爱马仕'],
+      ['Huawei', '华为'],
+    ]) {
       const { items } = await search({ q });
       expect({ q, matchedBy: items[0]?.matchedBy, text: items[0]?.text }).toEqual({ q, matchedBy: 'transliteration', text });
     }
@@ -95,7 +166,10 @@ describe("officers' lookup", () => {
   it('finds misspellings and look-alikes (fuzzy)', async () => {
     for (const q of ['NIKF', 'N1KE', 'HERNES']) {
       const { items } = await search({ q });
-      expect({ q, found: items.some((item) => item.matchedBy === 'fuzzy' && (item.text === 'NIKE' || item.text === '耐克' || item.text === '爱马仕')) }).toEqual({ q, found: true });
+      expect({
+        q,
+        found: items.some((item) => item.matchedBy === 'fuzzy' && (item.text === 'NIKE' || item.text === '耐克' || item.text === '爱马仕')),
+      }).toEqual({ q, found: true });
     }
   });
 
@@ -165,7 +239,16 @@ describe("officers' lookup", () => {
     expect(mark.body.recordations).toHaveLength(2);
     const detail = await request(registry.getHttpServer()).get(`/api/recordations/HK/${numbers.hkHermes}`).set(officer).expect(200);
     for (const field of ['mark', 'niceClasses', 'rightsHolder', 'validUntil', 'status']) {
-      expect(detail.body.provenance[field]).toMatchObject({ authority: 'HK', type: 'recordation.created', sequence: 1, topic: system.topics.HK, partition: expect.any(Number), offset: expect.any(String), time: expect.any(String), receivedAt: expect.any(String) });
+      expect(detail.body.provenance[field]).toMatchObject({
+        authority: 'HK',
+        type: 'recordation.created',
+        sequence: 1,
+        topic: system.topics.HK,
+        partition: expect.any(Number),
+        offset: expect.any(String),
+        time: expect.any(String),
+        receivedAt: expect.any(String),
+      });
     }
   });
 
@@ -179,7 +262,7 @@ describe("officers' lookup", () => {
     [{ q: 'NIKE', limit: '1000' }, 'limit'],
     [{ q: 'NIKE', cursor: '!!' }, 'cursor'],
     [{ q: 'NIKE', colour: 'red' }, 'colour'],
-    [{ q: "' OR 1=1 --", niceClass: "1; DROP TABLE marks" }, 'niceClass'],
+    [{ q: "' OR 1=1 --", niceClass: '1; DROP TABLE marks' }, 'niceClass'],
   ])('refuses %j with 400 naming %s', async (query, field) => {
     const response = await request(registry.getHttpServer()).get('/api/marks/search').query(query).set(officer).expect(400);
     expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(field);

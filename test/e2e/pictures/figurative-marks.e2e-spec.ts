@@ -45,7 +45,14 @@ describe('figurative marks: pictures recorded, matched and searched', () => {
     const prefix = `t${Date.now().toString(36)}p.`;
     await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'pictures-provision', ...TEST_KAFKA_PRINCIPALS.admin }), { topicPrefix: prefix });
     const keys = createTestSigningKeys();
-    const shared = { ...process.env, PORT: '0', DATABASE_URL: database.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'error' };
+    const shared = {
+      ...process.env,
+      PORT: '0',
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      LOG_LEVEL: 'error',
+    };
     const authority = async (code: 'HK' | 'MO', schema: string) =>
       startAuthorityApp(code, {
         ...shared,
@@ -76,7 +83,9 @@ describe('figurative marks: pictures recorded, matched and searched', () => {
   });
 
   it('refuses bad pictures with a 400 naming the field', async () => {
-    const huge = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#ffffff' } }).png({ compressionLevel: 9 }).toBuffer();
+    const huge = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#ffffff' } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     const cases: [string, Record<string, unknown> | undefined, string, RegExp][] = [
       ['zero bytes', { data: '' }, 'figurative', /between|base64|empty/],
       ['truncated', { data: logo.subarray(0, Math.floor(logo.length / 2)).toString('base64') }, 'figurative', /does not decode/],
@@ -87,7 +96,10 @@ describe('figurative marks: pictures recorded, matched and searched', () => {
       ['a word mark with a picture', { data: logo.toString('base64') }, 'word', /only a figurative or combined/],
     ];
     for (const [name, representation, type, reason] of cases) {
-      const response = await request(hongKong.getHttpServer()).post('/recordations').set('authorization', 'Bearer pic-publisher-HK').send(recordation(name, 'Aurora SA', representation, type));
+      const response = await request(hongKong.getHttpServer())
+        .post('/recordations')
+        .set('authorization', 'Bearer pic-publisher-HK')
+        .send(recordation(name, 'Aurora SA', representation, type));
       expect({ name, status: response.status }).toEqual({ name, status: 400 });
       const errors = (response.body as { errors: { field: string; reason: string }[] }).errors;
       expect(errors.some((e) => e.field.startsWith('mark.representation') && reason.test(e.reason))).toBe(true);
@@ -112,12 +124,24 @@ describe('figurative marks: pictures recorded, matched and searched', () => {
     expect(stored.body.data.mark.representation).toMatchObject({ mediaType: 'image/png', width: 400, height: 300, bytes: logo.length });
     expect(stored.body.data.mark.representation.data).toBeUndefined();
 
-    const photo = await sharp(logo).negate({ alpha: false }).extend({ top: 20, bottom: 20, left: 20, right: 20, background: '#000000' }).jpeg({ quality: 60 }).toBuffer();
+    const photo = await sharp(logo)
+      .negate({ alpha: false })
+      .extend({ top: 20, bottom: 20, left: 20, right: 20, background: '#000000' })
+      .jpeg({ quality: 60 })
+      .toBuffer();
     const hit = await waitFor(
       async () => {
-        const response = await request(registry.getHttpServer()).post('/api/marks/search-by-image').set('authorization', `Bearer ${OFFICER}`).set('content-type', 'image/jpeg').send(photo);
+        const response = await request(registry.getHttpServer())
+          .post('/api/marks/search-by-image')
+          .set('authorization', `Bearer ${OFFICER}`)
+          .set('content-type', 'image/jpeg')
+          .send(photo);
         if (response.status !== 200) throw new Error(`search-by-image answered ${response.status}: ${JSON.stringify(response.body)}`);
-        const first = (response.body as { items: { markId: string; matchedBy: string; score: number; conflict: boolean; recordations: { recordationNumber: string; picture?: string }[] }[] }).items[0];
+        const first = (
+          response.body as {
+            items: { markId: string; matchedBy: string; score: number; conflict: boolean; recordations: { recordationNumber: string; picture?: string }[] }[];
+          }
+        ).items[0];
         return first && numbers.every((n) => first.recordations.some((r) => r.recordationNumber === n)) ? first : undefined;
       },
       { timeoutMs: 45_000, description: 'both recordations under one mark found by picture' },
@@ -134,12 +158,21 @@ describe('figurative marks: pictures recorded, matched and searched', () => {
     await request(registry.getHttpServer()).get(`/api/pictures/${picture}/thumbnail`).expect(401);
 
     // Multipart with a Nice class the mark does not cover: nothing.
-    const none = await request(registry.getHttpServer()).post('/api/marks/search-by-image').set('authorization', `Bearer ${OFFICER}`).query({ niceClass: 9 }).attach('image', photo, 'photo.jpg').expect(200);
+    const none = await request(registry.getHttpServer())
+      .post('/api/marks/search-by-image')
+      .set('authorization', `Bearer ${OFFICER}`)
+      .query({ niceClass: 9 })
+      .attach('image', photo, 'photo.jpg')
+      .expect(200);
     expect(none.body.items).toEqual([]);
 
     // Bad searches are 4xx, never 5xx.
     for (const body of [Buffer.alloc(0), logoSvg('#000', '#fff'), logo.subarray(0, 100)]) {
-      const response = await request(registry.getHttpServer()).post('/api/marks/search-by-image').set('authorization', `Bearer ${OFFICER}`).set('content-type', 'image/png').send(body);
+      const response = await request(registry.getHttpServer())
+        .post('/api/marks/search-by-image')
+        .set('authorization', `Bearer ${OFFICER}`)
+        .set('content-type', 'image/png')
+        .send(body);
       expect(response.status).toBe(400);
       expect(response.body.errors[0].field).toBe('image');
     }

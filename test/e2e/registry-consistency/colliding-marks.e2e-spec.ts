@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import pg from 'pg';
 import request from 'supertest';
-import { encodeSignedEvent, parsePrivateKey, parseTrustedKeys, RECORDATION_DATASCHEMA_V1, type AuthorityCode, type RecordationEvent, type RecordationState, type SigningKey } from '#contracts';
+import {
+  encodeSignedEvent,
+  parsePrivateKey,
+  parseTrustedKeys,
+  RECORDATION_DATASCHEMA_V1,
+  type AuthorityCode,
+  type RecordationEvent,
+  type RecordationState,
+  type SigningKey,
+} from '#contracts';
 import { SeededRandom, createGenerated, generateDataset } from '#datagen';
 import { AUTHORITY_RULES, amendRecordation, reinstateRecordation, suspendRecordation, type Transition } from '#domain';
 import { createKafka } from '#platform';
@@ -41,7 +50,8 @@ interface Emitted {
 function collidingEvents(keys: Record<AuthorityCode, SigningKey>): { events: Emitted[]; keyChanges: number; statusChanges: number } {
   const random = new SeededRandom(1818);
   const dataset = generateDataset({ seed: 1818, recordations: RECORDATIONS, now: new Date(`${TODAY}T00:00:00Z`), includeCatalogue: false });
-  const words = () => (random.next() < 0.15 ? [WORDS[random.int(0, WORDS.length - 1)], WORDS[random.int(0, WORDS.length - 1)]] : [WORDS[random.int(0, WORDS.length - 1)]]);
+  const words = () =>
+    random.next() < 0.15 ? [WORDS[random.int(0, WORDS.length - 1)], WORDS[random.int(0, WORDS.length - 1)]] : [WORDS[random.int(0, WORDS.length - 1)]];
   const states = new Map<string, RecordationState>();
   const events: Emitted[] = [];
   let clock = Date.parse(`${TODAY}T00:00:00Z`) - 86_400_000;
@@ -142,7 +152,12 @@ describe('registry consistency: two instances on colliding marks', () => {
     expect(statusChanges).toBeGreaterThan(200);
     total = events.length;
     for (const authority of ['CN', 'HK', 'MO'] as const) {
-      const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: `collide-${authority}`, ...TEST_KAFKA_PRINCIPALS[authority], logLevel: 'NOTHING' }).producer();
+      const producer = createKafka({
+        brokers: TEST_KAFKA_BROKERS,
+        clientId: `collide-${authority}`,
+        ...TEST_KAFKA_PRINCIPALS[authority],
+        logLevel: 'NOTHING',
+      }).producer();
       await producer.connect();
       const mine = events.filter((e) => e.authority === authority);
       for (let i = 0; i < mine.length; i += 500) {
@@ -164,7 +179,13 @@ describe('registry consistency: two instances on colliding marks', () => {
     // One instance, one merge at a time: the reference.
     await system.startRegistry({ DATABASE_URL: singleDb.url, KAFKA_CONSUMER_GROUP: `registry-single-${system.prefix}`, CONSUMER_MERGES_CONCURRENTLY: '1' });
     // Two instances on one group, each running several merge transactions at once, small chunks of many partitions.
-    const pairEnv = { DATABASE_URL: pairDb.url, KAFKA_CONSUMER_GROUP: `registry-pair-${system.prefix}`, CONSUMER_MERGES_CONCURRENTLY: '4', CONSUMER_MIN_BYTES: '1', CONSUMER_MAX_BYTES_PER_PARTITION: '16384' };
+    const pairEnv = {
+      DATABASE_URL: pairDb.url,
+      KAFKA_CONSUMER_GROUP: `registry-pair-${system.prefix}`,
+      CONSUMER_MERGES_CONCURRENTLY: '4',
+      CONSUMER_MIN_BYTES: '1',
+      CONSUMER_MAX_BYTES_PER_PARTITION: '16384',
+    };
     const first = await system.startRegistry(pairEnv);
     const second = await system.startRegistry(pairEnv);
 

@@ -51,7 +51,12 @@ describe('registry consistency through crashes and scale-out', () => {
     ) as Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>;
     events = generateEvents({ seed: 99, events: EVENTS, keys });
     for (const authority of ['CN', 'HK', 'MO'] as const) {
-      const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: `crash-${authority}`, ...TEST_KAFKA_PRINCIPALS[authority], logLevel: 'NOTHING' }).producer();
+      const producer = createKafka({
+        brokers: TEST_KAFKA_BROKERS,
+        clientId: `crash-${authority}`,
+        ...TEST_KAFKA_PRINCIPALS[authority],
+        logLevel: 'NOTHING',
+      }).producer();
       await producer.connect();
       const mine = events.filter((e) => e.authority === authority);
       for (let i = 0; i < mine.length; i += 1000) {
@@ -82,7 +87,10 @@ describe('registry consistency through crashes and scale-out', () => {
       children.push(child);
       const before = await mergedCount(system.database.url);
       if (before >= EVENTS) break;
-      await waitFor(async () => (await mergedCount(system.database.url)) > before || undefined, { timeoutMs: 60_000, description: `progress in round ${round}` });
+      await waitFor(async () => (await mergedCount(system.database.url)) > before || undefined, {
+        timeoutMs: 60_000,
+        description: `progress in round ${round}`,
+      });
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
       kills.push(await mergedCount(system.database.url));

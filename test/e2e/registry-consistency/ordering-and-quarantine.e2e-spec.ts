@@ -30,7 +30,13 @@ describe('registry ordering, duplicates and quarantine within a batch', () => {
       dataschema: RECORDATION_DATASCHEMA_V1,
       datacontenttype: 'application/json',
       changedFields: sequence === 1 ? ['mark', 'goods'] : ['goods'],
-      data: { ...(recordationBody('HK', { goods }) as object), recordationNumber: number, authority: 'HK', status: 'active', version: sequence } as RecordationEvent['data'],
+      data: {
+        ...(recordationBody('HK', { goods }) as object),
+        recordationNumber: number,
+        authority: 'HK',
+        status: 'active',
+        version: sequence,
+      } as RecordationEvent['data'],
     };
   }
 
@@ -58,7 +64,9 @@ describe('registry ordering, duplicates and quarantine within a batch', () => {
     });
     await producer.disconnect();
     registry = await system.startRegistry();
-    await waitFor(async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set(auditor)).body.events === 6, { description: 'six stored events' });
+    await waitFor(async () => (await request(registry.getHttpServer()).get('/api/audit/digest').set(auditor)).body.events === 6, {
+      description: 'six stored events',
+    });
   });
   afterAll(() => system?.close());
 
@@ -71,7 +79,9 @@ describe('registry ordering, duplicates and quarantine within a batch', () => {
 
   it('records what became of each delivery', async () => {
     const history = await request(registry.getHttpServer()).get(`/api/recordations/HK/${number}/history`).set(auditor).expect(200);
-    const dispositions = (history.body.events as { sequence: number; offset: string; disposition: string }[]).map((e) => `${e.sequence}@${e.offset}:${e.disposition}`);
+    const dispositions = (history.body.events as { sequence: number; offset: string; disposition: string }[]).map(
+      (e) => `${e.sequence}@${e.offset}:${e.disposition}`,
+    );
     expect(dispositions.sort()).toEqual(['1@0:applied', '1@4:duplicate', '2@5:applied', '3@2:applied', '3@3:stale', '4@6:applied'].sort());
   });
 

@@ -31,13 +31,23 @@ describe('security', () => {
     const created = await request(cn.getHttpServer())
       .post('/recordations')
       .set('authorization', `Bearer ${TOKENS.publisher.CN}`)
-      .send(recordationBody('CN', { knownInfringers: [{ name: 'Shady Bags Trading', country: 'VN' }], restrictions: [{ field: 'knownInfringers', sharedWith: ['HK'] }] }))
+      .send(
+        recordationBody('CN', {
+          knownInfringers: [{ name: 'Shady Bags Trading', country: 'VN' }],
+          restrictions: [{ field: 'knownInfringers', sharedWith: ['HK'] }],
+        }),
+      )
       .expect(201);
     restrictedNumber = created.body.recordationNumber;
     restrictedEventId = created.body.eventId;
-    await waitFor(async () => (await request(registry.getHttpServer()).get(`/api/recordations/CN/${restrictedNumber}`).set('authorization', `Bearer ${TOKENS.auditor}`)).status === 200, {
-      description: 'the recordation in the registry',
-    });
+    await waitFor(
+      async () =>
+        (await request(registry.getHttpServer()).get(`/api/recordations/CN/${restrictedNumber}`).set('authorization', `Bearer ${TOKENS.auditor}`)).status ===
+        200,
+      {
+        description: 'the recordation in the registry',
+      },
+    );
   });
   afterAll(() => system?.close());
 
@@ -55,15 +65,19 @@ describe('security', () => {
       { method: 'post', path: '/api/check/batch', body: [{ mark: 'hermes', lineId: 'matrix' }], allowed: ['officer-cn', 'auditor'] },
     ];
     const credentials: Credential[] = ['none', 'bad', 'publisher-cn', 'officer-cn', 'auditor', 'admin'];
-    const cases = endpoints.flatMap((endpoint) => credentials.map((credential) => [`${endpoint.method.toUpperCase()} ${endpoint.path}`, credential, endpoint] as const));
+    const cases = endpoints.flatMap((endpoint) =>
+      credentials.map((credential) => [`${endpoint.method.toUpperCase()} ${endpoint.path}`, credential, endpoint] as const),
+    );
 
     it.each(cases)('%s as %s', async (_label, credential, endpoint) => {
       let call = request(registry.getHttpServer())[endpoint.method](endpoint.path);
       if (credential !== 'none') call = call.set('authorization', `Bearer ${BEARER[credential]}`);
       const response = endpoint.body ? await call.send(endpoint.body) : await call;
       // The registry knows no publisher credential: to it a publisher is nobody (401).
-      const expected = credential === 'none' || credential === 'bad' || credential === 'publisher-cn' ? 401 : endpoint.allowed.includes(credential) ? 'allowed' : 403;
-      if (expected === 'allowed') expect({ credential, status: response.status }).toEqual({ credential, status: expect.not.stringMatching(/^40[13]$/) as unknown as number });
+      const expected =
+        credential === 'none' || credential === 'bad' || credential === 'publisher-cn' ? 401 : endpoint.allowed.includes(credential) ? 'allowed' : 403;
+      if (expected === 'allowed')
+        expect({ credential, status: response.status }).toEqual({ credential, status: expect.not.stringMatching(/^40[13]$/) as unknown as number });
       else expect({ credential, status: response.status }).toEqual({ credential, status: expected });
       if (expected === 'allowed') expect([200, 201, 404]).toContain(response.status);
     });
@@ -85,8 +99,16 @@ describe('security', () => {
 
   describe('restricted fields', () => {
     async function seenBy(token: string) {
-      const response = await request(registry.getHttpServer()).get(`/api/recordations/CN/${restrictedNumber}`).set('authorization', `Bearer ${token}`).expect(200);
-      return { infringers: response.body.data.knownInfringers, provenance: response.body.provenance.knownInfringers, withheld: response.body.withheld, restrictions: response.body.data.restrictions };
+      const response = await request(registry.getHttpServer())
+        .get(`/api/recordations/CN/${restrictedNumber}`)
+        .set('authorization', `Bearer ${token}`)
+        .expect(200);
+      return {
+        infringers: response.body.data.knownInfringers,
+        provenance: response.body.provenance.knownInfringers,
+        withheld: response.body.withheld,
+        restrictions: response.body.data.restrictions,
+      };
     }
 
     it('shows knownInfringers to the officers named (HK), the recording authority (CN) and auditors', async () => {
@@ -101,11 +123,18 @@ describe('security', () => {
     });
 
     it('never carries a restricted field in /api/check or its batch, to any officer; the batch answers as the check', async () => {
-      const recordation = await request(registry.getHttpServer()).get(`/api/recordations/CN/${restrictedNumber}`).set('authorization', `Bearer ${TOKENS.auditor}`).expect(200);
+      const recordation = await request(registry.getHttpServer())
+        .get(`/api/recordations/CN/${restrictedNumber}`)
+        .set('authorization', `Bearer ${TOKENS.auditor}`)
+        .expect(200);
       const mark = recordation.body.data.mark.text as string;
       for (const token of [TOKENS.officer.MO, TOKENS.officer.HK, TOKENS.officer.CN]) {
         const single = await request(registry.getHttpServer()).get('/api/check').query({ mark }).set('authorization', `Bearer ${token}`).expect(200);
-        const batch = await request(registry.getHttpServer()).post('/api/check/batch').set('authorization', `Bearer ${token}`).send([{ mark, lineId: 'r' }]).expect(200);
+        const batch = await request(registry.getHttpServer())
+          .post('/api/check/batch')
+          .set('authorization', `Bearer ${token}`)
+          .send([{ mark, lineId: 'r' }])
+          .expect(200);
         expect(single.body.recorded).toBe(true);
         expect(batch.body).toEqual([{ index: 0, lineId: 'r', ...single.body }]);
         expect(JSON.stringify(batch.body)).not.toContain('Shady Bags');
@@ -115,7 +144,13 @@ describe('security', () => {
 
   describe('Kafka ACLs', () => {
     it("refuses the Hong Kong principal on the Mainland's topic", async () => {
-      const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'acl-test', ...TEST_KAFKA_PRINCIPALS.HK, logLevel: 'NOTHING', retry: { retries: 0 } }).producer();
+      const producer = createKafka({
+        brokers: TEST_KAFKA_BROKERS,
+        clientId: 'acl-test',
+        ...TEST_KAFKA_PRINCIPALS.HK,
+        logLevel: 'NOTHING',
+        retry: { retries: 0 },
+      }).producer();
       await producer.connect();
       try {
         await expect(producer.send({ topic: system.topics.CN, messages: [{ key: 'x', value: 'forged' }] })).rejects.toThrow(/Not authorized to access topics/);
@@ -130,7 +165,9 @@ describe('security', () => {
     function forgedEvent(number: string, text: string): RecordationEvent {
       return {
         specversion: '1.0',
-        id: `0192${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}-0000-7000-8000-${Date.now().toString(16).padStart(12, '0').slice(-12)}`,
+        id: `0192${Math.floor(Math.random() * 0xffff)
+          .toString(16)
+          .padStart(4, '0')}-0000-7000-8000-${Date.now().toString(16).padStart(12, '0').slice(-12)}`,
         type: 'recordation.created',
         source: 'CN',
         subject: number,
@@ -139,7 +176,14 @@ describe('security', () => {
         dataschema: RECORDATION_DATASCHEMA_V1,
         datacontenttype: 'application/json',
         changedFields: ['mark'],
-        data: { ...(recordationBody('CN', { mark: { text, type: 'word' } }) as object), recordationNumber: number, authority: 'CN', status: 'active', version: 1, validUntil: '2034-12-31' } as RecordationEvent['data'],
+        data: {
+          ...(recordationBody('CN', { mark: { text, type: 'word' } }) as object),
+          recordationNumber: number,
+          authority: 'CN',
+          status: 'active',
+          version: 1,
+          validUntil: '2034-12-31',
+        } as RecordationEvent['data'],
       };
     }
 
@@ -147,7 +191,10 @@ describe('security', () => {
       const stranger = { keyId: 'stranger-1', privateKey: parsePrivateKey(generateSigningKeyPair().privateKey) };
       const hkKey = { keyId: system.keys.signers.HK.keyId, privateKey: parsePrivateKey(system.keys.signers.HK.privateKey) };
       const cnKey = { keyId: system.keys.signers.CN.keyId, privateKey: parsePrivateKey(system.keys.signers.CN.privateKey) };
-      const altered = alterSignedPayload(encodeSignedEvent(forgedEvent('T2020-99993', 'ALTERED MARK'), cnKey), (payload) => void (payload.data.rightsHolder.name = 'Counterfeiter Ltd'));
+      const altered = alterSignedPayload(
+        encodeSignedEvent(forgedEvent('T2020-99993', 'ALTERED MARK'), cnKey),
+        (payload) => void (payload.data.rightsHolder.name = 'Counterfeiter Ltd'),
+      );
 
       const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'forger', ...TEST_KAFKA_PRINCIPALS.CN, logLevel: 'NOTHING' }).producer();
       await producer.connect();
@@ -165,7 +212,10 @@ describe('security', () => {
       const reasons = await waitFor(
         async () => {
           const response = await request(registry.getHttpServer()).get('/api/audit/quarantine').set(auditor).expect(200);
-          const found = (response.body.items as { reason: string; topic: string }[]).filter((item) => item.topic === system.topics.CN).map((item) => item.reason).sort();
+          const found = (response.body.items as { reason: string; topic: string }[])
+            .filter((item) => item.topic === system.topics.CN)
+            .map((item) => item.reason)
+            .sort();
           return found.length >= 3 ? found : undefined;
         },
         { description: 'three quarantined events' },
@@ -181,7 +231,11 @@ describe('security', () => {
     it('re-verifies a stored event for auditors and records key and result in provenance', async () => {
       const auditor = { authorization: `Bearer ${TOKENS.auditor}` };
       const verified = await request(registry.getHttpServer()).get('/api/audit/verify').query({ eventId: restrictedEventId }).set(auditor).expect(200);
-      expect(verified.body).toMatchObject({ eventId: restrictedEventId, verified: true, copies: [{ verified: true, keyId: system.keys.signers.CN.keyId, disposition: 'applied' }] });
+      expect(verified.body).toMatchObject({
+        eventId: restrictedEventId,
+        verified: true,
+        copies: [{ verified: true, keyId: system.keys.signers.CN.keyId, disposition: 'applied' }],
+      });
       const detail = await request(registry.getHttpServer()).get(`/api/recordations/CN/${restrictedNumber}`).set(auditor).expect(200);
       expect(detail.body.provenance.mark).toMatchObject({ eventId: restrictedEventId, keyId: system.keys.signers.CN.keyId, verified: true });
     });

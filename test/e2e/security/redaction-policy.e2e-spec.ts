@@ -43,14 +43,21 @@ describe('the redaction policy', () => {
       .expect(201);
     number = created.body.recordationNumber;
     const auditor = { authorization: `Bearer ${TOKENS.auditor}` };
-    await waitFor(async () => (await request(registry.getHttpServer()).get(`/api/recordations/CN/${number}`).set(auditor)).status === 200, { description: 'the recordation in the registry' });
+    await waitFor(async () => (await request(registry.getHttpServer()).get(`/api/recordations/CN/${number}`).set(auditor)).status === 200, {
+      description: 'the recordation in the registry',
+    });
     beforeRestriction = new Date().toISOString();
     await waitFor(() => Date.now() > Date.parse(beforeRestriction) + 5 || undefined, { intervalMs: 5, description: 'a later millisecond' });
     // Later, the Mainland restricts knownInfringers too: today's restriction, unknown to the views of before.
     await request(cn.getHttpServer())
       .patch(`/recordations/${number}`)
       .set(publish)
-      .send({ restrictions: [{ field: 'rightsHolder', sharedWith: ['HK'] }, { field: 'knownInfringers', sharedWith: ['HK'] }] })
+      .send({
+        restrictions: [
+          { field: 'rightsHolder', sharedWith: ['HK'] },
+          { field: 'knownInfringers', sharedWith: ['HK'] },
+        ],
+      })
       .expect(200);
     await waitFor(
       async () => ((await request(registry.getHttpServer()).get(`/api/recordations/CN/${number}`).set(auditor)).body.version as number) >= 2 || undefined,
@@ -95,13 +102,22 @@ describe('the redaction policy', () => {
   });
 
   it('keeps history and export for auditors: an officer gets neither', async () => {
-    for (const path of [`/api/recordations/CN/${encodeURIComponent(number)}/history`, `/api/marks/${markId}/history`, '/api/audit/export?what=registry&since=2000-01-01T00:00:00Z', '/api/audit/export?what=events&since=2000-01-01T00:00:00Z']) {
+    for (const path of [
+      `/api/recordations/CN/${encodeURIComponent(number)}/history`,
+      `/api/marks/${markId}/history`,
+      '/api/audit/export?what=registry&since=2000-01-01T00:00:00Z',
+      '/api/audit/export?what=events&since=2000-01-01T00:00:00Z',
+    ]) {
       await request(registry.getHttpServer()).get(path).set('authorization', `Bearer ${TOKENS.officer.MO}`).expect(403);
-      const audited = await request(registry.getHttpServer()).get(path).set('authorization', `Bearer ${TOKENS.auditor}`).buffer(true).parse((res, done) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => done(null, text));
-      });
+      const audited = await request(registry.getHttpServer())
+        .get(path)
+        .set('authorization', `Bearer ${TOKENS.auditor}`)
+        .buffer(true)
+        .parse((res, done) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => done(null, text));
+        });
       expect({ path, status: audited.status, shown: String(audited.body).includes(SECRET_HOLDER) }).toEqual({ path, status: 200, shown: true });
     }
   });

@@ -26,7 +26,9 @@ describe('registry with signature checks off', () => {
   it('merges a good and an altered event as unverified, still quarantines an unknown signer, and re-verification tells them apart', async () => {
     const cnKey = { keyId: system.keys.signers.CN.keyId, privateKey: parsePrivateKey(system.keys.signers.CN.privateKey) };
     const stranger = { keyId: 'stranger-1', privateKey: parsePrivateKey(generateSigningKeyPair().privateKey) };
-    const [good, tampered, forged] = generateEvents({ seed: 5, events: 40, keys: null }).filter((e) => e.authority === 'CN' && e.event.type === 'recordation.created');
+    const [good, tampered, forged] = generateEvents({ seed: 5, events: 40, keys: null }).filter(
+      (e) => e.authority === 'CN' && e.event.type === 'recordation.created',
+    );
     const altered = alterSignedPayload(encodeSignedEvent(tampered.event, cnKey), (payload) => void (payload.data.rightsHolder.name = 'Counterfeiter Ltd'));
 
     const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'unverified', ...TEST_KAFKA_PRINCIPALS.CN, logLevel: 'NOTHING' }).producer();
@@ -55,7 +57,9 @@ describe('registry with signature checks off', () => {
     for (const detail of merged) expect(detail.verified).toBe(false);
     const officer = { authorization: `Bearer ${TOKENS.officer.HK}` };
     const searched = await request(registry.getHttpServer()).get('/api/marks/search').query({ q: good.event.subject }).set(officer).expect(200);
-    expect(searched.body.items[0].recordations).toEqual(expect.arrayContaining([expect.objectContaining({ recordationNumber: good.event.subject, verified: false })]));
+    expect(searched.body.items[0].recordations).toEqual(
+      expect.arrayContaining([expect.objectContaining({ recordationNumber: good.event.subject, verified: false })]),
+    );
     const checked = await request(registry.getHttpServer()).get('/api/check').query({ mark: merged[0].data.mark.text }).set(officer).expect(200);
     const inCheck = (checked.body.matches as { recordations: { recordationNumber: string; verified: boolean }[] }[]).flatMap((m) => m.recordations);
     expect(inCheck.find((r) => r.recordationNumber === good.event.subject)).toMatchObject({ verified: false });
@@ -74,8 +78,12 @@ describe('registry with signature checks off', () => {
     expect(quarantined.reason).toBe('unknown-key');
     await detailOf(forged.event.subject).expect(404);
 
-    const reverified = async (eventId: string) => (await request(registry.getHttpServer()).get('/api/audit/verify').query({ eventId }).set(auditor).expect(200)).body;
+    const reverified = async (eventId: string) =>
+      (await request(registry.getHttpServer()).get('/api/audit/verify').query({ eventId }).set(auditor).expect(200)).body;
     expect(await reverified(good.event.id)).toMatchObject({ verified: true, copies: [{ verified: true, disposition: 'applied' }] });
-    expect(await reverified(tampered.event.id)).toMatchObject({ verified: false, copies: [{ verified: false, reason: 'bad-signature', disposition: 'applied' }] });
+    expect(await reverified(tampered.event.id)).toMatchObject({
+      verified: false,
+      copies: [{ verified: false, reason: 'bad-signature', disposition: 'applied' }],
+    });
   });
 });

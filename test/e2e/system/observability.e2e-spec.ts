@@ -12,8 +12,12 @@ import { TOKENS, TestSystem } from '../../support/system.js';
  * and Grafana dashboard in deploy/monitoring name only metrics (and labels) the running apps export.
  */
 const root = new URL('../../../', import.meta.url);
-const alerts = parse(readFileSync(new URL('deploy/monitoring/prometheus/alerts.yml', root), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
-const dashboard = JSON.parse(readFileSync(new URL('deploy/monitoring/grafana/recordation-exchange.json', root), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+const alerts = parse(readFileSync(new URL('deploy/monitoring/prometheus/alerts.yml', root), 'utf8')) as {
+  groups: { rules: { alert: string; expr: string }[] }[];
+};
+const dashboard = JSON.parse(readFileSync(new URL('deploy/monitoring/grafana/recordation-exchange.json', root), 'utf8')) as {
+  panels: { title: string; targets: { expr: string }[] }[];
+};
 
 interface Exported {
   types: Map<string, string>;
@@ -51,7 +55,10 @@ describe('observability: /metrics, OpenAPI, alert rules and dashboard', () => {
   let hongKong: INestApplication;
   let registry: INestApplication;
   let exported: Exported;
-  let openapi: { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { examples?: Record<string, { value: unknown }> }> } }>>; components: { schemas: Record<string, { properties?: object }> } };
+  let openapi: {
+    paths: Record<string, Record<string, { requestBody?: { content: Record<string, { examples?: Record<string, { value: unknown }> }> } }>>;
+    components: { schemas: Record<string, { properties?: object }> };
+  };
 
   beforeAll(async () => {
     system = await TestSystem.create('observe');
@@ -91,21 +98,48 @@ describe('observability: /metrics, OpenAPI, alert rules and dashboard', () => {
         expect(operation.requestBody).toBeDefined();
       }
     }
-    expect(Object.keys(openapi.components.schemas.CreateRecordationDto.properties ?? {})).toEqual(expect.arrayContaining(['mark', 'niceClasses', 'rightsHolder', 'validFrom']));
+    expect(Object.keys(openapi.components.schemas.CreateRecordationDto.properties ?? {})).toEqual(
+      expect.arrayContaining(['mark', 'niceClasses', 'rightsHolder', 'validFrom']),
+    );
     expect(Object.keys(openapi.components.schemas.MarkDto.properties ?? {})).toEqual(expect.arrayContaining(['text', 'script', 'type']));
   });
 
   it("accepts each documented example body (the examples are the service's own contract)", async () => {
     const server = hongKong.getHttpServer();
-    const created = await request(server).post('/recordations').set('authorization', publisher()).send(example('/recordations', 'post') as object).expect(201);
+    const created = await request(server)
+      .post('/recordations')
+      .set('authorization', publisher())
+      .send(example('/recordations', 'post') as object)
+      .expect(201);
     const number = created.body.recordationNumber as string;
     for (const action of ['renewal', 'suspension', 'reinstatement', 'cancellation']) {
-      if (action === 'cancellation') await request(server).patch(`/recordations/${number}`).set('authorization', publisher()).send(example('/recordations/{number}', 'patch') as object).expect(200);
-      await request(server).post(`/recordations/${number}/${action}`).set('authorization', publisher()).send(example(`/recordations/{number}/${action}`, 'post') as object).expect(200);
+      if (action === 'cancellation')
+        await request(server)
+          .patch(`/recordations/${number}`)
+          .set('authorization', publisher())
+          .send(example('/recordations/{number}', 'patch') as object)
+          .expect(200);
+      await request(server)
+        .post(`/recordations/${number}/${action}`)
+        .set('authorization', publisher())
+        .send(example(`/recordations/{number}/${action}`, 'post') as object)
+        .expect(200);
     }
-    const other = await request(server).post('/recordations').set('authorization', publisher()).send(example('/recordations', 'post') as object).expect(201);
-    await request(server).post(`/recordations/${other.body.recordationNumber}/revocation`).set('authorization', publisher()).send(example('/recordations/{number}/revocation', 'post') as object).expect(200);
-    const bulk = await request(server).post('/recordations/bulk').set('authorization', publisher()).send(example('/recordations/bulk', 'post') as object).expect(200);
+    const other = await request(server)
+      .post('/recordations')
+      .set('authorization', publisher())
+      .send(example('/recordations', 'post') as object)
+      .expect(201);
+    await request(server)
+      .post(`/recordations/${other.body.recordationNumber}/revocation`)
+      .set('authorization', publisher())
+      .send(example('/recordations/{number}/revocation', 'post') as object)
+      .expect(200);
+    const bulk = await request(server)
+      .post('/recordations/bulk')
+      .set('authorization', publisher())
+      .send(example('/recordations/bulk', 'post') as object)
+      .expect(200);
     expect(JSON.stringify(bulk.body)).not.toContain('"error"');
   });
 
@@ -166,10 +200,12 @@ describe('observability: /metrics, OpenAPI, alert rules and dashboard', () => {
         }
         const labels = all.labels.get(series) ?? all.labels.get(`${metric}_bucket`) ?? new Set<string>();
         labels.forEach((label) => metricLabels.add(label));
-        for (const [, label] of (matchers ?? '').matchAll(/([a-zA-Z_]+)\s*(?:=~|!~|!=|=)/g)) if (!labels.has(label)) problems.push(`${where}: ${series} has no label ${label}`);
+        for (const [, label] of (matchers ?? '').matchAll(/([a-zA-Z_]+)\s*(?:=~|!~|!=|=)/g))
+          if (!labels.has(label)) problems.push(`${where}: ${series} has no label ${label}`);
       }
       for (const [, list] of expr.matchAll(/\bby\s*\(([^)]*)\)/g)) {
-        for (const label of list.split(',').map((l) => l.trim())) if (!metricLabels.has(label)) problems.push(`${where}: no metric here has the label ${label}`);
+        for (const label of list.split(',').map((l) => l.trim()))
+          if (!metricLabels.has(label)) problems.push(`${where}: no metric here has the label ${label}`);
       }
     }
     expect(problems).toEqual([]);

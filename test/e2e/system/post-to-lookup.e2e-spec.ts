@@ -22,12 +22,16 @@ describe('POST to an authority → lookup in the registry', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     const prefix = `t${Date.now().toString(36)}s.`;
-    await provisionKafka(
-      createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'slice-provision', ...TEST_KAFKA_PRINCIPALS.admin }),
-      { topicPrefix: prefix },
-    );
+    await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'slice-provision', ...TEST_KAFKA_PRINCIPALS.admin }), { topicPrefix: prefix });
     const keys = createTestSigningKeys();
-    const shared = { ...process.env, PORT: '0', DATABASE_URL: database.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'error' };
+    const shared = {
+      ...process.env,
+      PORT: '0',
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      LOG_LEVEL: 'error',
+    };
     hongKong = await startAuthorityApp('HK', {
       ...shared,
       DATABASE_URL: database.urlFor('hong_kong'),
@@ -83,7 +87,10 @@ describe('POST to an authority → lookup in the registry', () => {
     );
     expect(found.recordations).toContainEqual(expect.objectContaining({ authority: 'HK', recordationNumber, status: 'active' }));
 
-    const detail = await request(registry.getHttpServer()).get(`/api/recordations/HK/${recordationNumber}`).set('authorization', `Bearer ${OFFICER}`).expect(200);
+    const detail = await request(registry.getHttpServer())
+      .get(`/api/recordations/HK/${recordationNumber}`)
+      .set('authorization', `Bearer ${OFFICER}`)
+      .expect(200);
     expect(detail.body.provenance.mark).toMatchObject({ eventId, authority: 'HK', type: 'recordation.created', sequence: 1 });
   });
 });

@@ -6,10 +6,14 @@ import { createTestDatabase, waitFor, type TestDatabase } from '#testing';
 /** Free TCP ports on 127.0.0.1, so the script's apps do not meet a developer's running system. */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const server = createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve) => {
+          const server = createServer();
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => (server.address() as { port: number }).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -48,7 +52,10 @@ describe('npm start (scripts/start.sh)', () => {
     script.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     script.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     exited = new Promise((resolve) => script.once('exit', (code) => resolve(code)));
-    await waitFor(() => output.includes('Press Ctrl-C') || output.includes('did not become ready') || output.includes('failed'), { timeoutMs: 180_000, description: 'npm start to print where to look' });
+    await waitFor(() => output.includes('Press Ctrl-C') || output.includes('did not become ready') || output.includes('failed'), {
+      timeoutMs: 180_000,
+      description: 'npm start to print where to look',
+    });
   }, 200_000);
 
   afterAll(async () => {
@@ -70,7 +77,9 @@ describe('npm start (scripts/start.sh)', () => {
 
   it('has loaded the demo: an officer finds 愛馬仕 recorded, in the other script too', async () => {
     const check = async (mark: string) =>
-      (await fetch(`http://127.0.0.1:${ports[0]}/api/check?mark=${encodeURIComponent(mark)}`, { headers: { authorization: 'Bearer dev-officer-hk' } })).json() as Promise<{
+      (
+        await fetch(`http://127.0.0.1:${ports[0]}/api/check?mark=${encodeURIComponent(mark)}`, { headers: { authorization: 'Bearer dev-officer-hk' } })
+      ).json() as Promise<{
         recorded: boolean;
         matches: { recordations: { authority: string }[] }[];
       }>;

@@ -20,7 +20,9 @@ export const brokerOutage: Scenario = async ({ quick }) => {
   const apps: ChildApp[] = [];
   const started = performance.now();
   try {
-    await provisionKafka(createKafka({ brokers: broker.brokers, clientId: 'faults-provision', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'NOTHING' }), { topicPrefix: system.prefix });
+    await provisionKafka(createKafka({ brokers: broker.brokers, clientId: 'faults-provision', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'NOTHING' }), {
+      topicPrefix: system.prefix,
+    });
     const onBroker = { KAFKA_BROKERS: broker.brokers.join(','), LOG_LEVEL: 'error', RATE_LIMIT_PER_MINUTE: '1000000' };
     const authorities = ['CN', 'HK'] as const;
     const services = await Promise.all(authorities.map((a) => ChildApp.start(a === 'CN' ? 'mainland' : 'hong-kong', system.authorityEnv(a, onBroker))));
@@ -37,17 +39,31 @@ export const brokerOutage: Scenario = async ({ quick }) => {
         }),
     );
     loads.forEach((load) => load.start());
-    await waitFor(() => loads.every((load) => load.accepted.length >= 10) || undefined, { timeoutMs: 60_000, description: 'writes accepted before the outage' });
+    await waitFor(() => loads.every((load) => load.accepted.length >= 10) || undefined, {
+      timeoutMs: 60_000,
+      description: 'writes accepted before the outage',
+    });
     await broker.stop();
     const stoppedAt = performance.now();
-    await waitFor(() => performance.now() - stoppedAt >= outageMs || undefined, { timeoutMs: outageMs + 5_000, intervalMs: 250, description: 'the outage to last' });
+    await waitFor(() => performance.now() - stoppedAt >= outageMs || undefined, {
+      timeoutMs: outageMs + 5_000,
+      intervalMs: 250,
+      description: 'the outage to last',
+    });
     const acceptedDuringOutage = loads.reduce((sum, load) => sum + load.accepted.length, 0);
     await broker.start();
-    await waitFor(() => loads.every((load) => load.accepted.length >= acceptedDuringOutage / 2 + 10) || undefined, { timeoutMs: 60_000, description: 'writes accepted after the outage' });
+    await waitFor(() => loads.every((load) => load.accepted.length >= acceptedDuringOutage / 2 + 10) || undefined, {
+      timeoutMs: 60_000,
+      description: 'writes accepted after the outage',
+    });
     await Promise.all(loads.map((load) => load.stop()));
 
     const accepted = loads.flatMap((load) => load.accepted);
-    await waitFor(async () => (await eventAccounting(db, accepted)).lost === 0 || undefined, { timeoutMs: 180_000, intervalMs: 500, description: 'every accepted write merged' });
+    await waitFor(async () => (await eventAccounting(db, accepted)).lost === 0 || undefined, {
+      timeoutMs: 180_000,
+      intervalMs: 500,
+      description: 'every accepted write merged',
+    });
     const accounting = await eventAccounting(db, accepted);
     const requests = loads.reduce((sum, load) => sum + load.requests, 0);
     const http5xx = loads.reduce((sum, load) => sum + load.failures.length, 0);

@@ -46,7 +46,12 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
       for (const site of SITES) {
         registries[site] = await ChildApp.start(
           'registry',
-          system.registryEnv({ ...onCluster, REGISTRY_SITE: site, KAFKA_CONSUMER_GROUP: `registry-${site.toLowerCase()}-${system.prefix}`, CONSUMER_SESSION_TIMEOUT_MS: '10000' }),
+          system.registryEnv({
+            ...onCluster,
+            REGISTRY_SITE: site,
+            KAFKA_CONSUMER_GROUP: `registry-${site.toLowerCase()}-${system.prefix}`,
+            CONSUMER_SESSION_TIMEOUT_MS: '10000',
+          }),
           START,
         );
         apps.push(registries[site]);
@@ -61,13 +66,21 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
         (authority) =>
           new SteadyLoad<string>(rate, async (index) => {
             const body = recordationBody(authority, { mark: { text: `CROSS BORDER ${fault} ${authority} ${index}`, type: 'word' } });
-            const { status, body: answer } = await postJson(`${services[authority].url}/recordations`, TOKENS.publisher[authority], body, `xb-${authority}-${index}`);
+            const { status, body: answer } = await postJson(
+              `${services[authority].url}/recordations`,
+              TOKENS.publisher[authority],
+              body,
+              `xb-${authority}-${index}`,
+            );
             return { status, accepted: status === 201 ? String(answer.eventId) : undefined, detail: JSON.stringify(answer).slice(0, 200) };
           }),
       );
       loads.forEach((load) => load.start());
       const acceptedNow = () => loads.reduce((sum, load) => sum + load.accepted.length, 0);
-      await waitFor(() => loads.every((load) => load.accepted.length >= 10) || undefined, { timeoutMs: 300_000, description: 'writes accepted before the fault' }).catch((error: Error) => {
+      await waitFor(() => loads.every((load) => load.accepted.length >= 10) || undefined, {
+        timeoutMs: 300_000,
+        description: 'writes accepted before the fault',
+      }).catch((error: Error) => {
         throw new Error(`${error.message}; answers so far: ${loads.map((load, i) => `${SITES[i]} ${load.histogram() || 'none'}`).join(' | ')}`);
       });
 
@@ -87,12 +100,19 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
         rebuildStart = performance.now();
         await registries.HK.start();
       }
-      await waitFor(() => performance.now() - faultStart >= faultMs || undefined, { timeoutMs: faultMs + 10_000, intervalMs: 250, description: 'the fault to last' });
+      await waitFor(() => performance.now() - faultStart >= faultMs || undefined, {
+        timeoutMs: faultMs + 10_000,
+        intervalMs: 250,
+        description: 'the fault to last',
+      });
       const acceptedDuring = acceptedNow() - acceptedBefore;
       if (fault === 'broker-kill') await cluster.startNode(2);
       if (fault === 'broker-stop') await cluster.signal(2, 'SIGCONT');
       const faultEnd = performance.now();
-      await waitFor(() => acceptedNow() >= acceptedBefore + acceptedDuring + 30 || undefined, { timeoutMs: 120_000, description: 'writes accepted after the fault' });
+      await waitFor(() => acceptedNow() >= acceptedBefore + acceptedDuring + 30 || undefined, {
+        timeoutMs: 120_000,
+        description: 'writes accepted after the fault',
+      });
       await Promise.all(loads.map((load) => load.stop()));
       const loadEnd = performance.now();
 
@@ -130,9 +150,16 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
         http5xx,
         passed: lost === 0 && appliedTwice === 0 && http5xx === 0 && alive && agreement.agree && agreement.at === 'latest' && accepted.length > 0,
         notes: [
-          `${loads.reduce((sum, load) => sum + load.requests, 0)} writes at ${rate * 3}/s (${rate}/s per authority), ${accepted.length} answered 201 (${acceptedDuring} during the fault); statuses ${[...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s === 0 ? 'no answer' : s}×${n}`).join(' ')}`,
+          `${loads.reduce((sum, load) => sum + load.requests, 0)} writes at ${rate * 3}/s (${rate}/s per authority), ${accepted.length} answered 201 (${acceptedDuring} during the fault); statuses ${[
+            ...statuses,
+          ]
+            .sort(([a], [b]) => a - b)
+            .map(([s, n]) => `${s === 0 ? 'no answer' : s}×${n}`)
+            .join(' ')}`,
           `every 201 in all three registries; caught up after the ${fault === 'registry-rebuild' ? 'load' : 'fault'} ended: ${SITES.map((site) => `${site} ${seconds(Math.max(0, caughtUp[site] - (fault === 'registry-rebuild' ? loadEnd : faultEnd)))}`).join(', ')}`,
-          ...(fault === 'registry-rebuild' ? [`HK rebuilt from offset 0 while CN and MO served: all ${accepted.length} writes in it ${seconds(caughtUp.HK - rebuildStart)} after its restart`] : []),
+          ...(fault === 'registry-rebuild'
+            ? [`HK rebuilt from offset 0 while CN and MO served: all ${accepted.length} writes in it ${seconds(caughtUp.HK - rebuildStart)} after its restart`]
+            : []),
           `digests at the same positions ${agreement.agree ? 'equal' : 'DIFFER'} (${agreement.sites.map((s) => `${s.site} ${s.digest.slice(0, 12)}… ${s.events} events`).join(', ')})`,
           `${copies} redelivered copies recorded as duplicates (applied once)`,
           alive ? 'all apps stayed up' : 'AN APP DIED',

@@ -52,7 +52,7 @@ const INJECTIONS = [
   "' OR '1'='1",
   "'; DROP TABLE hong_kong.recordations; --",
   '" OR 1=1 --',
-  "1; SELECT pg_sleep(10)--",
+  '1; SELECT pg_sleep(10)--',
   "') UNION SELECT * FROM pg_user --",
   '<script>alert(1)</script>',
   '"><img src=x onerror=alert(1)>',
@@ -113,7 +113,22 @@ const ABSURD_TIMESTAMPS = [
 ];
 
 /** Numbers JSON can carry that no field takes (raw JSON text, so 1e309 arrives as Infinity). */
-const ABSURD_NUMBERS = ['0', '-1', '46', '1.5', '-0', '1e309', '-1e309', '1e-400', '9007199254740993', '18446744073709551616', '0x12', '1e2', '0.0000001', '99999999999999999999999999999999999999'];
+const ABSURD_NUMBERS = [
+  '0',
+  '-1',
+  '46',
+  '1.5',
+  '-0',
+  '1e309',
+  '-1e309',
+  '1e-400',
+  '9007199254740993',
+  '18446744073709551616',
+  '0x12',
+  '1e2',
+  '0.0000001',
+  '99999999999999999999999999999999999999',
+];
 
 const WRONG_TYPES: unknown[] = [0, -1, 1.5, true, false, [], {}, [[]], [{}], { $gt: '' }, '', 'x'.repeat(20_001)];
 
@@ -141,7 +156,15 @@ const BROKEN_BODIES: (Buffer | string)[] = [
 ];
 
 /** Invalid UTF-8 byte sequences: lone continuation, overlong, encoded surrogate, truncated, beyond U+10FFFF. */
-const INVALID_UTF8 = [Buffer.from([0x80]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xe2, 0x82]), Buffer.from([0xf4, 0x90, 0x80, 0x80]), Buffer.from([0xff]), Buffer.from([0xc3, 0x28])];
+const INVALID_UTF8 = [
+  Buffer.from([0x80]),
+  Buffer.from([0xc0, 0xaf]),
+  Buffer.from([0xed, 0xa0, 0x80]),
+  Buffer.from([0xe2, 0x82]),
+  Buffer.from([0xf4, 0x90, 0x80, 0x80]),
+  Buffer.from([0xff]),
+  Buffer.from([0xc3, 0x28]),
+];
 
 function deepObject(depth: number): string {
   return '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
@@ -257,9 +280,19 @@ class HostileInputs {
       case 1:
         return { label: 'wrong type', body: withRaw(base, this.pick(required), JSON.stringify(this.pick(WRONG_TYPES))) };
       case 2:
-        return { label: 'array or primitive for a nested object', body: withRaw(base, this.pick(nested), this.pick(['[]', '[{}]', `[${JSON.stringify(base.mark)}]`, `[${JSON.stringify(base.rightsHolder)}]`, '"x"', '7', 'true'])) };
+        return {
+          label: 'array or primitive for a nested object',
+          body: withRaw(
+            base,
+            this.pick(nested),
+            this.pick(['[]', '[{}]', `[${JSON.stringify(base.mark)}]`, `[${JSON.stringify(base.rightsHolder)}]`, '"x"', '7', 'true']),
+          ),
+        };
       case 3:
-        return { label: 'absurd date', body: withRaw(base, this.pick(['validFrom', 'validUntil', 'trademarkRegistration.expiresOn']), JSON.stringify(this.pick(ABSURD_DATES))) };
+        return {
+          label: 'absurd date',
+          body: withRaw(base, this.pick(['validFrom', 'validUntil', 'trademarkRegistration.expiresOn']), JSON.stringify(this.pick(ABSURD_DATES))),
+        };
       case 4:
         return { label: 'absurd Nice class', body: withRaw(base, 'niceClasses', `[${this.pick(ABSURD_NUMBERS)}]`) };
       case 5: {
@@ -271,25 +304,54 @@ class HostileInputs {
         return { label: `${key} key in an array item`, body: withRaw(base, 'licensees', `[${inner}]`) };
       }
       case 6:
-        return { label: 'injection as an unknown key', body: Buffer.from(`{${JSON.stringify(this.pick(INJECTIONS) || 'x')}:1,${JSON.stringify(base).slice(1)}`) };
+        return {
+          label: 'injection as an unknown key',
+          body: Buffer.from(`{${JSON.stringify(this.pick(INJECTIONS) || 'x')}:1,${JSON.stringify(base).slice(1)}`),
+        };
       case 7:
-        return { label: 'deep nesting in a field', body: withRaw(base, this.pick(['mark', 'goods', 'licensees', 'rightsHolder']), this.random.chance(0.5) ? deepObject(10_000) : deepArray(10_000)) };
+        return {
+          label: 'deep nesting in a field',
+          body: withRaw(base, this.pick(['mark', 'goods', 'licensees', 'rightsHolder']), this.random.chance(0.5) ? deepObject(10_000) : deepArray(10_000)),
+        };
       case 8:
-        return { label: 'deep nesting as the body', body: Buffer.from(this.random.chance(0.5) ? deepObject(this.random.int(33, 20_000)) : deepArray(this.random.int(33, 20_000))) };
+        return {
+          label: 'deep nesting as the body',
+          body: Buffer.from(this.random.chance(0.5) ? deepObject(this.random.int(33, 20_000)) : deepArray(this.random.int(33, 20_000))),
+        };
       case 9:
-        return { label: 'NUL or control characters in text', body: withRaw(base, this.pick(['goods', 'mark.text', 'rightsHolder.name', 'trademarkRegistration.number']), JSON.stringify(`ok${this.pick(['\u0000', '\u0007', '\u001b[31m', '\u007f'])}ok`)) };
+        return {
+          label: 'NUL or control characters in text',
+          body: withRaw(
+            base,
+            this.pick(['goods', 'mark.text', 'rightsHolder.name', 'trademarkRegistration.number']),
+            JSON.stringify(`ok${this.pick(['\u0000', '\u0007', '\u001b[31m', '\u007f'])}ok`),
+          ),
+        };
       case 10: {
         // Invalid UTF-8 bytes inside an enumerated field: refused whatever the bytes decode to.
         const bytes = this.pick(INVALID_UTF8);
-        return { label: 'invalid UTF-8 in an enumerated field', body: withRaw(base, this.pick(enumerated), Buffer.concat([Buffer.from('"'), bytes, Buffer.from('"')])) };
+        return {
+          label: 'invalid UTF-8 in an enumerated field',
+          body: withRaw(base, this.pick(enumerated), Buffer.concat([Buffer.from('"'), bytes, Buffer.from('"')])),
+        };
       }
       case 11: {
         // Invalid UTF-8 bytes in a free-text field: the body is not UTF-8 and must be refused as such.
         const bytes = this.pick(INVALID_UTF8);
-        return { label: 'invalid UTF-8 in free text', body: withRaw(base, this.pick(['goods', 'mark.text', 'rightsHolder.name']), Buffer.concat([Buffer.from('"Bag '), bytes, Buffer.from('"')])) };
+        return {
+          label: 'invalid UTF-8 in free text',
+          body: withRaw(base, this.pick(['goods', 'mark.text', 'rightsHolder.name']), Buffer.concat([Buffer.from('"Bag '), bytes, Buffer.from('"')])),
+        };
       }
       case 12:
-        return { label: 'lone surrogate escape in free text', body: withRaw(base, this.pick(['goods', 'mark.text', 'rightsHolder.name', 'rightsHolder.nameAlt']), this.pick(['"Bag \\ud800"', '"\\udc00 Bag"', '"Bag \\ud83d"'])) };
+        return {
+          label: 'lone surrogate escape in free text',
+          body: withRaw(
+            base,
+            this.pick(['goods', 'mark.text', 'rightsHolder.name', 'rightsHolder.nameAlt']),
+            this.pick(['"Bag \\ud800"', '"\\udc00 Bag"', '"Bag \\ud83d"']),
+          ),
+        };
       case 13:
         return { label: 'broken JSON', body: Buffer.from(this.pick(BROKEN_BODIES)) };
       case 14: {
@@ -297,9 +359,19 @@ class HostileInputs {
         return { label: 'missing required field', body: json(Object.fromEntries(Object.entries(base).filter(([k]) => k !== missing))) };
       }
       case 15:
-        return { label: 'over-long text', body: withRaw(base, this.pick(['goods', 'mark.text', 'rightsHolder.name', 'trademarkRegistration.number']), JSON.stringify('長'.repeat(this.random.int(10_001, 200_000)))) };
+        return {
+          label: 'over-long text',
+          body: withRaw(
+            base,
+            this.pick(['goods', 'mark.text', 'rightsHolder.name', 'trademarkRegistration.number']),
+            JSON.stringify('長'.repeat(this.random.int(10_001, 200_000))),
+          ),
+        };
       default:
-        return { label: 'injection as recordation number with another violation', body: json({ ...base, recordationNumber: this.pick(INJECTIONS.filter(Boolean)), ipType: this.pick(INJECTIONS) }) };
+        return {
+          label: 'injection as recordation number with another violation',
+          body: json({ ...base, recordationNumber: this.pick(INJECTIONS.filter(Boolean)), ipType: this.pick(INJECTIONS) }),
+        };
     }
   }
 
@@ -314,18 +386,35 @@ class HostileInputs {
       case 2:
         return {
           label: 'injection in an enumerated field',
-          body: json(action === 'renewal' ? { validUntil: this.pick([...INJECTIONS, ...ABSURD_DATES]) } : action === 'cancellation' ? { reason: this.pick(INJECTIONS) } : { reason: this.pick(['', ' ', '\u0000', 'a\u0000b', '\u0007', 'x'.repeat(2001)]) }),
+          body: json(
+            action === 'renewal'
+              ? { validUntil: this.pick([...INJECTIONS, ...ABSURD_DATES]) }
+              : action === 'cancellation'
+                ? { reason: this.pick(INJECTIONS) }
+                : { reason: this.pick(['', ' ', '\u0000', 'a\u0000b', '\u0007', 'x'.repeat(2001)]) },
+          ),
         };
       case 3:
         return { label: 'prototype key', body: Buffer.from(`{"${this.pick(['__proto__', 'constructor', 'prototype'])}":{"x":1},"${field}":"2031-01-01"}`) };
       case 4:
-        return { label: 'unknown key with injection', body: json({ [field]: action === 'renewal' ? '2031-01-01' : action === 'cancellation' ? 'abandoned' : 'ok', [this.pick(INJECTIONS) || 'x']: 1 }) };
+        return {
+          label: 'unknown key with injection',
+          body: json({ [field]: action === 'renewal' ? '2031-01-01' : action === 'cancellation' ? 'abandoned' : 'ok', [this.pick(INJECTIONS) || 'x']: 1 }),
+        };
       case 5:
         return { label: 'deep nesting', body: Buffer.from(`{"${field}":${deepObject(this.random.int(40, 10_000))}}`) };
       case 6:
         return { label: 'broken JSON', body: Buffer.from(this.pick(BROKEN_BODIES)) };
       case 7:
-        return { label: 'invalid UTF-8 in the field', body: Buffer.concat([Buffer.from(`{"${field}":"`), action === 'renewal' || action === 'cancellation' ? Buffer.from('') : Buffer.from('x\u0000'), this.pick(INVALID_UTF8), Buffer.from('"}')]) };
+        return {
+          label: 'invalid UTF-8 in the field',
+          body: Buffer.concat([
+            Buffer.from(`{"${field}":"`),
+            action === 'renewal' || action === 'cancellation' ? Buffer.from('') : Buffer.from('x\u0000'),
+            this.pick(INVALID_UTF8),
+            Buffer.from('"}'),
+          ]),
+        };
       default:
         return { label: 'absurd number', body: Buffer.from(`{"${field}":${this.pick(ABSURD_NUMBERS)}}`) };
     }
@@ -337,15 +426,49 @@ class HostileInputs {
       case 0:
         return { label: 'empty amendment', body: Buffer.from(this.pick(['{}', 'null', '""', '[]', '0', 'true'])) };
       case 1:
-        return { label: 'non-amendable field', body: json(this.pick([{ ipType: 'patent' }, { status: 'active' }, { version: 99 }, { recordationNumber: 'X' }, { authority: 'CN' }])) };
+        return {
+          label: 'non-amendable field',
+          body: json(this.pick([{ ipType: 'patent' }, { status: 'active' }, { version: 99 }, { recordationNumber: 'X' }, { authority: 'CN' }])),
+        };
       case 2:
-        return { label: 'injection in an enumerated field', body: json(this.pick([{ mark: { text: 'X', type: this.pick(INJECTIONS) } }, { rightsHolder: { name: 'X', country: this.pick(INJECTIONS) } }, { validUntil: this.pick(INJECTIONS) }, { restrictions: [{ field: this.pick(INJECTIONS), visibleTo: ['HK'] }] }])) };
+        return {
+          label: 'injection in an enumerated field',
+          body: json(
+            this.pick([
+              { mark: { text: 'X', type: this.pick(INJECTIONS) } },
+              { rightsHolder: { name: 'X', country: this.pick(INJECTIONS) } },
+              { validUntil: this.pick(INJECTIONS) },
+              { restrictions: [{ field: this.pick(INJECTIONS), visibleTo: ['HK'] }] },
+            ]),
+          ),
+        };
       case 3:
-        return { label: 'absurd value', body: Buffer.from(this.pick([`{"niceClasses":[${this.pick(ABSURD_NUMBERS)}]}`, `{"validFrom":${JSON.stringify(this.pick(ABSURD_DATES))}}`, '{"niceClasses":[]}', `{"niceClasses":[1,1]}`])) };
+        return {
+          label: 'absurd value',
+          body: Buffer.from(
+            this.pick([
+              `{"niceClasses":[${this.pick(ABSURD_NUMBERS)}]}`,
+              `{"validFrom":${JSON.stringify(this.pick(ABSURD_DATES))}}`,
+              '{"niceClasses":[]}',
+              `{"niceClasses":[1,1]}`,
+            ]),
+          ),
+        };
       case 4:
         return { label: 'prototype key', body: Buffer.from(`{"goods":"Bags","${this.pick(['__proto__', 'constructor', 'prototype'])}":{"status":"revoked"}}`) };
       case 5:
-        return { label: 'array for a nested object', body: json(this.pick([{ mark: [] }, { rightsHolder: [] }, { trademarkRegistration: [] }, { representative: [] }, { mark: [{ text: 'ARRAY MARK', type: 'word' }] }])) };
+        return {
+          label: 'array for a nested object',
+          body: json(
+            this.pick([
+              { mark: [] },
+              { rightsHolder: [] },
+              { trademarkRegistration: [] },
+              { representative: [] },
+              { mark: [{ text: 'ARRAY MARK', type: 'word' }] },
+            ]),
+          ),
+        };
       default: {
         // A create body missing a required field is a valid amendment: not that one.
         let body = this.invalidCreateBody();
@@ -360,12 +483,26 @@ class HostileInputs {
     const base = { 'content-type': 'application/json' };
     return this.pick([
       { label: 'no credential', headers: { ...base, 'idempotency-key': this.key() } },
-      { label: 'unknown credential', headers: { ...base, authorization: `Bearer ${this.pick(["' OR '1'='1", 'admin', 'test-publisher-hk-', 'x'.repeat(512)])}`, 'idempotency-key': this.key() } },
+      {
+        label: 'unknown credential',
+        headers: {
+          ...base,
+          authorization: `Bearer ${this.pick(["' OR '1'='1", 'admin', 'test-publisher-hk-', 'x'.repeat(512)])}`,
+          'idempotency-key': this.key(),
+        },
+      },
       { label: 'another authority publisher', headers: { ...base, authorization: `Bearer ${TOKENS.publisher.CN}`, 'idempotency-key': this.key() } },
       { label: 'officer credential on a write', headers: { ...base, authorization: `Bearer ${TOKENS.officer.HK}`, 'idempotency-key': this.key() } },
       { label: 'basic auth', headers: { ...base, authorization: `Basic ${Buffer.from(`admin:${TOKENS.publisher.HK}`).toString('base64')}` } },
       { label: 'over-long credential', headers: { ...base, authorization: `Bearer ${'x'.repeat(513)}` } },
-      { label: 'hostile Idempotency-Key', headers: { ...base, authorization: `Bearer ${TOKENS.publisher.HK}`, 'idempotency-key': this.pick(['x'.repeat(201), 'a b', "'; DROP TABLE idempotency_keys; --", 'clé\u00a0', '\t']) } },
+      {
+        label: 'hostile Idempotency-Key',
+        headers: {
+          ...base,
+          authorization: `Bearer ${TOKENS.publisher.HK}`,
+          'idempotency-key': this.pick(['x'.repeat(201), 'a b', "'; DROP TABLE idempotency_keys; --", 'clé\u00a0', '\t']),
+        },
+      },
     ]);
   }
 
@@ -377,16 +514,32 @@ class HostileInputs {
       { label: 'text/plain', headers: { ...auth, 'content-type': 'text/plain' }, body },
       { label: 'xml', headers: { ...auth, 'content-type': 'application/xml' }, body },
       { label: 'form', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body },
-      { label: 'multipart', headers: { ...auth, 'content-type': 'multipart/form-data; boundary=x' }, body: Buffer.from('--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--') },
+      {
+        label: 'multipart',
+        headers: { ...auth, 'content-type': 'multipart/form-data; boundary=x' },
+        body: Buffer.from('--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--'),
+      },
       { label: 'charset latin1', headers: { ...auth, 'content-type': 'application/json; charset=latin1' }, body },
-      { label: 'charset utf-16', headers: { ...auth, 'content-type': 'application/json; charset=utf-16' }, body: Buffer.from('{"ipType":"trademark"}', 'utf16le') },
+      {
+        label: 'charset utf-16',
+        headers: { ...auth, 'content-type': 'application/json; charset=utf-16' },
+        body: Buffer.from('{"ipType":"trademark"}', 'utf16le'),
+      },
       { label: 'charset utf-32', headers: { ...auth, 'content-type': 'application/json; charset=utf-32' }, body },
       { label: 'no content type', headers: { ...auth }, body },
       { label: 'bogus content type', headers: { ...auth, 'content-type': '%%%/;;;=' }, body },
-      { label: 'unknown encoding', headers: { ...auth, 'content-type': 'application/json', 'content-encoding': this.pick(['br', 'x-evil', 'compress']) }, body },
+      {
+        label: 'unknown encoding',
+        headers: { ...auth, 'content-type': 'application/json', 'content-encoding': this.pick(['br', 'x-evil', 'compress']) },
+        body,
+      },
       { label: 'gzip garbage', headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: Buffer.from('this is not gzip') },
       { label: 'gzip bomb', headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipBomb() },
-      { label: 'deflate garbage', headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'deflate' }, body: Buffer.from([0x78, 0x9c, 0xff, 0xff]) },
+      {
+        label: 'deflate garbage',
+        headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'deflate' },
+        body: Buffer.from([0x78, 0x9c, 0xff, 0xff]),
+      },
     ]);
   }
 
@@ -397,19 +550,34 @@ class HostileInputs {
     const style = this.random.next();
     // Path for change endpoints: mostly a real number, sometimes a hostile segment (404/400 then, nothing stored).
     const numberSegment = () => (this.random.chance(0.8) ? enc(this.number()) : this.hostileSegment());
-    const req = (label: string, method: string, path: string, body: Buffer, headers = this.publisherHeaders(), extra: Partial<HostileRequest> = {}): HostileRequest => ({ target: 'authority', write: true, label, method, path, body, headers, ...extra });
+    const req = (
+      label: string,
+      method: string,
+      path: string,
+      body: Buffer,
+      headers = this.publisherHeaders(),
+      extra: Partial<HostileRequest> = {},
+    ): HostileRequest => ({ target: 'authority', write: true, label, method, path, body, headers, ...extra });
 
     if (style < 0.08) {
       // Hostile headers with an otherwise valid request.
       const { label, headers } = this.hostileWriteHeaders();
       if (endpoint <= 1) return req(`POST /recordations: ${label}`, 'POST', '/recordations', json(this.validCreate()), headers);
-      if (endpoint === 2) return req(`POST /recordations/bulk: ${label}`, 'POST', '/recordations/bulk', json([this.validCreate(), this.validCreate()]), headers, { bulk: true });
+      if (endpoint === 2)
+        return req(`POST /recordations/bulk: ${label}`, 'POST', '/recordations/bulk', json([this.validCreate(), this.validCreate()]), headers, { bulk: true });
       return req(`POST suspension: ${label}`, 'POST', `/recordations/${enc(this.number())}/suspension`, json({ reason: 'hostile header test' }), headers);
     }
     if (style < 0.16) {
       const { label, headers, body } = this.hostileContent();
       const path = this.pick(['/recordations', '/recordations/bulk', `/recordations/${enc(this.number())}/suspension`, `/recordations/${enc(this.number())}`]);
-      return req(`${path.endsWith('bulk') ? 'bulk' : 'write'}: ${label}`, path.split('/').length === 3 && !path.endsWith('bulk') ? 'PATCH' : 'POST', path, body, headers, { bulk: path.endsWith('bulk') });
+      return req(
+        `${path.endsWith('bulk') ? 'bulk' : 'write'}: ${label}`,
+        path.split('/').length === 3 && !path.endsWith('bulk') ? 'PATCH' : 'POST',
+        path,
+        body,
+        headers,
+        { bulk: path.endsWith('bulk') },
+      );
     }
     switch (endpoint) {
       case 0:
@@ -434,12 +602,52 @@ class HostileInputs {
         const n = this.random.int(1, 30);
         const items = Array.from({ length: n }, () => this.invalidCreateBody().body);
         const shape = this.random.int(0, 5);
-        if (shape === 0) return req('bulk JSON: invalid items', 'POST', '/recordations/bulk', Buffer.concat([Buffer.from('['), ...items.flatMap((b, i) => (i ? [Buffer.from(','), b] : [b])), Buffer.from(']')]), this.publisherHeaders(), { bulk: true });
-        if (shape === 1) return req('bulk JSON: not an array', 'POST', '/recordations/bulk', Buffer.from(this.pick(['{}', '"x"', '7', 'null', '[]', deepArray(100_000), deepObject(50_000)])), this.publisherHeaders(), { bulk: true });
-        if (shape === 2) return req('bulk JSON: too many items', 'POST', '/recordations/bulk', Buffer.from(`[${Array.from({ length: 10_001 }, () => '{}').join(',')}]`), this.publisherHeaders(), { bulk: true });
-        if (shape === 3) return req('bulk JSON: primitives and prototype keys', 'POST', '/recordations/bulk', Buffer.from(`[1,"x",null,[],{"__proto__":{"a":1}},{"constructor":{"prototype":{}}},${deepArray(5000)}]`), this.publisherHeaders(), { bulk: true });
-        if (shape === 4) return req('bulk JSON: broken', 'POST', '/recordations/bulk', Buffer.from(this.pick(BROKEN_BODIES)), this.publisherHeaders(), { bulk: true });
-        return req('bulk JSON: invalid UTF-8', 'POST', '/recordations/bulk', Buffer.concat([Buffer.from('['), this.invalidCreateBody().body, Buffer.from(','), Buffer.from('"'), this.pick(INVALID_UTF8), Buffer.from('"]')]), this.publisherHeaders(), { bulk: true });
+        if (shape === 0)
+          return req(
+            'bulk JSON: invalid items',
+            'POST',
+            '/recordations/bulk',
+            Buffer.concat([Buffer.from('['), ...items.flatMap((b, i) => (i ? [Buffer.from(','), b] : [b])), Buffer.from(']')]),
+            this.publisherHeaders(),
+            { bulk: true },
+          );
+        if (shape === 1)
+          return req(
+            'bulk JSON: not an array',
+            'POST',
+            '/recordations/bulk',
+            Buffer.from(this.pick(['{}', '"x"', '7', 'null', '[]', deepArray(100_000), deepObject(50_000)])),
+            this.publisherHeaders(),
+            { bulk: true },
+          );
+        if (shape === 2)
+          return req(
+            'bulk JSON: too many items',
+            'POST',
+            '/recordations/bulk',
+            Buffer.from(`[${Array.from({ length: 10_001 }, () => '{}').join(',')}]`),
+            this.publisherHeaders(),
+            { bulk: true },
+          );
+        if (shape === 3)
+          return req(
+            'bulk JSON: primitives and prototype keys',
+            'POST',
+            '/recordations/bulk',
+            Buffer.from(`[1,"x",null,[],{"__proto__":{"a":1}},{"constructor":{"prototype":{}}},${deepArray(5000)}]`),
+            this.publisherHeaders(),
+            { bulk: true },
+          );
+        if (shape === 4)
+          return req('bulk JSON: broken', 'POST', '/recordations/bulk', Buffer.from(this.pick(BROKEN_BODIES)), this.publisherHeaders(), { bulk: true });
+        return req(
+          'bulk JSON: invalid UTF-8',
+          'POST',
+          '/recordations/bulk',
+          Buffer.concat([Buffer.from('['), this.invalidCreateBody().body, Buffer.from(','), Buffer.from('"'), this.pick(INVALID_UTF8), Buffer.from('"]')]),
+          this.publisherHeaders(),
+          { bulk: true },
+        );
       }
       case 8: {
         // Bulk as NDJSON: lines of invalid items, broken lines, NULs and invalid UTF-8 between lines.
@@ -454,12 +662,25 @@ class HostileInputs {
         }
         const separator = Buffer.from(this.pick(['\n', '\r\n', '\n\n']));
         const type = this.pick(['application/x-ndjson', 'application/ndjson', 'application/x-ndjson; charset=utf-8']);
-        return req('bulk NDJSON: invalid lines', 'POST', '/recordations/bulk', Buffer.concat(lines.flatMap((l, i) => (i ? [separator, l] : [l]))), this.publisherHeaders({ 'content-type': type }), { bulk: true });
+        return req(
+          'bulk NDJSON: invalid lines',
+          'POST',
+          '/recordations/bulk',
+          Buffer.concat(lines.flatMap((l, i) => (i ? [separator, l] : [l]))),
+          this.publisherHeaders({ 'content-type': type }),
+          { bulk: true },
+        );
       }
       default: {
         // Paths and methods that are not endpoints, or hostile path parameters on real ones.
         const method = this.pick(['PUT', 'DELETE', 'POST', 'PATCH']);
-        const path = this.pick([`/recordations/${this.hostileSegment()}`, `/recordations/${this.hostileSegment()}/${this.pick(actions)}`, `/recordations/${enc(this.number())}/${this.hostileSegment()}`, '/recordations/bulk/x', `/recordations/${this.hostileSegment()}/../bulk`]);
+        const path = this.pick([
+          `/recordations/${this.hostileSegment()}`,
+          `/recordations/${this.hostileSegment()}/${this.pick(actions)}`,
+          `/recordations/${enc(this.number())}/${this.hostileSegment()}`,
+          '/recordations/bulk/x',
+          `/recordations/${this.hostileSegment()}/../bulk`,
+        ]);
         return req(`${method} hostile path`, method, path, json({ reason: 'x', validUntil: 'x' }));
       }
     }
@@ -472,38 +693,93 @@ class HostileInputs {
     const auditor = { authorization: `Bearer ${TOKENS.auditor}` };
     const realMark = () => (this.markIds.length ? this.pick(this.markIds) : 'm_0');
     const authority = () => this.pick(['HK', 'CN', 'MO', 'hk', 'XX', '%00', "'%20OR%201=1", '__proto__']);
-    const get = (target: Target, label: string, path: string, headers: Record<string, string>): HostileRequest => ({ target, label, write: false, method: 'GET', path, headers });
+    const get = (target: Target, label: string, path: string, headers: Record<string, string>): HostileRequest => ({
+      target,
+      label,
+      write: false,
+      method: 'GET',
+      path,
+      headers,
+    });
     const style = this.random.next();
     if (style < 0.07) {
       // Hostile headers on lookups.
-      const headers = this.pick<Record<string, string>>([{}, { authorization: 'Bearer ' }, { authorization: `Bearer ${"' OR 1=1 --"}` }, { authorization: `Bearer ${TOKENS.publisher.HK}` }, { authorization: `Bearer ${'y'.repeat(600)}` }, { authorization: `Bearer ${TOKENS.officer.HK}`, 'accept-language': 'x'.repeat(8000) }, { authorization: `Bearer ${TOKENS.officer.HK}`, cookie: `${'a=1; '.repeat(1000)}` }]);
+      const headers = this.pick<Record<string, string>>([
+        {},
+        { authorization: 'Bearer ' },
+        { authorization: `Bearer ${"' OR 1=1 --"}` },
+        { authorization: `Bearer ${TOKENS.publisher.HK}` },
+        { authorization: `Bearer ${'y'.repeat(600)}` },
+        { authorization: `Bearer ${TOKENS.officer.HK}`, 'accept-language': 'x'.repeat(8000) },
+        { authorization: `Bearer ${TOKENS.officer.HK}`, cookie: `${'a=1; '.repeat(1000)}` },
+      ]);
       return get('registry', 'lookup with hostile headers', `/api/check?mark=${q()}`, headers);
     }
     switch (this.random.int(0, 15)) {
       case 0:
-        return get('registry', 'check', `/api/check?mark=${q()}${this.random.chance(0.4) ? `&niceClass=${q()}` : ''}${this.random.chance(0.2) ? `&${q()}=${q()}` : ''}`, officer);
+        return get(
+          'registry',
+          'check',
+          `/api/check?mark=${q()}${this.random.chance(0.4) ? `&niceClass=${q()}` : ''}${this.random.chance(0.2) ? `&${q()}=${q()}` : ''}`,
+          officer,
+        );
       case 1:
         return get('registry', 'check with repeated parameters', `/api/check?mark=${q()}&mark=${q()}&niceClass=1&niceClass=2`, officer);
       case 2:
       case 3: {
         const params = ['q', 'niceClass', 'authority', 'status', 'holder', 'limit', 'cursor', this.pick(['__proto__', 'constructor', 'toString', "q'--", 'x'])];
         const chosen = this.random.sample(params, this.random.int(1, 4));
-        return get('registry', 'search', `/api/marks/search?${chosen.map((p) => `${enc(p)}=${q()}`).join('&')}${this.random.chance(0.5) ? `&q=${q()}` : ''}`, officer);
+        return get(
+          'registry',
+          'search',
+          `/api/marks/search?${chosen.map((p) => `${enc(p)}=${q()}`).join('&')}${this.random.chance(0.5) ? `&q=${q()}` : ''}`,
+          officer,
+        );
       }
       case 4:
-        return get('registry', 'mark', `/api/marks/${this.random.chance(0.5) ? this.hostileSegment() : realMark()}${this.random.chance(0.6) ? `?asOf=${q()}` : ''}`, officer);
+        return get(
+          'registry',
+          'mark',
+          `/api/marks/${this.random.chance(0.5) ? this.hostileSegment() : realMark()}${this.random.chance(0.6) ? `?asOf=${q()}` : ''}`,
+          officer,
+        );
       case 5:
-        return get('registry', 'recordation', `/api/recordations/${authority()}/${this.random.chance(0.4) ? this.hostileSegment() : enc(this.number())}${this.random.chance(0.6) ? `?asOf=${q()}` : ''}`, officer);
+        return get(
+          'registry',
+          'recordation',
+          `/api/recordations/${authority()}/${this.random.chance(0.4) ? this.hostileSegment() : enc(this.number())}${this.random.chance(0.6) ? `?asOf=${q()}` : ''}`,
+          officer,
+        );
       case 6:
-        return get('registry', 'recordation history', `/api/recordations/${authority()}/${this.random.chance(0.5) ? this.hostileSegment() : enc(this.number())}/history`, this.random.chance(0.8) ? auditor : officer);
+        return get(
+          'registry',
+          'recordation history',
+          `/api/recordations/${authority()}/${this.random.chance(0.5) ? this.hostileSegment() : enc(this.number())}/history`,
+          this.random.chance(0.8) ? auditor : officer,
+        );
       case 7:
-        return get('registry', 'mark history', `/api/marks/${this.random.chance(0.5) ? this.hostileSegment() : realMark()}/history`, this.random.chance(0.8) ? auditor : officer);
+        return get(
+          'registry',
+          'mark history',
+          `/api/marks/${this.random.chance(0.5) ? this.hostileSegment() : realMark()}/history`,
+          this.random.chance(0.8) ? auditor : officer,
+        );
       case 8:
-        return get('registry', 'audit export', `/api/audit/export?since=${q()}${this.random.chance(0.5) ? `&format=${this.pick(['csv', 'ndjson', q()])}` : ''}${this.random.chance(0.5) ? `&what=${this.pick(['events', 'registry', q()])}` : ''}`, auditor);
+        return get(
+          'registry',
+          'audit export',
+          `/api/audit/export?since=${q()}${this.random.chance(0.5) ? `&format=${this.pick(['csv', 'ndjson', q()])}` : ''}${this.random.chance(0.5) ? `&what=${this.pick(['events', 'registry', q()])}` : ''}`,
+          auditor,
+        );
       case 9:
         return get('registry', 'audit digest', `/api/audit/digest?asOf=${q()}`, auditor);
       case 10:
-        return get('registry', 'audit verify', `/api/audit/verify?eventId=${this.random.chance(0.3) && this.eventIds.length ? enc(this.pick(this.eventIds)) + q() : q()}`, auditor);
+        return get(
+          'registry',
+          'audit verify',
+          `/api/audit/verify?eventId=${this.random.chance(0.3) && this.eventIds.length ? enc(this.pick(this.eventIds)) + q() : q()}`,
+          auditor,
+        );
       case 11:
         return get('registry', 'audit quarantine', `/api/audit/quarantine?limit=${q()}`, auditor);
       case 12: {
@@ -521,18 +797,30 @@ class HostileInputs {
           Buffer.from(deepObject(10_000)),
           Buffer.from(this.pick(BROKEN_BODIES)),
         ]);
-        const headers = this.random.chance(0.85) ? { authorization: `Bearer ${TOKENS.admin}`, 'content-type': 'application/json' } : { authorization: `Bearer ${TOKENS.officer.HK}`, 'content-type': 'application/json' };
+        const headers = this.random.chance(0.85)
+          ? { authorization: `Bearer ${TOKENS.admin}`, 'content-type': 'application/json' }
+          : { authorization: `Bearer ${TOKENS.officer.HK}`, 'content-type': 'application/json' };
         return { target: 'registry', label: 'POST aliases: invalid', write: true, method: 'POST', path: '/api/admin/aliases', headers, body };
       }
       case 13: {
         const params = ['status', 'updatedSince', 'cursor', 'limit', this.pick(['__proto__', 'x', 'status[]', 'limit[$gt]'])];
         const chosen = this.random.sample(params, this.random.int(1, 3));
-        return get('authority', 'GET /recordations', `/recordations?${chosen.map((p) => `${enc(p)}=${this.random.chance(0.2) ? Buffer.from(this.pick(INJECTIONS)).toString('base64url') : q()}`).join('&')}`, { authorization: `Bearer ${TOKENS.publisher.HK}` });
+        return get(
+          'authority',
+          'GET /recordations',
+          `/recordations?${chosen.map((p) => `${enc(p)}=${this.random.chance(0.2) ? Buffer.from(this.pick(INJECTIONS)).toString('base64url') : q()}`).join('&')}`,
+          { authorization: `Bearer ${TOKENS.publisher.HK}` },
+        );
       }
       case 14:
         return get('authority', 'GET /recordations/:number', `/recordations/${this.hostileSegment()}`, { authorization: `Bearer ${TOKENS.publisher.HK}` });
       default:
-        return get('registry', 'aliases, metrics, health with garbage', this.pick(['/api/admin/aliases', '/metrics', '/health', '/health/ready']) + `?${q()}=${q()}`, officer);
+        return get(
+          'registry',
+          'aliases, metrics, health with garbage',
+          this.pick(['/api/admin/aliases', '/metrics', '/health', '/health/ready']) + `?${q()}=${q()}`,
+          officer,
+        );
     }
   }
 
@@ -543,13 +831,67 @@ class HostileInputs {
     const manyItems = Buffer.concat([Buffer.from('['), Buffer.from('{"goods":1},'.repeat(5 * MiB)), Buffer.from('{}]')]); // 60 MB of items
     const ndjson = Buffer.from('{"ipType":"x"}\n'.repeat(4 * MiB)); // 60 MB of lines
     return [
-      { target: 'authority', label: '60 MB create', write: true, method: 'POST', path: '/recordations', headers: { ...auth, 'idempotency-key': this.key() }, body: wrapped },
-      { target: 'authority', label: '60 MB create, chunked', write: true, method: 'POST', path: '/recordations', headers: { ...auth, 'idempotency-key': this.key() }, body: wrapped, chunked: true },
+      {
+        target: 'authority',
+        label: '60 MB create',
+        write: true,
+        method: 'POST',
+        path: '/recordations',
+        headers: { ...auth, 'idempotency-key': this.key() },
+        body: wrapped,
+      },
+      {
+        target: 'authority',
+        label: '60 MB create, chunked',
+        write: true,
+        method: 'POST',
+        path: '/recordations',
+        headers: { ...auth, 'idempotency-key': this.key() },
+        body: wrapped,
+        chunked: true,
+      },
       { target: 'authority', label: '60 MB bulk JSON', write: true, bulk: true, method: 'POST', path: '/recordations/bulk', headers: auth, body: manyItems },
-      { target: 'authority', label: '60 MB bulk JSON, chunked', write: true, bulk: true, method: 'POST', path: '/recordations/bulk', headers: auth, body: manyItems, chunked: true },
-      { target: 'authority', label: '60 MB bulk NDJSON', write: true, bulk: true, method: 'POST', path: '/recordations/bulk', headers: { ...auth, 'content-type': 'application/x-ndjson' }, body: ndjson, chunked: true },
-      { target: 'authority', label: '60 MB renewal', write: true, method: 'POST', path: `/recordations/${enc(this.number())}/renewal`, headers: { ...auth, 'idempotency-key': this.key() }, body: wrapped },
-      { target: 'registry', label: '60 MB alias', write: true, method: 'POST', path: '/api/admin/aliases', headers: { authorization: `Bearer ${TOKENS.admin}`, 'content-type': 'application/json' }, body: wrapped, chunked: true },
+      {
+        target: 'authority',
+        label: '60 MB bulk JSON, chunked',
+        write: true,
+        bulk: true,
+        method: 'POST',
+        path: '/recordations/bulk',
+        headers: auth,
+        body: manyItems,
+        chunked: true,
+      },
+      {
+        target: 'authority',
+        label: '60 MB bulk NDJSON',
+        write: true,
+        bulk: true,
+        method: 'POST',
+        path: '/recordations/bulk',
+        headers: { ...auth, 'content-type': 'application/x-ndjson' },
+        body: ndjson,
+        chunked: true,
+      },
+      {
+        target: 'authority',
+        label: '60 MB renewal',
+        write: true,
+        method: 'POST',
+        path: `/recordations/${enc(this.number())}/renewal`,
+        headers: { ...auth, 'idempotency-key': this.key() },
+        body: wrapped,
+      },
+      {
+        target: 'registry',
+        label: '60 MB alias',
+        write: true,
+        method: 'POST',
+        path: '/api/admin/aliases',
+        headers: { authorization: `Bearer ${TOKENS.admin}`, 'content-type': 'application/json' },
+        body: wrapped,
+        chunked: true,
+      },
     ];
   }
 
@@ -692,7 +1034,9 @@ const ENDPOINTS = [
 async function hostilePictures(): Promise<{ valid: Buffer; hostile: { label: string; bytes: Buffer; declared?: string }[] }> {
   const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><script>alert(1)</script><circle cx="50" cy="50" r="40"/></svg>');
   const valid = await sharp(svg).png().toBuffer();
-  const huge = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#ffffff' } }).png({ compressionLevel: 9 }).toBuffer();
+  const huge = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#ffffff' } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
   // A PNG whose header claims 100 000 × 100 000 pixels (a decompression bomb's header; its CRC no longer matches).
   const bomb = Buffer.from(valid);
   bomb.writeUInt32BE(100_000, 16);
@@ -714,7 +1058,12 @@ async function hostilePictures(): Promise<{ valid: Buffer; hostile: { label: str
   };
 }
 
-function pictureRequests(pictures: Awaited<ReturnType<typeof hostilePictures>>, numbers: readonly string[], key: () => string, floodSize: number): HostileRequest[] {
+function pictureRequests(
+  pictures: Awaited<ReturnType<typeof hostilePictures>>,
+  numbers: readonly string[],
+  key: () => string,
+  floodSize: number,
+): HostileRequest[] {
   const auth = { authorization: `Bearer ${TOKENS.publisher.HK}`, 'content-type': 'application/json' };
   const officer = { authorization: `Bearer ${TOKENS.officer.HK}` };
   const requests: HostileRequest[] = [];
@@ -722,13 +1071,45 @@ function pictureRequests(pictures: Awaited<ReturnType<typeof hostilePictures>>, 
     const representation = { data: bytes.toString('base64'), ...(declared ? { mediaType: declared } : {}) };
     const mark = { text: 'HOSTILE PICTURE', script: 'Latn', type: 'figurative', representation };
     requests.push(
-      { target: 'authority', label: `picture: ${label}, create`, write: true, method: 'POST', path: '/recordations', headers: { ...auth, 'idempotency-key': key() }, body: JSON.stringify(recordationBody('HK', { mark })) },
-      { target: 'authority', label: `picture: ${label}, amend`, write: true, method: 'PATCH', path: `/recordations/${enc(numbers[numbers.length - 1])}`, headers: { ...auth, 'idempotency-key': key() }, body: JSON.stringify({ mark }) },
-      { target: 'registry', label: `picture: ${label}, search`, write: true, method: 'POST', path: '/api/marks/search-by-image', headers: { ...officer, 'content-type': declared ?? 'image/png' }, body: bytes },
+      {
+        target: 'authority',
+        label: `picture: ${label}, create`,
+        write: true,
+        method: 'POST',
+        path: '/recordations',
+        headers: { ...auth, 'idempotency-key': key() },
+        body: JSON.stringify(recordationBody('HK', { mark })),
+      },
+      {
+        target: 'authority',
+        label: `picture: ${label}, amend`,
+        write: true,
+        method: 'PATCH',
+        path: `/recordations/${enc(numbers[numbers.length - 1])}`,
+        headers: { ...auth, 'idempotency-key': key() },
+        body: JSON.stringify({ mark }),
+      },
+      {
+        target: 'registry',
+        label: `picture: ${label}, search`,
+        write: true,
+        method: 'POST',
+        path: '/api/marks/search-by-image',
+        headers: { ...officer, 'content-type': declared ?? 'image/png' },
+        body: bytes,
+      },
     );
   }
   for (let i = 0; i < floodSize; i++) {
-    requests.push({ target: 'registry', label: 'picture: flood of searches', write: false, method: 'POST', path: '/api/marks/search-by-image', headers: { ...officer, 'content-type': 'image/png' }, body: pictures.valid });
+    requests.push({
+      target: 'registry',
+      label: 'picture: flood of searches',
+      write: false,
+      method: 'POST',
+      path: '/api/marks/search-by-image',
+      headers: { ...officer, 'content-type': 'image/png' },
+      body: pictures.valid,
+    });
   }
   return requests;
 }
@@ -745,7 +1126,8 @@ function endpointOf(request: HostileRequest): string | undefined {
       return `authority POST /recordations/bulk (${/ndjson/.test(request.headers?.['content-type'] ?? '') ? 'NDJSON' : 'JSON'})`;
     }
     if (segments.length === 2 && (method === 'PATCH' || method === 'GET')) return `authority ${method} /recordations/:number`;
-    if (segments.length === 3 && method === 'POST' && ['renewal', 'suspension', 'reinstatement', 'cancellation', 'revocation'].includes(segments[2])) return `authority POST /recordations/:number/${segments[2]}`;
+    if (segments.length === 3 && method === 'POST' && ['renewal', 'suspension', 'reinstatement', 'cancellation', 'revocation'].includes(segments[2]))
+      return `authority POST /recordations/:number/${segments[2]}`;
     return undefined;
   }
   if (target === 'registry' && segments[0] === 'api') {
@@ -829,17 +1211,34 @@ export const hostileHttp: Scenario = async ({ quick, seed }) => {
     // Seed real recordations in several states, so the change endpoints and lookups hit real numbers.
     const numbers: string[] = [];
     for (let i = 0; i < 12; i++) {
-      const created = await postJson(`${authority.url}/recordations`, TOKENS.publisher.HK, recordationBody('HK', { mark: { text: `HOSTILE SEED ${i}`, script: 'Latn', type: 'word' } }), `seed-${i}`);
+      const created = await postJson(
+        `${authority.url}/recordations`,
+        TOKENS.publisher.HK,
+        recordationBody('HK', { mark: { text: `HOSTILE SEED ${i}`, script: 'Latn', type: 'word' } }),
+        `seed-${i}`,
+      );
       if (created.status !== 201) throw new Error(`seeding answered ${created.status}: ${JSON.stringify(created.body).slice(0, 300)}`);
       numbers.push(created.body.recordationNumber as string);
     }
     for (const [i, action] of (['suspension', 'cancellation', 'revocation'] as const).entries()) {
-      const answer = await postJson(`${authority.url}/recordations/${enc(numbers[i])}/${action}`, TOKENS.publisher.HK, action === 'cancellation' ? { reason: 'abandoned' } : { reason: 'seeded state' }, `seed-${action}`);
+      const answer = await postJson(
+        `${authority.url}/recordations/${enc(numbers[i])}/${action}`,
+        TOKENS.publisher.HK,
+        action === 'cancellation' ? { reason: 'abandoned' } : { reason: 'seeded state' },
+        `seed-${action}`,
+      );
       if (answer.status !== 200) throw new Error(`seeding ${action} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
     }
     const seededEvents = numbers.length + 3;
-    await waitFor(async () => Number((await db.query(`SELECT count(*) AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`)).rows[0].n) === 0 || undefined, { timeoutMs: 60_000, description: 'the seeds published' });
-    await waitFor(async () => Number((await db.query(`SELECT count(*) AS n FROM registry.events`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n) >= seededEvents || undefined, { timeoutMs: 120_000, description: 'the registry to merge the seeds' });
+    await waitFor(async () => Number((await db.query(`SELECT count(*) AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`)).rows[0].n) === 0 || undefined, {
+      timeoutMs: 60_000,
+      description: 'the seeds published',
+    });
+    await waitFor(
+      async () =>
+        Number((await db.query(`SELECT count(*) AS n FROM registry.events`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n) >= seededEvents || undefined,
+      { timeoutMs: 120_000, description: 'the registry to merge the seeds' },
+    );
     const markIds = (await db.query('SELECT DISTINCT mark_id FROM registry.marks')).rows.map((r) => String(r.mark_id));
     const eventIds = (await db.query('SELECT event_id FROM registry.events')).rows.map((r) => String(r.event_id));
 
@@ -848,7 +1247,8 @@ export const hostileHttp: Scenario = async ({ quick, seed }) => {
     const queue: HostileRequest[] = [];
     for (let i = 0; i < hugeRounds; i++) queue.push(...generator.huge());
     const pictures = await hostilePictures();
-    for (let i = 0; i < hugeRounds; i++) queue.push(...pictureRequests(pictures, numbers, () => `picture-${random.int(0, 1e9)}-${queue.length}`, quick ? 40 : 200));
+    for (let i = 0; i < hugeRounds; i++)
+      queue.push(...pictureRequests(pictures, numbers, () => `picture-${random.int(0, 1e9)}-${queue.length}`, quick ? 40 : 200));
     while (queue.length < inputCount) queue.push(generator.next());
     // Huge ones spread through the run, not all at the start.
     for (let i = queue.length - 1; i > 0; i--) {
@@ -893,7 +1293,9 @@ export const hostileHttp: Scenario = async ({ quick, seed }) => {
           const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
           // A huge upload cut off by the server after its 413 (EPIPE/ECONNRESET on our side) is a refusal; anything else
           // is a failure only if the service is not healthy right after.
-          const healthy = await fetch(`${app.url}/health`).then((r) => r.status === 200).catch(() => false);
+          const healthy = await fetch(`${app.url}/health`)
+            .then((r) => r.status === 200)
+            .catch(() => false);
           const key = `no answer (${code})`;
           statuses.set(key, (statuses.get(key) ?? 0) + 1);
           if (!healthy || !app.running) {
@@ -931,18 +1333,28 @@ export const hostileHttp: Scenario = async ({ quick, seed }) => {
     // anyway by waiting for both services to answer a real request.
     const alive = { authority: authority.running, registry: registry.running };
     const health = {
-      authority: await fetch(`${authority.url}/health`).then((r) => r.status).catch(() => 0),
-      registry: await fetch(`${registry.url}/health`).then((r) => r.status).catch(() => 0),
+      authority: await fetch(`${authority.url}/health`)
+        .then((r) => r.status)
+        .catch(() => 0),
+      registry: await fetch(`${registry.url}/health`)
+        .then((r) => r.status)
+        .catch(() => 0),
     };
-    const lookup = await fetch(`${registry.url}/api/check?mark=${enc('HOSTILE SEED 5')}`, { headers: { authorization: `Bearer ${TOKENS.officer.HK}` } }).then((r) => r.status).catch(() => 0);
+    const lookup = await fetch(`${registry.url}/api/check?mark=${enc('HOSTILE SEED 5')}`, { headers: { authorization: `Bearer ${TOKENS.officer.HK}` } })
+      .then((r) => r.status)
+      .catch(() => 0);
     const after = await takeBaseline(db, system);
     const changed = differences(before, after);
     const stored = Math.max(0, after.authority.recordations - before.authority.recordations) + Math.max(0, after.authority.outbox - before.authority.outbox);
 
-    const histogram = [...statuses].sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status}×${n}`).join(' ');
+    const histogram = [...statuses]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([status, n]) => `${status}×${n}`)
+      .join(' ');
     const rssOk = peak.authority < RSS_BOUND && peak.registry < RSS_BOUND;
     const up = alive.authority && alive.registry && health.authority === 200 && health.registry === 200 && lookup === 200;
-    const passed = http5xx === 0 && noAnswer === 0 && acceptedWrites === 0 && changed.length === 0 && up && rssOk && queue.length === inputCount && missed.length === 0;
+    const passed =
+      http5xx === 0 && noAnswer === 0 && acceptedWrites === 0 && changed.length === 0 && up && rssOk && queue.length === inputCount && missed.length === 0;
     const writes = queue.filter((r) => r.write).length;
     return {
       scenario: name,
@@ -957,8 +1369,12 @@ export const hostileHttp: Scenario = async ({ quick, seed }) => {
         `statuses: ${histogram}`,
         `${ENDPOINTS.length - missed.length} of ${ENDPOINTS.length} endpoints reached, at least ${Math.min(...ENDPOINTS.map((e) => coverage.get(e) ?? 0))} requests each${missed.length ? `; MISSED ${missed.join(', ')}` : ''}`,
         `peak RSS: authority ${(peak.authority / MiB).toFixed(0)} MiB, registry ${(peak.registry / MiB).toFixed(0)} MiB (bound ${RSS_BOUND / MiB} MiB)`,
-        changed.length ? `stored or published: ${changed.join('; ')}` : 'nothing stored or published (authority rows, outbox, idempotency keys, registry tables, topic end offsets unchanged)',
-        up ? 'both services up and answering afterwards' : `services after the run: running ${JSON.stringify(alive)}, /health ${JSON.stringify(health)}, lookup ${lookup}`,
+        changed.length
+          ? `stored or published: ${changed.join('; ')}`
+          : 'nothing stored or published (authority rows, outbox, idempotency keys, registry tables, topic end offsets unchanged)',
+        up
+          ? 'both services up and answering afterwards'
+          : `services after the run: running ${JSON.stringify(alive)}, /health ${JSON.stringify(health)}, lookup ${lookup}`,
         ...(acceptedWrites ? [`${acceptedWrites} hostile writes accepted`] : []),
         ...(noAnswer ? [`${noAnswer} requests without an answer while a service was down`] : []),
         ...[...failureKinds].map(([kind, { count, example }]) => `FAILED ${kind} ×${count}, e.g. ${example}`),

@@ -93,7 +93,9 @@ export const poisonEvents: Scenario = async ({ quick, seed }) => {
     const lag = await waitFor(
       async () => {
         const text = await fetch(`${registry!.url}/metrics`).then((r) => r.text());
-        const values = [...text.matchAll(/^registry_consumer_lag\{[^}]*topic="([^"]+)"[^}]*\} (\d+(?:\.\d+)?)$/gm)].filter((m) => m[1].startsWith(system.prefix)).map((m) => Number(m[2]));
+        const values = [...text.matchAll(/^registry_consumer_lag\{[^}]*topic="([^"]+)"[^}]*\} (\d+(?:\.\d+)?)$/gm)]
+          .filter((m) => m[1].startsWith(system.prefix))
+          .map((m) => Number(m[2]));
         return values.length > 0 && values.every((v) => v === 0) ? values : undefined;
       },
       { timeoutMs: 30_000, description: 'registry_consumer_lag 0 on every partition' },
@@ -139,7 +141,8 @@ export const poisonEvents: Scenario = async ({ quick, seed }) => {
     const expectedReasons = countBy(poison.map((p) => p.reason));
     const actualReasons = countBy(quarantineRows.map((r) => r.reason));
     for (const reason of new Set([...Object.keys(expectedReasons), ...Object.keys(actualReasons)])) {
-      if (expectedReasons[reason] !== actualReasons[reason]) problems.push(`reason ${reason}: expected ${expectedReasons[reason] ?? 0}, quarantined ${actualReasons[reason] ?? 0}`);
+      if (expectedReasons[reason] !== actualReasons[reason])
+        problems.push(`reason ${reason}: expected ${expectedReasons[reason] ?? 0}, quarantined ${actualReasons[reason] ?? 0}`);
     }
 
     // The quarantine topic: at least one full copy of each (at least once), the oversized ones whole.
@@ -148,11 +151,15 @@ export const poisonEvents: Scenario = async ({ quick, seed }) => {
     const hugeSent = poison.filter((p) => p.reason === 'too-large');
     if (copies.length < quarantineRows.length) problems.push(`${copies.length} quarantine topic copies for ${quarantineRows.length} rows`);
     if (new Set(hugeCopies.map((c) => c.key?.toString())).size !== hugeSent.length || hugeCopies.some((c) => (c.value?.length ?? 0) < 10_000_000)) {
-      problems.push(`oversized copies on the quarantine topic: ${hugeCopies.length} (sizes ${hugeCopies.map((c) => c.value?.length).join(', ')}) for ${hugeSent.length} sent`);
+      problems.push(
+        `oversized copies on the quarantine topic: ${hugeCopies.length} (sizes ${hugeCopies.map((c) => c.value?.length).join(', ')}) for ${hugeSent.length} sent`,
+      );
     }
 
     // Still healthy, and auditors can read the quarantine.
-    const health = await fetch(`${registry.url}/health`).then((r) => r.status).catch(() => 0);
+    const health = await fetch(`${registry.url}/health`)
+      .then((r) => r.status)
+      .catch(() => 0);
     if (health !== 200 || !registry.running) problems.push(`registry /health ${health}, running ${registry.running}`);
     const audit = await fetch(`${registry.url}/api/audit/quarantine?limit=10`, { headers: { authorization: `Bearer ${TOKENS.auditor}` } });
     const auditItems = audit.status === 200 ? ((await audit.json()) as { items: unknown[] }).items.length : -1;
@@ -165,7 +172,7 @@ export const poisonEvents: Scenario = async ({ quick, seed }) => {
         .sort()
         .map(([reason, n]) => `${reason} ${n}`)
         .join(', ')}`,
-      `${good.length} good + ${poison.length} poison (${hugeSent.length} × ≥10 MB) drained in ${((drainedAfter) / 1000).toFixed(1)} s; lag 0 on ${lag.length} partitions`,
+      `${good.length} good + ${poison.length} poison (${hugeSent.length} × ≥10 MB) drained in ${(drainedAfter / 1000).toFixed(1)} s; lag 0 on ${lag.length} partitions`,
       `${copies.length} copies on the quarantine topic; peak registry RSS ${(peakRss / MiB).toFixed(0)} MiB`,
       ...problems,
     );
@@ -232,7 +239,20 @@ function makePoison(random: SeededRandom, good: GeneratedEvent[], keys: Record<A
     () => ({ value: random.chance(0.5) ? Buffer.alloc(0) : null, reason: 'unparseable' }),
     () => ({ value: Buffer.from('{"payloadType": "application/vnd.recordation-exchange.event.v1+json", "payload": '), reason: 'unparseable' }),
     // Valid JSON that is not an envelope.
-    () => ({ value: Buffer.from(random.pick(['{"hello": "world"}', '[1,2,3]', '42', 'null', '"text"', '{"payloadType": 1, "payload": "", "signatures": []}', '{"payloadType": "x", "payload": "", "signatures": [{"keyid": 1}]}'])), reason: 'bad-envelope' }),
+    () => ({
+      value: Buffer.from(
+        random.pick([
+          '{"hello": "world"}',
+          '[1,2,3]',
+          '42',
+          'null',
+          '"text"',
+          '{"payloadType": 1, "payload": "", "signatures": []}',
+          '{"payloadType": "x", "payload": "", "signatures": [{"keyid": 1}]}',
+        ]),
+      ),
+      reason: 'bad-envelope',
+    }),
     // The wrong payload type, signed with the right key.
     (a) => ({ value: signEvent(sample(a), keys[a], random.pick(['application/json', 'application/vnd.in-toto+json', ''])), reason: 'wrong-payload-type' }),
     // The wrong schema, signed with the right key: it fails on the schema, not on the signature.
@@ -297,7 +317,12 @@ async function produceInterleaved(random: SeededRandom, system: TestSystem, good
     AUTHORITIES.map(async (authority) => {
       const queue: Outgoing[] = good.filter((g) => g.authority === authority).map((event) => ({ kind: 'good', event }));
       for (const p of poison.filter((q) => q.authority === authority)) queue.splice(random.int(0, queue.length), 0, p);
-      const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: `poison-${authority}`, ...TEST_KAFKA_PRINCIPALS[authority], logLevel: 'NOTHING' }).producer();
+      const producer = createKafka({
+        brokers: TEST_KAFKA_BROKERS,
+        clientId: `poison-${authority}`,
+        ...TEST_KAFKA_PRINCIPALS[authority],
+        logLevel: 'NOTHING',
+      }).producer();
       await producer.connect();
       try {
         let pending: { key: string; value: Buffer | null }[] = [];

@@ -3,7 +3,18 @@ import { provisionDatabaseRoles, roleUrl } from '#platform';
 import { PrivatePostgres, TEST_ROLE_PASSWORDS, waitFor } from '#testing';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 import type { Scenario } from '../scenario.js';
-import { ChildApp, SteadyLoad, connect, eventAccounting, expectedStateDigest, mergedCount, postJson, produceGenerated, seconds, signersOf } from '../support.js';
+import {
+  ChildApp,
+  SteadyLoad,
+  connect,
+  eventAccounting,
+  expectedStateDigest,
+  mergedCount,
+  postJson,
+  produceGenerated,
+  seconds,
+  signersOf,
+} from '../support.js';
 
 const POSTGRES_PORT = 55433;
 
@@ -24,8 +35,14 @@ export const postgresRestart: Scenario = async ({ quick, seed }) => {
   const apps: ChildApp[] = [];
   try {
     const onCluster = { LOG_LEVEL: 'error', RATE_LIMIT_PER_MINUTE: '1000000' };
-    const hk = await ChildApp.start('hong-kong', system.authorityEnv('HK', { ...onCluster, DATABASE_URL: roleUrl(url, 'hong_kong', TEST_ROLE_PASSWORDS.hong_kong) }));
-    const registry = await ChildApp.start('registry', system.registryEnv({ ...onCluster, DATABASE_URL: roleUrl(url, 'registry', TEST_ROLE_PASSWORDS.registry) }));
+    const hk = await ChildApp.start(
+      'hong-kong',
+      system.authorityEnv('HK', { ...onCluster, DATABASE_URL: roleUrl(url, 'hong_kong', TEST_ROLE_PASSWORDS.hong_kong) }),
+    );
+    const registry = await ChildApp.start(
+      'registry',
+      system.registryEnv({ ...onCluster, DATABASE_URL: roleUrl(url, 'registry', TEST_ROLE_PASSWORDS.registry) }),
+    );
     apps.push(hk, registry);
     const generated = generateEvents({ seed, events: backlog, keys: signersOf(system.keys) });
     await produceGenerated(generated, system.topics);
@@ -38,27 +55,42 @@ export const postgresRestart: Scenario = async ({ quick, seed }) => {
     let db = await connect(url);
     load.start();
     // The outage starts while the registry is still working through the backlog.
-    await waitFor(async () => (await mergedCount(db)) > 0 && load.accepted.length >= 10 ? true : undefined, { timeoutMs: 120_000, description: 'the registry consuming and writes accepted' });
+    await waitFor(async () => ((await mergedCount(db)) > 0 && load.accepted.length >= 10 ? true : undefined), {
+      timeoutMs: 120_000,
+      description: 'the registry consuming and writes accepted',
+    });
     const mergedBefore = await mergedCount(db);
     await db.end();
     await cluster.stop();
     const stoppedAt = performance.now();
     const acceptedBefore = load.accepted.length;
-    await waitFor(() => performance.now() - stoppedAt >= outageMs || undefined, { timeoutMs: outageMs + 5_000, intervalMs: 250, description: 'the outage to last' });
+    await waitFor(() => performance.now() - stoppedAt >= outageMs || undefined, {
+      timeoutMs: outageMs + 5_000,
+      intervalMs: 250,
+      description: 'the outage to last',
+    });
     const statusesDuringOutage = load.histogram();
     const acceptedDuringOutage = load.accepted.length - acceptedBefore;
     await cluster.start();
     const restartedAt = performance.now();
-    await waitFor(() => load.accepted.length >= acceptedBefore + acceptedDuringOutage + 10 || undefined, { timeoutMs: 120_000, description: 'writes accepted again after the restart' });
+    await waitFor(() => load.accepted.length >= acceptedBefore + acceptedDuringOutage + 10 || undefined, {
+      timeoutMs: 120_000,
+      description: 'writes accepted again after the restart',
+    });
     const recoveredMs = performance.now() - restartedAt;
     await load.stop();
 
     db = await connect(url);
     const expectedEvents = [...generated.map((e) => e.event.id), ...load.accepted];
-    await waitFor(async () => (await eventAccounting(db, expectedEvents)).lost === 0 || undefined, { timeoutMs: 300_000, intervalMs: 500, description: 'every event merged after the restart' });
+    await waitFor(async () => (await eventAccounting(db, expectedEvents)).lost === 0 || undefined, {
+      timeoutMs: 300_000,
+      intervalMs: 500,
+      description: 'every event merged after the restart',
+    });
     const accounting = await eventAccounting(db, expectedEvents);
     // A 201 is true only if the authority holds what it acknowledged.
-    const falseCreated = load.accepted.length - Number((await db.query('SELECT count(*) AS n FROM hong_kong.outbox WHERE event_id = ANY($1::uuid[])', [load.accepted])).rows[0].n);
+    const falseCreated =
+      load.accepted.length - Number((await db.query('SELECT count(*) AS n FROM hong_kong.outbox WHERE event_id = ANY($1::uuid[])', [load.accepted])).rows[0].n);
     const backlogStates = expectedStateDigest(generated);
     await db.end();
     const alive = apps.every((app) => app.running);
@@ -79,7 +111,12 @@ export const postgresRestart: Scenario = async ({ quick, seed }) => {
         alive ? 'all apps stayed up and reconnected by themselves' : 'AN APP DIED',
         ...load.failures.slice(0, 3).map((failure) => `failure: ${failure}`),
         // The authority's own account of a failure (503s during the outage are expected and not shown).
-        ...(load.failures.length ? hk.logTail.filter((line) => line.includes('request failed') && !line.includes('ECONNREFUSED')).slice(0, 2).map((line) => `authority log: ${line.slice(0, 600)}`) : []),
+        ...(load.failures.length
+          ? hk.logTail
+              .filter((line) => line.includes('request failed') && !line.includes('ECONNREFUSED'))
+              .slice(0, 2)
+              .map((line) => `authority log: ${line.slice(0, 600)}`)
+          : []),
       ],
     };
   } finally {

@@ -25,10 +25,13 @@ export const registryKill: Scenario = async ({ quick, seed }) => {
     const killedAt: number[] = [];
     for (const point of points) {
       if (!registry.running) await registry.start({ waitForHealth: false });
-      const reached = await waitFor(async () => {
-        const merged = await mergedCount(db);
-        return merged >= point ? merged : undefined;
-      }, { timeoutMs: 10 * 60_000, intervalMs: 20, description: `the registry to merge ${point} messages` });
+      const reached = await waitFor(
+        async () => {
+          const merged = await mergedCount(db);
+          return merged >= point ? merged : undefined;
+        },
+        { timeoutMs: 10 * 60_000, intervalMs: 20, description: `the registry to merge ${point} messages` },
+      );
       if (reached >= events) break;
       await registry.kill();
       killedAt.push(reached);
@@ -39,7 +42,10 @@ export const registryKill: Scenario = async ({ quick, seed }) => {
 
     const expected = expectedStateDigest(generated);
     const actual = await registryStateDigest(db);
-    const accounting = await eventAccounting(db, generated.map((e) => e.event.id));
+    const accounting = await eventAccounting(
+      db,
+      generated.map((e) => e.event.id),
+    );
     const storedRows = Number((await db.query('SELECT count(*) AS n FROM registry.events')).rows[0].n);
     const duplicated = accounting.appliedTwice + accounting.copies + Math.max(0, storedRows - events);
     const passed = expected.digest === actual.digest && accounting.lost === 0 && duplicated === 0 && accounting.held === 0 && killedAt.length > 0;

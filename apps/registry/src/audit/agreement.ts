@@ -44,7 +44,8 @@ async function getJson(url: string, token: string, timeoutMs: number, accept409 
     throw new SiteUnreachable(`${new URL(url).origin}: ${(error as Error).message}`);
   }
   const text = await response.text();
-  if (!response.ok && !(accept409 && response.status === 409)) throw new SiteUnreachable(`${new URL(url).origin}: HTTP ${response.status} ${text.slice(0, 300)}`);
+  if (!response.ok && !(accept409 && response.status === 409))
+    throw new SiteUnreachable(`${new URL(url).origin}: HTTP ${response.status} ${text.slice(0, 300)}`);
   return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };
 }
 
@@ -79,7 +80,14 @@ export async function checkAgreement(urls: readonly string[], options: Agreement
   const sites: SiteDigest[] = [];
   for (const url of urls) {
     const { body } = await getJson(digestUrl(url, { positions: param }), options.token, timeout);
-    sites.push({ url, site: (body.site as string | null) ?? null, digest: String(body.digest), recordations: Number(body.recordations), marks: Number(body.marks), events: Number(body.events) });
+    sites.push({
+      url,
+      site: (body.site as string | null) ?? null,
+      digest: String(body.digest),
+      recordations: Number(body.recordations),
+      marks: Number(body.marks),
+      events: Number(body.events),
+    });
   }
   const agree = sites.every((s) => s.digest === sites[0].digest);
   if (agree) return { agree, at, positions, sites, differences: [] };
@@ -119,7 +127,11 @@ export function differingPaths(records: readonly unknown[], limit = 10): { path:
     if (out.length >= limit) return;
     if (values.every(isObject)) {
       const keys = [...new Set(values.flatMap((v) => Object.keys(v as Record<string, unknown>)))].sort();
-      for (const key of keys) walk(values.map((v) => (v as Record<string, unknown>)[key]), path ? `${path}.${key}` : key);
+      for (const key of keys)
+        walk(
+          values.map((v) => (v as Record<string, unknown>)[key]),
+          path ? `${path}.${key}` : key,
+        );
       return;
     }
     const texts = values.map((v) => JSON.stringify(v ?? null));

@@ -13,7 +13,9 @@ describe('log positions (comparing sites)', () => {
   });
 
   it('says which partitions a site has not reached', () => {
-    expect(positionsBehind({ 'recordations.cn': { '0': '10' } }, { 'recordations.cn': { '0': '10', '2': '1' } })).toEqual([{ topic: 'recordations.cn', partition: '2', stored: '0', wanted: '1' }]);
+    expect(positionsBehind({ 'recordations.cn': { '0': '10' } }, { 'recordations.cn': { '0': '10', '2': '1' } })).toEqual([
+      { topic: 'recordations.cn', partition: '2', stored: '0', wanted: '1' },
+    ]);
     expect(positionsBehind({ 'recordations.cn': { '0': '10' } }, { 'recordations.cn': { '0': '9' } })).toEqual([]);
   });
 

@@ -42,7 +42,10 @@ export function commonPositions(all: readonly LogPositions[]): LogPositions {
     const partitions = new Set(all.flatMap((p) => Object.keys(p[topic] ?? {})));
     out[topic] = {};
     for (const partition of [...partitions].sort((a, b) => Number(a) - Number(b))) {
-      out[topic][partition] = all.map((p) => BigInt(p[topic]?.[partition] ?? '0')).reduce((a, b) => (b < a ? b : a)).toString();
+      out[topic][partition] = all
+        .map((p) => BigInt(p[topic]?.[partition] ?? '0'))
+        .reduce((a, b) => (b < a ? b : a))
+        .toString();
     }
   }
   return out;
@@ -105,7 +108,12 @@ export interface DigestAtPositions {
  * marks with the site's alias table. Partitions not named contribute nothing. Deterministic: any registry that
  * has applied the same log to those positions gives the same digest (receivedAt is not part of it).
  */
-export async function digestAtPositions(dataSource: DataSource, tables: RegistryTables, positions: LogPositions, entries?: DigestEntry[]): Promise<DigestAtPositions> {
+export async function digestAtPositions(
+  dataSource: DataSource,
+  tables: RegistryTables,
+  positions: LogPositions,
+  entries?: DigestEntry[],
+): Promise<DigestAtPositions> {
   const state: MergeState = { recordations: new Map(), held: new Map(), seen: new Set() };
   const merger = new EventMerger(state);
   let events = 0;
@@ -121,7 +129,10 @@ export async function digestAtPositions(dataSource: DataSource, tables: Registry
           [topic, Number(partition), after, until],
         );
         for (const row of rows) {
-          merger.merge(row.payload, eventRefOf(row.payload, topic, Number(partition), String(row.offset), row.received_at.toISOString(), row.key_id, row.verified));
+          merger.merge(
+            row.payload,
+            eventRefOf(row.payload, topic, Number(partition), String(row.offset), row.received_at.toISOString(), row.key_id, row.verified),
+          );
         }
         events += rows.length;
         if (rows.length < PAGE) break;
@@ -131,7 +142,10 @@ export async function digestAtPositions(dataSource: DataSource, tables: Registry
   }
   merger.finish();
   const aliases = new Map<string, string>(
-    ((await dataSource.query(`SELECT from_key, to_key FROM ${tables.aliases}`)) as { from_key: string; to_key: string }[]).map((row) => [row.from_key, row.to_key]),
+    ((await dataSource.query(`SELECT from_key, to_key FROM ${tables.aliases}`)) as { from_key: string; to_key: string }[]).map((row) => [
+      row.from_key,
+      row.to_key,
+    ]),
   );
   // Pictures group as live: each recordation's picture with the stored pictures it matches (among those named here).
   const named = new Set([...state.recordations.values()].map((r) => pictureOf(r.data)).filter((sha256): sha256 is string => !!sha256));

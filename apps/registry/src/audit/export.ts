@@ -7,8 +7,34 @@ export type ExportWhat = 'events' | 'registry';
 const PAGE = 1000;
 
 const COLUMNS: Record<ExportWhat, string[]> = {
-  events: ['eventId', 'authority', 'recordationNumber', 'sequence', 'type', 'time', 'receivedAt', 'topic', 'partition', 'offset', 'disposition', 'keyId', 'verified'],
-  registry: ['authority', 'recordationNumber', 'version', 'status', 'markId', 'markText', 'rightsHolder', 'niceClasses', 'validFrom', 'validUntil', 'updatedAt'],
+  events: [
+    'eventId',
+    'authority',
+    'recordationNumber',
+    'sequence',
+    'type',
+    'time',
+    'receivedAt',
+    'topic',
+    'partition',
+    'offset',
+    'disposition',
+    'keyId',
+    'verified',
+  ],
+  registry: [
+    'authority',
+    'recordationNumber',
+    'version',
+    'status',
+    'markId',
+    'markText',
+    'rightsHolder',
+    'niceClasses',
+    'validFrom',
+    'validUntil',
+    'updatedAt',
+  ],
 };
 
 /**
@@ -34,14 +60,33 @@ export function registryPageSql(tables: RegistryTables, first: boolean): string 
  * Stored events or registry rows changed since a time, read page by page (keyset), so memory stays constant
  * whatever the size. NDJSON lines carry everything (events with their payload); CSV the main columns.
  */
-export async function* exportLines(dataSource: DataSource, tables: RegistryTables, what: ExportWhat, format: ExportFormat, since: Date): AsyncGenerator<string> {
+export async function* exportLines(
+  dataSource: DataSource,
+  tables: RegistryTables,
+  what: ExportWhat,
+  format: ExportFormat,
+  since: Date,
+): AsyncGenerator<string> {
   if (format === 'csv') yield `${COLUMNS[what].join(',')}\n`;
   if (what === 'events') {
     let after: [Date | string, string, number, string] = [since, '', -1, '-1'];
     let first = true;
     for (;;) {
-      const rows: { event_id: string; authority: string; recordation_number: string; sequence: number; type: string; received_at: Date; topic: string; partition: number; offset: string; disposition: string; key_id: string; verified: boolean; payload: { time: string } }[] =
-        await dataSource.query(eventsPageSql(tables, first), after);
+      const rows: {
+        event_id: string;
+        authority: string;
+        recordation_number: string;
+        sequence: number;
+        type: string;
+        received_at: Date;
+        topic: string;
+        partition: number;
+        offset: string;
+        disposition: string;
+        key_id: string;
+        verified: boolean;
+        payload: { time: string };
+      }[] = await dataSource.query(eventsPageSql(tables, first), after);
       for (const row of rows) {
         const record = {
           eventId: row.event_id,
@@ -58,7 +103,9 @@ export async function* exportLines(dataSource: DataSource, tables: RegistryTable
           keyId: row.key_id,
           verified: row.verified,
         };
-        yield format === 'ndjson' ? `${JSON.stringify({ ...record, event: row.payload })}\n` : csvLine(COLUMNS.events.map((c) => (record as Record<string, unknown>)[c]));
+        yield format === 'ndjson'
+          ? `${JSON.stringify({ ...record, event: row.payload })}\n`
+          : csvLine(COLUMNS.events.map((c) => (record as Record<string, unknown>)[c]));
       }
       if (rows.length < PAGE) return;
       const last = rows[rows.length - 1];
@@ -69,13 +116,33 @@ export async function* exportLines(dataSource: DataSource, tables: RegistryTable
   let after: [Date | string, string, string] = [since, '', ''];
   let first = true;
   for (;;) {
-    const rows: { authority: string; recordation_number: string; version: number; status: string; mark_id: string; display_text: string | null; data: Record<string, unknown> & { rightsHolder: { name: string }; niceClasses: number[]; validFrom: string; validUntil: string }; updated_at: Date }[] =
-      await dataSource.query(registryPageSql(tables, first), after);
+    const rows: {
+      authority: string;
+      recordation_number: string;
+      version: number;
+      status: string;
+      mark_id: string;
+      display_text: string | null;
+      data: Record<string, unknown> & { rightsHolder: { name: string }; niceClasses: number[]; validFrom: string; validUntil: string };
+      updated_at: Date;
+    }[] = await dataSource.query(registryPageSql(tables, first), after);
     for (const row of rows) {
       if (format === 'ndjson') {
         yield `${JSON.stringify({ authority: row.authority, recordationNumber: row.recordation_number, version: row.version, status: row.status, markId: row.mark_id, markText: row.display_text, updatedAt: row.updated_at.toISOString(), data: row.data })}\n`;
       } else {
-        yield csvLine([row.authority, row.recordation_number, row.version, row.status, row.mark_id, row.display_text, row.data.rightsHolder.name, row.data.niceClasses.join(' '), row.data.validFrom, row.data.validUntil, row.updated_at.toISOString()]);
+        yield csvLine([
+          row.authority,
+          row.recordation_number,
+          row.version,
+          row.status,
+          row.mark_id,
+          row.display_text,
+          row.data.rightsHolder.name,
+          row.data.niceClasses.join(' '),
+          row.data.validFrom,
+          row.data.validUntil,
+          row.updated_at.toISOString(),
+        ]);
       }
     }
     if (rows.length < PAGE) return;

@@ -13,7 +13,9 @@ const compiled = path.resolve('dist/apps/registry/src/consumer/decode-pool.js');
 describe('DecodePool (worker threads)', () => {
   const keys = createTestSigningKeys();
   const trusted = parseTrustedKeys(keys.trustedKeys);
-  const signers = Object.fromEntries(Object.entries(keys.signers).map(([a, s]) => [a, { keyId: s.keyId, privateKey: parsePrivateKey(s.privateKey) }])) as Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>;
+  const signers = Object.fromEntries(
+    Object.entries(keys.signers).map(([a, s]) => [a, { keyId: s.keyId, privateKey: parsePrivateKey(s.privateKey) }]),
+  ) as Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>;
   const events = generateEvents({ seed: 11, events: 300, keys: signers }).filter((e) => e.authority === 'HK');
   // Good events mixed with every kind of refusal, so order and outcome are checked on both.
   const forged = Buffer.from(events[1].value.toString('utf8').replace(/"sig":"[A-Za-z0-9+/]{4}/, '"sig":"AAAA'));
@@ -33,7 +35,13 @@ describe('DecodePool (worker threads)', () => {
     expect(pool.threads).toBe(2);
     expect(expected.filter((d) => d.ok).length).toBe(events.length);
     // Garbage, null, a forged signature, an event claiming Macao for a Hong Kong number, not an envelope.
-    expect(expected.filter((d) => !d.ok).map((d) => !d.ok && d.reason)).toEqual(['unparseable', 'unparseable', 'bad-signature', 'schema-violation', 'bad-envelope']);
+    expect(expected.filter((d) => !d.ok).map((d) => !d.ok && d.reason)).toEqual([
+      'unparseable',
+      'unparseable',
+      'bad-signature',
+      'schema-violation',
+      'bad-envelope',
+    ]);
     expect(await pool.decodeAll(values, 'HK')).toEqual(expected);
   });
 

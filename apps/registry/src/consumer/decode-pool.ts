@@ -52,7 +52,11 @@ export class DecodePool {
     this.verifySignatures = options.verifySignatures ?? true;
     const script = new URL('./decode-worker.js', import.meta.url);
     if (script.protocol !== 'file:' || !existsSync(fileURLToPath(script))) return;
-    const keys: TrustedKeyData[] = [...trustedKeys.values()].map((key) => ({ keyId: key.keyId, authority: key.authority, spki: new Uint8Array(key.publicKey.export({ format: 'der', type: 'spki' })) }));
+    const keys: TrustedKeyData[] = [...trustedKeys.values()].map((key) => ({
+      keyId: key.keyId,
+      authority: key.authority,
+      spki: new Uint8Array(key.publicKey.export({ format: 'der', type: 'spki' })),
+    }));
     for (let i = 0; i < size; i++) this.workers.push(this.spawn(script, { trustedKeys: keys, verifySignatures: this.verifySignatures }));
   }
 

@@ -5,9 +5,20 @@ import { GroupCommit } from './group-commit.js';
 const batch = (topic: string, partition: number, size: number): BatchInput => ({
   topic,
   partition,
-  messages: Array.from({ length: size }, (_, i) => ({ offset: String(i), key: null, value: Buffer.alloc(0), decoded: { ok: false, reason: 'unparseable', detail: 'test' }, receivedAt: '2026-01-01T00:00:00Z' })),
+  messages: Array.from({ length: size }, (_, i) => ({
+    offset: String(i),
+    key: null,
+    value: Buffer.alloc(0),
+    decoded: { ok: false, reason: 'unparseable', detail: 'test' },
+    receivedAt: '2026-01-01T00:00:00Z',
+  })),
 });
-const resultOf = (b: BatchInput): BatchResult => ({ skipped: 0, dispositions: [], quarantined: [], nextOffset: `${b.topic}:${b.partition}:${b.messages.length}` });
+const resultOf = (b: BatchInput): BatchResult => ({
+  skipped: 0,
+  dispositions: [],
+  quarantined: [],
+  nextOffset: `${b.topic}:${b.partition}:${b.messages.length}`,
+});
 
 describe('GroupCommit', () => {
   it('puts what arrives during a transaction into the next one, at most one batch per partition, each caller getting its own result', async () => {

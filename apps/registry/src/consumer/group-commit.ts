@@ -62,7 +62,7 @@ export class GroupCommit {
     const group: Submission[] = [];
     const partitions = new Set<string>();
     let messages = 0;
-    for (let index = 0; index < this.queue.length; ) {
+    for (let index = 0; index < this.queue.length;) {
       const submission = this.queue[index];
       const partition = partitionOf(submission);
       const fits = group.length === 0 || messages + submission.batch.messages.length <= this.maxMessages;

@@ -4,7 +4,17 @@ import { authorityForTopic, authorityTopics, type TopicSet, type TrustedKey } fr
 import { KAFKA_CLIENT, Partitioners, type Batch, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '#platform';
 import { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { RegistryConfig } from '../registry.config.js';
-import { LockHints, MergeContention, RegistryStore, asQuarantined, screenMessage, type BatchInput, type BatchResult, type IncomingMessage, type QuarantinedMessage } from '../store/registry-store.js';
+import {
+  LockHints,
+  MergeContention,
+  RegistryStore,
+  asQuarantined,
+  screenMessage,
+  type BatchInput,
+  type BatchResult,
+  type IncomingMessage,
+  type QuarantinedMessage,
+} from '../store/registry-store.js';
 import { PictureStore, storeEventPictures } from '../store/picture-store.js';
 import { RegistryTables } from '../store/registry-tables.js';
 import { DecodePool } from './decode-pool.js';
@@ -67,9 +77,9 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     this.pictures = new PictureStore(tables);
   }
 
-
   onApplicationBootstrap(): void {
-    if (!this.config.VERIFY_SIGNATURES) this.logger.warn('VERIFY_SIGNATURES=false: events are merged without their signatures checked, and recorded as unverified');
+    if (!this.config.VERIFY_SIGNATURES)
+      this.logger.warn('VERIFY_SIGNATURES=false: events are merged without their signatures checked, and recorded as unverified');
     // In the background: the HTTP API (lookups, health) is up even while Kafka is not.
     this.startup = this.startWithRetry();
   }
@@ -138,7 +148,10 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       partitionsConsumedConcurrently: this.config.CONSUMER_PARTITIONS_CONCURRENTLY,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    this.logger.log({ site: this.config.REGISTRY_SITE, rack: this.config.KAFKA_RACK, group: this.config.KAFKA_CONSUMER_GROUP, topics: authorityTopics(this.topics) }, 'registry consumer running');
+    this.logger.log(
+      { site: this.config.REGISTRY_SITE, rack: this.config.KAFKA_RACK, group: this.config.KAFKA_CONSUMER_GROUP, topics: authorityTopics(this.topics) },
+      'registry consumer running',
+    );
   }
 
   private async refreshStoredOffsets(): Promise<void> {
@@ -180,7 +193,10 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     // could not store (NUL, lone surrogate) is turned into a quarantine here too.
     // On the decode pool's worker threads, so the merge transaction in progress (it holds the merge lock) is not
     // kept waiting behind this batch's verification on the event loop.
-    const decoded = await this.decodePool().decodeAll(batch.messages.map((message) => message.value), topicAuthority);
+    const decoded = await this.decodePool().decodeAll(
+      batch.messages.map((message) => message.value),
+      topicAuthority,
+    );
     // Marks' pictures, stored (once per SHA-256) and hashed before the merge: grouping reads their similarity, and
     // sharp's work must not run under the merge lock.
     await storeEventPictures(this.pictures, this.dataSource, decoded);
@@ -199,18 +215,25 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       const chunk = messages.slice(start, start + CHUNK);
       const result = await this.groupCommit.submit({ topic: batch.topic, partition: batch.partition, messages: chunk, fetchedFrom });
       if (result.seekTo !== undefined) {
-        this.logger.warn({ topic: batch.topic, partition: batch.partition, from: chunk[0].offset, to: result.seekTo }, 'batch starts past the stored offset; seeking back');
+        this.logger.warn(
+          { topic: batch.topic, partition: batch.partition, from: chunk[0].offset, to: result.seekTo },
+          'batch starts past the stored offset; seeking back',
+        );
         this.remember(batch.topic, batch.partition, result.seekTo);
         this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: result.seekTo });
         return;
       }
       this.remember(batch.topic, batch.partition, result.nextOffset);
       for (const { authority, disposition } of result.dispositions) this.metrics.events.inc({ authority, disposition });
-      for (const quarantined of result.quarantined) this.metrics.events.inc({ authority: topicAuthority ?? 'unknown', disposition: `quarantined:${quarantined.reason}` });
+      for (const quarantined of result.quarantined)
+        this.metrics.events.inc({ authority: topicAuthority ?? 'unknown', disposition: `quarantined:${quarantined.reason}` });
       resolveOffset(chunk[chunk.length - 1].offset);
       // Kafka's committed offset only shows lag to operators; the database's offset is the one we resume from.
       await this.consumer?.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: result.nextOffset }]).catch(() => undefined);
-      this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(result.nextOffset))));
+      this.metrics.lag.set(
+        { topic: batch.topic, partition: String(batch.partition) },
+        Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(result.nextOffset))),
+      );
       await heartbeat();
     }
   }
@@ -231,7 +254,10 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
         results = await this.mergeTransaction(batches, (manager, hints) => this.store.applyBatches(manager, batches, hints));
       } catch (error) {
         if (!failsOnItsData(error)) throw error;
-        this.logger.warn({ err: error, partitions: batches.map((b) => `${b.topic}:${b.partition}`) }, 'group of chunks failed on its data; applying each chunk on its own');
+        this.logger.warn(
+          { err: error, partitions: batches.map((b) => `${b.topic}:${b.partition}`) },
+          'group of chunks failed on its data; applying each chunk on its own',
+        );
         results = [];
         for (const { topic, partition, messages, fetchedFrom } of batches) results.push(await this.applyChunk(topic, partition, messages, fetchedFrom));
       }
@@ -246,7 +272,10 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
    * for) or PostgreSQL chose it as a deadlock victim (40P01; the lock order is meant to make that impossible, this
    * is the safety net). Nothing of a rolled-back attempt remains, so running it again is exactly-once still.
    */
-  private async mergeTransaction<T>(batches: Pick<BatchInput, 'topic' | 'partition' | 'messages'>[], work: (manager: EntityManager, hints: LockHints) => Promise<T>): Promise<T> {
+  private async mergeTransaction<T>(
+    batches: Pick<BatchInput, 'topic' | 'partition' | 'messages'>[],
+    work: (manager: EntityManager, hints: LockHints) => Promise<T>,
+  ): Promise<T> {
     // What a lost race taught: the next attempt waits for those locks in order instead of trying them.
     const hints = new LockHints();
     for (let attempt = 1; ; attempt++) {
@@ -269,22 +298,31 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
   private async applyChunk(topic: string, partition: number, chunk: IncomingMessage[], fetchedFrom: string | undefined): Promise<BatchResult> {
     try {
       await this.publishQuarantine(topic, partition, chunk);
-      return await this.mergeTransaction([{ topic, partition, messages: chunk }], (manager, hints) => this.store.applyBatch(manager, { topic, partition, messages: chunk, fetchedFrom }, hints));
+      return await this.mergeTransaction([{ topic, partition, messages: chunk }], (manager, hints) =>
+        this.store.applyBatch(manager, { topic, partition, messages: chunk, fetchedFrom }, hints),
+      );
     } catch (error) {
       if (!failsOnItsData(error) || chunk.length === 0) throw error;
-      this.logger.warn({ err: error, topic, partition, from: chunk[0].offset, to: chunk[chunk.length - 1].offset }, 'chunk failed on its data; applying it one message at a time');
+      this.logger.warn(
+        { err: error, topic, partition, from: chunk[0].offset, to: chunk[chunk.length - 1].offset },
+        'chunk failed on its data; applying it one message at a time',
+      );
     }
     const combined: BatchResult = { skipped: 0, dispositions: [], quarantined: [], nextOffset: chunk[0].offset };
     for (const message of chunk) {
       let result: BatchResult;
       try {
-        result = await this.mergeTransaction([{ topic, partition, messages: [message] }], (manager, hints) => this.store.applyBatch(manager, { topic, partition, messages: [message], fetchedFrom }, hints));
+        result = await this.mergeTransaction([{ topic, partition, messages: [message] }], (manager, hints) =>
+          this.store.applyBatch(manager, { topic, partition, messages: [message], fetchedFrom }, hints),
+        );
       } catch (error) {
         if (!failsOnItsData(error)) throw error;
         const refused = asQuarantined(message, 'unstorable', `the merge transaction failed: ${(error as Error).message.slice(0, 500)}`);
         this.logger.error({ err: error, topic, partition, offset: message.offset }, 'message cannot be merged; quarantined');
         await this.publishQuarantine(topic, partition, [refused]);
-        result = await this.mergeTransaction([{ topic, partition, messages: [refused] }], (manager, hints) => this.store.applyBatch(manager, { topic, partition, messages: [refused], fetchedFrom }, hints));
+        result = await this.mergeTransaction([{ topic, partition, messages: [refused] }], (manager, hints) =>
+          this.store.applyBatch(manager, { topic, partition, messages: [refused], fetchedFrom }, hints),
+        );
       }
       if (result.seekTo !== undefined) return { ...combined, seekTo: result.seekTo };
       combined.skipped += result.skipped;
@@ -309,7 +347,15 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     const stored = (await this.store.storedOffsets(this.dataSource.manager)).find((s) => s.topic === topic && s.partition === partition)?.nextOffset ?? '0';
     const fresh: QuarantinedMessage[] = refused
       .filter((m) => BigInt(m.offset) >= BigInt(stored))
-      .map((m) => ({ topic, partition, offset: m.offset, key: m.key, value: m.value, reason: m.decoded.ok ? '' : m.decoded.reason, detail: m.decoded.ok ? '' : m.decoded.detail }));
+      .map((m) => ({
+        topic,
+        partition,
+        offset: m.offset,
+        key: m.key,
+        value: m.value,
+        reason: m.decoded.ok ? '' : m.decoded.reason,
+        detail: m.decoded.ok ? '' : m.decoded.detail,
+      }));
     if (!fresh.length) return;
     await this.producer.send({
       topic: this.topics.QUARANTINE,
@@ -317,7 +363,13 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       messages: fresh.map((q) => ({
         key: q.key,
         value: q.value,
-        headers: { reason: q.reason, detail: q.detail.slice(0, 1000), 'source-topic': q.topic, 'source-partition': String(q.partition), 'source-offset': q.offset },
+        headers: {
+          reason: q.reason,
+          detail: q.detail.slice(0, 1000),
+          'source-topic': q.topic,
+          'source-partition': String(q.partition),
+          'source-offset': q.offset,
+        },
       })),
     });
   }

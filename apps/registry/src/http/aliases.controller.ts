@@ -20,7 +20,9 @@ export class AliasService {
   }
 
   list(): Promise<unknown[]> {
-    return this.dataSource.query(`SELECT from_text AS "from", to_text AS "to", from_key AS "fromKey", to_key AS "toKey", created_by AS "createdBy", created_at AS "createdAt" FROM ${this.tables.aliases} ORDER BY created_at`);
+    return this.dataSource.query(
+      `SELECT from_text AS "from", to_text AS "to", from_key AS "fromKey", to_key AS "toKey", created_by AS "createdBy", created_at AS "createdAt" FROM ${this.tables.aliases} ORDER BY created_at`,
+    );
   }
 
   /** Every alias change, oldest first: what was set, the target it replaced, by whom and when. */
@@ -62,7 +64,12 @@ export class AliasService {
       );
       await this.grouping.update(
         manager,
-        new Map(affected.map((row) => [recordationId(row.authority, row.recordation_number), { authority: row.authority, recordationNumber: row.recordation_number, data: row.data }])),
+        new Map(
+          affected.map((row) => [
+            recordationId(row.authority, row.recordation_number),
+            { authority: row.authority, recordationNumber: row.recordation_number, data: row.data },
+          ]),
+        ),
         aliases,
       );
       return { fromKey, toKey, regrouped: affected.length };

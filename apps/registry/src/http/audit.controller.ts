@@ -47,7 +47,10 @@ export class ExportQuery {
 
 /** The digest: live, as of a time (asOf), or as of log positions (positions) to compare sites. */
 export class DigestQuery extends AsOfQuery {
-  @ApiPropertyOptional({ description: 'Log positions as JSON {"topic": {"partition": nextOffset}}: the digest of the events below them', example: '{"recordations.cn":{"0":"12"}}' })
+  @ApiPropertyOptional({
+    description: 'Log positions as JSON {"topic": {"partition": nextOffset}}: the digest of the events below them',
+    example: '{"recordations.cn":{"0":"12"}}',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(100_000)
@@ -114,9 +117,21 @@ export class AuditController {
       const stored = await storedPositions(this.dataSource, this.tables, topics);
       const behind = positionsBehind(stored, parsed.positions);
       if (behind.length) {
-        throw new ConflictException({ statusCode: 409, error: 'Conflict', message: 'this registry has not applied the log up to these positions yet', site, positions: stored, behind: behind.slice(0, 20) });
+        throw new ConflictException({
+          statusCode: 409,
+          error: 'Conflict',
+          message: 'this registry has not applied the log up to these positions yet',
+          site,
+          positions: stored,
+          behind: behind.slice(0, 20),
+        });
       }
-      const wanted = new Set((query.entries ?? '').split(',').map((key) => key.trim()).filter(Boolean));
+      const wanted = new Set(
+        (query.entries ?? '')
+          .split(',')
+          .map((key) => key.trim())
+          .filter(Boolean),
+      );
       const entries: DigestEntry[] | undefined = query.detail === 'entries' || wanted.size ? [] : undefined;
       const result = await digestAtPositions(this.dataSource, this.tables, parsed.positions, entries);
       return {
@@ -124,7 +139,9 @@ export class AuditController {
         positions: parsed.positions,
         ...result,
         ...(query.detail === 'entries' && entries ? { entries: entries.map(({ key, sha256 }) => ({ key, sha256 })) } : {}),
-        ...(wanted.size && entries ? { lines: entries.filter((entry) => wanted.has(entry.key)).map(({ key, line }) => ({ key, record: JSON.parse(line) as unknown })) } : {}),
+        ...(wanted.size && entries
+          ? { lines: entries.filter((entry) => wanted.has(entry.key)).map(({ key, line }) => ({ key, record: JSON.parse(line) as unknown })) }
+          : {}),
       };
     }
     if (query.detail || query.entries) throw new FieldValidationException([{ field: query.detail ? 'detail' : 'entries', reason: 'needs positions' }]);

@@ -20,9 +20,7 @@ export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'];
 
 /** One line of a batch: a check to answer, or why it cannot be answered. */
-export type BatchLine =
-  | { index: number; lineId?: string | number; check: CheckLine }
-  | { index: number; lineId?: string | number; errors: FieldError[] };
+export type BatchLine = { index: number; lineId?: string | number; check: CheckLine } | { index: number; lineId?: string | number; errors: FieldError[] };
 
 export interface BatchRequest {
   format: 'ndjson' | 'json';
@@ -110,7 +108,8 @@ const UNPARSEABLE = Symbol('unparseable line');
 
 function parseLine(item: unknown, index: number): BatchLine {
   if (item === UNPARSEABLE) return { index, errors: [{ field: '(line)', reason: 'is not valid JSON' }] };
-  if (item === null || typeof item !== 'object' || Array.isArray(item)) return { index, errors: [{ field: '(line)', reason: 'must be a JSON object with a mark' }] };
+  if (item === null || typeof item !== 'object' || Array.isArray(item))
+    return { index, errors: [{ field: '(line)', reason: 'must be a JSON object with a mark' }] };
   const { lineId, ...query } = item as Record<string, unknown>;
   const errors: FieldError[] = [];
   const validLineId =
@@ -119,7 +118,8 @@ function parseLine(item: unknown, index: number): BatchLine {
     (typeof lineId === 'number' && Number.isSafeInteger(lineId));
   if (!validLineId) errors.push({ field: 'lineId', reason: 'must be a string of 1 to 200 characters without control characters, or an integer' });
   // As the query of /api/check: PostgreSQL cannot take a NUL, and no mark holds control characters.
-  if (typeof query.mark === 'string' && hasControlOrLoneSurrogate(query.mark)) errors.push({ field: 'mark', reason: 'must not contain control characters or lone surrogates' });
+  if (typeof query.mark === 'string' && hasControlOrLoneSurrogate(query.mark))
+    errors.push({ field: 'mark', reason: 'must not contain control characters or lone surrogates' });
   const validated = validatePlain(CheckQuery, query);
   if (!validated.ok) errors.push(...validated.errors.filter((error) => !errors.some((seen) => seen.field === error.field)));
   const id = validLineId && lineId !== undefined ? { lineId: lineId as string | number } : {};

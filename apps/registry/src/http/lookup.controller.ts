@@ -32,8 +32,22 @@ const SEARCH_EXAMPLE = {
       recorded: true,
       conflict: false,
       recordations: [
-        { authority: 'CN', recordationNumber: 'T2024-01234', status: 'active', rightsHolder: { name: '爱马仕国际', nameAlt: 'Hermès International', country: 'FR' }, niceClasses: [18, 25], validUntil: '2034-04-30' },
-        { authority: 'HK', recordationNumber: 'HK-2024-000001', status: 'active', rightsHolder: { name: 'Hermès International', country: 'FR' }, niceClasses: [18], validUntil: '2030-01-01' },
+        {
+          authority: 'CN',
+          recordationNumber: 'T2024-01234',
+          status: 'active',
+          rightsHolder: { name: '爱马仕国际', nameAlt: 'Hermès International', country: 'FR' },
+          niceClasses: [18, 25],
+          validUntil: '2034-04-30',
+        },
+        {
+          authority: 'HK',
+          recordationNumber: 'HK-2024-000001',
+          status: 'active',
+          rightsHolder: { name: 'Hermès International', country: 'FR' },
+          niceClasses: [18],
+          validUntil: '2030-01-01',
+        },
       ],
     },
   ],
@@ -68,7 +82,16 @@ export class LookupController {
 
   @Get('check')
   @ApiOperation({ summary: 'The border question in one call: is this mark recorded, and by whom (active recordations)' })
-  @ApiOkResponse({ schema: { example: { recorded: true, matches: [{ markId: 'm_8cfde6efdfc4ed5ab1f6', text: '爱马仕', matchedBy: 'transliteration', score: 0.9, recordations: SEARCH_EXAMPLE.items[0].recordations }] } } })
+  @ApiOkResponse({
+    schema: {
+      example: {
+        recorded: true,
+        matches: [
+          { markId: 'm_8cfde6efdfc4ed5ab1f6', text: '爱马仕', matchedBy: 'transliteration', score: 0.9, recordations: SEARCH_EXAMPLE.items[0].recordations },
+        ],
+      },
+    },
+  })
   async check(@Query() query: CheckQuery) {
     const [result] = await this.queries.check([{ mark: query.mark, niceClass: query.niceClass }]);
     return result;
@@ -84,7 +107,14 @@ export class LookupController {
   })
   @ApiConsumes('application/json', 'application/x-ndjson')
   @ApiProduces('application/json', 'application/x-ndjson')
-  @ApiBody({ schema: { example: [{ mark: '爱马仕', niceClass: 18, lineId: 'manifest-7/1' }, { mark: 'N1KE', lineId: 'manifest-7/2' }] } })
+  @ApiBody({
+    schema: {
+      example: [
+        { mark: '爱马仕', niceClass: 18, lineId: 'manifest-7/1' },
+        { mark: 'N1KE', lineId: 'manifest-7/2' },
+      ],
+    },
+  })
   async checkBatch(@Req() req: Request, @Res() res: Response): Promise<void> {
     // The guard has authenticated the caller before this reads the body (no body parser runs for this route).
     const batch = parseBatchBody(await readBody(req), req.headers['content-type']);
@@ -128,7 +158,9 @@ export class LookupController {
   }
 
   /** Answers one chunk of a batch's lines, in order: a bad line carries its errors, the others /api/check's answer. */
-  private async answerLines(lines: BatchLine[]): Promise<({ index: number; lineId?: string | number } & (CheckResult | { error: unknown; errors: unknown[] }))[]> {
+  private async answerLines(
+    lines: BatchLine[],
+  ): Promise<({ index: number; lineId?: string | number } & (CheckResult | { error: unknown; errors: unknown[] }))[]> {
     const checks = lines.flatMap((line) => ('check' in line ? [line.check] : []));
     const results = checks.length ? await this.queries.check(checks) : [];
     let next = 0;
@@ -180,7 +212,12 @@ export class LookupController {
         : query.asOf
           ? await this.history.recordationAsOf(authority, number, new Date(query.asOf)).then((r) => r && { ...r, asOf: query.asOf })
           : await this.queries.recordation(authority, number);
-    if (!found) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no recordation ${authority} ${number}${query.asOf ? ` at ${query.asOf}` : ''}` });
+    if (!found)
+      throw new NotFoundException({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `no recordation ${authority} ${number}${query.asOf ? ` at ${query.asOf}` : ''}`,
+      });
     return found;
   }
 

@@ -38,7 +38,9 @@ export class PicturesController {
 
   @Post('marks/search-by-image')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Marks whose picture looks like this one (raw image body or multipart field "image"), best first, matchedBy "image" with a similarity score' })
+  @ApiOperation({
+    summary: 'Marks whose picture looks like this one (raw image body or multipart field "image"), best first, matchedBy "image" with a similarity score',
+  })
   @UseInterceptors(
     FileFieldsInterceptor(
       [
@@ -53,7 +55,9 @@ export class PicturesController {
     const part = req.files?.image?.[0] ?? req.files?.file?.[0];
     const bytes = part?.buffer ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
     if (!bytes) {
-      throw new FieldValidationException([{ field: 'image', reason: 'is required: the picture as the body (Content-Type image/png, image/jpeg or image/webp) or as multipart field "image"' }]);
+      throw new FieldValidationException([
+        { field: 'image', reason: 'is required: the picture as the body (Content-Type image/png, image/jpeg or image/webp) or as multipart field "image"' },
+      ]);
     }
     const niceClass = query.niceClass ?? multipartNiceClass(req.body);
     // A declared picture type (the body's or the part's) must be what the bytes are; octet-stream declares nothing.

@@ -107,6 +107,7 @@ export class CreateRegistrySchema1764300100000 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     const s = quoteIdent(schemaOf(queryRunner));
-    for (const table of ['quarantine', 'consumer_offsets', 'aliases', 'marks', 'mark_keys', 'recordations', 'events']) await queryRunner.query(`DROP TABLE ${s}.${table}`);
+    for (const table of ['quarantine', 'consumer_offsets', 'aliases', 'marks', 'mark_keys', 'recordations', 'events'])
+      await queryRunner.query(`DROP TABLE ${s}.${table}`);
   }
 }

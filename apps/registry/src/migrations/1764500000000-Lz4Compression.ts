@@ -29,7 +29,11 @@ export class Lz4Compression1764500000000 implements MigrationInterface {
 
   private async setCompression(queryRunner: QueryRunner, method: 'lz4' | 'pglz'): Promise<void> {
     const s = quoteIdent(schemaOf(queryRunner));
-    const statements = COLUMNS.map(([table, column]) => `ALTER TABLE ${s}.${quoteIdent(table)} ALTER COLUMN ${quoteIdent(column)} SET COMPRESSION ${method};`).join(' ');
-    await queryRunner.query(`DO $$ BEGIN ${statements} EXCEPTION WHEN feature_not_supported THEN RAISE NOTICE 'lz4 is not supported by this server; keeping pglz'; END $$`);
+    const statements = COLUMNS.map(
+      ([table, column]) => `ALTER TABLE ${s}.${quoteIdent(table)} ALTER COLUMN ${quoteIdent(column)} SET COMPRESSION ${method};`,
+    ).join(' ');
+    await queryRunner.query(
+      `DO $$ BEGIN ${statements} EXCEPTION WHEN feature_not_supported THEN RAISE NOTICE 'lz4 is not supported by this server; keeping pglz'; END $$`,
+    );
   }
 }

@@ -22,7 +22,10 @@ export class ConflictSides1764700000000 implements MigrationInterface {
       `SELECT mark_id FROM ${tables.marks} WHERE jsonb_typeof(conflicts) = 'array' AND jsonb_array_length(conflicts) > 0 AND conflicts->0 ? 'a' ORDER BY mark_id`,
     )) as { mark_id: string }[];
     for (let start = 0; start < rows.length; start += PAGE) {
-      await grouping.summarise(queryRunner.manager, rows.slice(start, start + PAGE).map((row) => row.mark_id));
+      await grouping.summarise(
+        queryRunner.manager,
+        rows.slice(start, start + PAGE).map((row) => row.mark_id),
+      );
     }
   }
 

@@ -25,9 +25,7 @@ export class MarkPictures1765000200000 implements MigrationInterface {
       )`);
     await queryRunner.query(`ALTER TABLE ${s}.pictures ALTER COLUMN bytes SET COMPRESSION lz4`);
     // A search by picture finds the recordations of the pictures it matched.
-    await queryRunner.query(
-      `CREATE INDEX recordations_picture ON ${s}.recordations ((data #>> '{mark,representation,sha256}'))`,
-    );
+    await queryRunner.query(`CREATE INDEX recordations_picture ON ${s}.recordations ((data #>> '{mark,representation,sha256}'))`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -11,4 +11,16 @@ import { MarkPictures1765000200000 } from './1765000200000-MarkPictures.js';
 import { MarkPictureBands1765000300000 } from './1765000300000-MarkPictureBands.js';
 
 /** In order. Add new migrations at the end; never edit one that has shipped. */
-export const REGISTRY_MIGRATIONS = [CreateRegistrySchema1764300100000, QuarantineMessageKeyBytes1764300200000, LookupNumberIndex1764400000000, Lz4Compression1764500000000, TrigramIndexWithoutPendingList1764600000000, ConflictSides1764700000000, DigestOrderIndexes1764800000000, ExportOrderIndexes1764900000000, AliasHistory1765000000000, MarkPictures1765000200000, MarkPictureBands1765000300000];
+export const REGISTRY_MIGRATIONS = [
+  CreateRegistrySchema1764300100000,
+  QuarantineMessageKeyBytes1764300200000,
+  LookupNumberIndex1764400000000,
+  Lz4Compression1764500000000,
+  TrigramIndexWithoutPendingList1764600000000,
+  ConflictSides1764700000000,
+  DigestOrderIndexes1764800000000,
+  ExportOrderIndexes1764900000000,
+  AliasHistory1765000000000,
+  MarkPictures1765000200000,
+  MarkPictureBands1765000300000,
+];

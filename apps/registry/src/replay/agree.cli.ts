@@ -46,9 +46,12 @@ async function main(): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const partitions = Object.values(result.positions).reduce((n, p) => n + Object.keys(p).length, 0);
   const covered = Object.values(result.positions).reduce((n, p) => n + Object.values(p).reduce((m, o) => m + BigInt(o), 0n), 0n);
-  out(`positions: ${result.at === 'latest' ? 'the latest any site had (every site reached them)' : 'the lowest common ones (not every site reached the latest in time)'}; ${partitions} partitions, ${covered} messages`);
+  out(
+    `positions: ${result.at === 'latest' ? 'the latest any site had (every site reached them)' : 'the lowest common ones (not every site reached the latest in time)'}; ${partitions} partitions, ${covered} messages`,
+  );
   out(JSON.stringify(result.positions));
-  for (const site of result.sites) out(`${(site.site ?? '-').padEnd(3)} ${site.url.padEnd(28)} ${site.digest}  ${site.recordations} recordations, ${site.marks} marks, ${site.events} events`);
+  for (const site of result.sites)
+    out(`${(site.site ?? '-').padEnd(3)} ${site.url.padEnd(28)} ${site.digest}  ${site.recordations} recordations, ${site.marks} marks, ${site.events} events`);
   if (result.agree) {
     out('AGREE: every site has the same digest at these positions');
     return 0;
@@ -72,7 +75,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`audit:agree: ${error instanceof SiteUnreachable ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `audit:agree: ${error instanceof SiteUnreachable ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(2);
   },
 );

@@ -3,7 +3,12 @@ export function parseArgs(argv: string[], known: Record<string, 'value' | 'flag'
   const out: Record<string, string | true> = {};
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)$/.exec(argv[i]);
-    if (!match || !(match[1] in known)) throw new Error(`unknown argument ${argv[i]} (expected: ${Object.keys(known).map((k) => `--${k}`).join(', ')})`);
+    if (!match || !(match[1] in known))
+      throw new Error(
+        `unknown argument ${argv[i]} (expected: ${Object.keys(known)
+          .map((k) => `--${k}`)
+          .join(', ')})`,
+      );
     if (known[match[1]] === 'flag') out[match[1]] = true;
     else {
       const value = argv[++i];

@@ -21,7 +21,13 @@ async function main(): Promise<number> {
   if (until && Number.isNaN(until.getTime())) throw new Error('--until must be an ISO 8601 time');
   const targetSchema = typeof args.target === 'string' ? args.target : `${config.DATABASE_SCHEMA}_replay`;
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(targetSchema)) throw new Error('--target must be a lower-case schema name');
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'registry-replay', username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD, logLevel: 'ERROR' });
+  const kafka = createKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId: 'registry-replay',
+    username: config.KAFKA_USERNAME,
+    password: config.KAFKA_PASSWORD,
+    logLevel: 'ERROR',
+  });
   const result = await replayRegistry({
     kafka,
     databaseUrl: config.DATABASE_URL,

@@ -59,7 +59,9 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
     await setup.destroy();
   }
   await runMigrations({ url: options.databaseUrl, schema: options.targetSchema, migrations: REGISTRY_MIGRATIONS });
-  const dataSource = new DataSource(dataSourceOptions({ url: options.databaseUrl, schema: options.targetSchema, migrations: REGISTRY_MIGRATIONS, poolSize: 4 }));
+  const dataSource = new DataSource(
+    dataSourceOptions({ url: options.databaseUrl, schema: options.targetSchema, migrations: REGISTRY_MIGRATIONS, poolSize: 4 }),
+  );
   await dataSource.initialize();
   const client = new pg.Client({ connectionString: options.databaseUrl, application_name: 'registry-replay' });
   await client.connect();
@@ -78,7 +80,11 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
     const started = Date.now();
     let done = 0;
 
-    const consumer = options.kafka.consumer({ groupId: `registry-replay-${Date.now().toString(36)}`, allowAutoTopicCreation: false, maxBytesPerPartition: 8 * 1024 * 1024 });
+    const consumer = options.kafka.consumer({
+      groupId: `registry-replay-${Date.now().toString(36)}`,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 8 * 1024 * 1024,
+    });
     const remaining = new Set(ends.filter((end) => end.high > end.low).map((end) => `${end.topic}:${end.partition}`));
     // Batches of several partitions are decoded at once (on the pool's threads) and merged one after another, in
     // the order their decoding ends. A partition's next batch is only fetched once this one is queued for merging,
@@ -106,9 +112,18 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
           if (!inRange.length || failure) return;
           const authority = authorityForTopic(batch.topic, options.topics);
           const receivedAt = new Date().toISOString();
-          const decoded = await pool.decodeAll(inRange.map((m) => m.value), authority);
+          const decoded = await pool.decodeAll(
+            inRange.map((m) => m.value),
+            authority,
+          );
           await storeEventPictures(targetPictures, dataSource, decoded);
-          let messages: IncomingMessage[] = inRange.map((m, index) => ({ offset: m.offset, key: m.key ?? null, value: m.value ?? Buffer.alloc(0), decoded: decoded[index], receivedAt }));
+          let messages: IncomingMessage[] = inRange.map((m, index) => ({
+            offset: m.offset,
+            key: m.key ?? null,
+            value: m.value ?? Buffer.alloc(0),
+            decoded: decoded[index],
+            receivedAt,
+          }));
           if (options.until) messages = messages.filter((m) => !m.decoded.ok || Date.parse(m.decoded.event.time) <= options.until!.getTime());
           const last = inRange[inRange.length - 1].offset;
           queued += inRange.length;
@@ -148,7 +163,8 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
 
     const replayDigest = (await new RegistryQueries(dataSource, target).digest()).digest;
     const liveDigest =
-      options.expectedDigest ?? (options.until ? await digestFromEventStore(dataSource, live, options.until) : (await new RegistryQueries(dataSource, live).digest()).digest);
+      options.expectedDigest ??
+      (options.until ? await digestFromEventStore(dataSource, live, options.until) : (await new RegistryQueries(dataSource, live).digest()).digest);
     const match = replayDigest === liveDigest;
     return {
       events: done,
@@ -172,7 +188,8 @@ async function endOffsets(kafka: Kafka, topics: string[]): Promise<{ topic: stri
   try {
     const out: { topic: string; partition: number; low: bigint; high: bigint }[] = [];
     for (const topic of topics) {
-      for (const offsets of await admin.fetchTopicOffsets(topic)) out.push({ topic, partition: offsets.partition, low: BigInt(offsets.low), high: BigInt(offsets.high) });
+      for (const offsets of await admin.fetchTopicOffsets(topic))
+        out.push({ topic, partition: offsets.partition, low: BigInt(offsets.low), high: BigInt(offsets.high) });
     }
     return out;
   } finally {
@@ -202,7 +219,11 @@ export async function firstDifferences(dataSource: DataSource, live: RegistryTab
   const differences: { recordation: string; live: unknown; replay: unknown }[] = [];
   for (const [id, pair] of byId) {
     if (pair.live && pair.replay && comparable(pair.live) === comparable(pair.replay)) continue;
-    differences.push({ recordation: id, live: pair.live ? JSON.parse(comparable(pair.live)) : null, replay: pair.replay ? JSON.parse(comparable(pair.replay)) : null });
+    differences.push({
+      recordation: id,
+      live: pair.live ? JSON.parse(comparable(pair.live)) : null,
+      replay: pair.replay ? JSON.parse(comparable(pair.replay)) : null,
+    });
     if (differences.length >= limit) break;
   }
   return differences;
@@ -212,13 +233,19 @@ export async function firstDifferences(dataSource: DataSource, live: RegistryTab
  * The digest the registry would have had with only the events whose time (or, `by: 'received'`, whose receipt) is
  * at or before `until`, computed from the stored applied events alone with the pure merge and grouping rules.
  */
-export async function digestFromEventStore(dataSource: DataSource, tables: RegistryTables, until: Date, by: 'event-time' | 'received' = 'event-time'): Promise<string> {
+export async function digestFromEventStore(
+  dataSource: DataSource,
+  tables: RegistryTables,
+  until: Date,
+  by: 'event-time' | 'received' = 'event-time',
+): Promise<string> {
   const column = by === 'received' ? 'received_at' : "(payload->>'time')::timestamptz";
-  const events: { payload: RecordationEvent; topic: string; partition: number; offset: string; received_at: Date; key_id: string; verified: boolean }[] = await dataSource.query(
-    `SELECT payload, topic, partition, "offset", received_at, key_id, verified FROM ${tables.events}
+  const events: { payload: RecordationEvent; topic: string; partition: number; offset: string; received_at: Date; key_id: string; verified: boolean }[] =
+    await dataSource.query(
+      `SELECT payload, topic, partition, "offset", received_at, key_id, verified FROM ${tables.events}
      WHERE disposition = 'applied' AND ${column} <= $1 ORDER BY authority, recordation_number, sequence`,
-    [until],
-  );
+      [until],
+    );
   const aliases = new Map<string, string>(
     (await dataSource.query<{ from_key: string; to_key: string }[]>(`SELECT from_key, to_key FROM ${tables.aliases}`)).map((row) => [row.from_key, row.to_key]),
   );
@@ -232,7 +259,10 @@ export async function digestFromEventStore(dataSource: DataSource, tables: Regis
   // Pictures received by then (a later one was in no recordation's keys then).
   const pictures = new PictureStore(tables);
   const known: { sha256: string }[] = await dataSource.query(`SELECT sha256 FROM ${tables.pictures} WHERE received_at <= $1 AND phash IS NOT NULL`, [until]);
-  const similar = await pictures.similarOf(dataSource, known.map((row) => row.sha256));
+  const similar = await pictures.similarOf(
+    dataSource,
+    known.map((row) => row.sha256),
+  );
   const then = new Set(known.map((row) => row.sha256));
   return digestOfRegistry(recordations, aliases, (sha256) => (similar.get(sha256) ?? []).filter((other) => then.has(other)));
 }

@@ -59,7 +59,11 @@ describe('the check’s plans', () => {
        SELECT $1 || lpad(i::text, 4, '0'), 'MO', 'LOOKALIKE-' || i, 'text', $1 || i FROM generate_series(1, 2000) i`,
       [matchingKey('LUXORIA ')],
     );
-    await db.query(`INSERT INTO registry.aliases (from_key, to_key, from_text, to_text, created_by) VALUES ($1, $2, 'SOME ALIAS', $3, 'test')`, [matchingKey('SOME ALIAS'), matchingKey(active.data.mark.text), active.data.mark.text]);
+    await db.query(`INSERT INTO registry.aliases (from_key, to_key, from_text, to_text, created_by) VALUES ($1, $2, 'SOME ALIAS', $3, 'test')`, [
+      matchingKey('SOME ALIAS'),
+      matchingKey(active.data.mark.text),
+      active.data.mark.text,
+    ]);
     await db.query('ANALYZE registry.recordations; ANALYZE registry.mark_keys; ANALYZE registry.marks; ANALYZE registry.aliases');
     dataSource = await new DataSource(dataSourceOptions({ url: database.url, schema: 'registry', migrations: [] })).initialize();
     queries = new RegistryQueries(dataSource, tables);
@@ -83,7 +87,12 @@ describe('the check’s plans', () => {
     // A generic plan, as the prepared statement gets after five runs; and a custom one for these values.
     for (const generic of [false, true]) {
       await db.query(`SET plan_cache_mode = ${generic ? 'force_generic_plan' : 'force_custom_plan'}`);
-      const { rows } = await db.query(`EXPLAIN (FORMAT JSON) ${checkKeyedSql(tables)}`, [lines.map((l) => l.trim()), lines.map((l) => matchingKey(l.trim()) || null), [1], [matchingKey('N1KE')]]);
+      const { rows } = await db.query(`EXPLAIN (FORMAT JSON) ${checkKeyedSql(tables)}`, [
+        lines.map((l) => l.trim()),
+        lines.map((l) => matchingKey(l.trim()) || null),
+        [1],
+        [matchingKey('N1KE')],
+      ]);
       const nodes = nodesOf(rows[0]['QUERY PLAN'][0].Plan as PlanNode);
       expect(nodes.map((node) => node['Index Name']).filter(Boolean)).not.toContain('mark_keys_trigram');
       expect(nodes.some((node) => node['Index Name'] === 'mark_keys_pkey')).toBe(true);

@@ -41,7 +41,10 @@ describe('lookup statement timeout', () => {
       expect(took).toBeLessThan(10_000);
       // Without a limit it would wait for the lock: the same lookup is still waiting after a second.
       const unlimited = new RegistryQueries(dataSource, new RegistryTables('registry'));
-      const outcome = await Promise.race([unlimited.recordation('CN', 'T2024-00001').then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 1000))]);
+      const outcome = await Promise.race([
+        unlimited.recordation('CN', 'T2024-00001').then(() => 'answered'),
+        new Promise((resolve) => setTimeout(() => resolve('waiting'), 1000)),
+      ]);
       expect(outcome).toBe('waiting');
     } finally {
       await blocker.query('ROLLBACK');

@@ -1,6 +1,18 @@
 import type { EntityManager } from 'typeorm';
 import type { AuthorityCode, RecordationState } from '#contracts';
-import { groupByKeys, markIdOfComponent, markKeysOf, pictureKeysOf, pictureOf, recordationId, storedMarkKeys, summariseMark, type AliasMap, type MarkKey, type MarkMemberData } from '#domain';
+import {
+  groupByKeys,
+  markIdOfComponent,
+  markKeysOf,
+  pictureKeysOf,
+  pictureOf,
+  recordationId,
+  storedMarkKeys,
+  summariseMark,
+  type AliasMap,
+  type MarkKey,
+  type MarkMemberData,
+} from '#domain';
 import { PictureStore } from './picture-store.js';
 import type { RegistryTables } from './registry-tables.js';
 
@@ -102,7 +114,10 @@ export class MarkGrouping {
     const namespace = `${ALIAS_LOCK}:${space}:${this.tables.schema}`;
     if (wait) {
       await this.timed(
-        manager.query(`SELECT count(pg_advisory_xact_lock(hashtext($1), h)) FROM (SELECT DISTINCT hashtext(v) AS h FROM unnest($2::text[]) AS v ORDER BY h) AS s`, [namespace, list]),
+        manager.query(
+          `SELECT count(pg_advisory_xact_lock(hashtext($1), h)) FROM (SELECT DISTINCT hashtext(v) AS h FROM unnest($2::text[]) AS v ORDER BY h) AS s`,
+          [namespace, list],
+        ),
       );
       return true;
     }
@@ -166,7 +181,8 @@ export class MarkGrouping {
     const pictures = [...new Set([...changed.values()].map((r) => pictureOf(r.data)).filter((sha256): sha256 is string => !!sha256))];
     const similar = await this.pictures.similarOf(manager, pictures);
     const newKeys = new Map<string, MarkKey[]>();
-    for (const [id, recordation] of changed) newKeys.set(id, [...markKeysOf(recordation.data, aliases), ...pictureKeysOf(recordation.data, (sha256) => similar.get(sha256) ?? [])]);
+    for (const [id, recordation] of changed)
+      newKeys.set(id, [...markKeysOf(recordation.data, aliases), ...pictureKeysOf(recordation.data, (sha256) => similar.get(sha256) ?? [])]);
 
     // Old keys of the changed recordations, and their old marks (to be rebuilt or removed). Only this merge (it
     // holds the partition) or an alias change (excluded by the alias lock) re-keys them: no lock needed to read.
@@ -191,12 +207,20 @@ export class MarkGrouping {
       ]);
     }
     // Pinyin readings are stored for search only (kind 'pinyin') and never walked when grouping: homophones are not one mark.
-    const keyRows = [...changed].flatMap(([id, r]) => storedMarkKeys(newKeys.get(id)!).map((k) => ({ ...k, authority: r.authority, recordationNumber: r.recordationNumber })));
+    const keyRows = [...changed].flatMap(([id, r]) =>
+      storedMarkKeys(newKeys.get(id)!).map((k) => ({ ...k, authority: r.authority, recordationNumber: r.recordationNumber })),
+    );
     if (keyRows.length) {
       await manager.query(
         `INSERT INTO ${this.tables.markKeys} (key, authority, recordation_number, kind, literal)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING`,
-        [keyRows.map((k) => k.key), keyRows.map((k) => k.authority), keyRows.map((k) => k.recordationNumber), keyRows.map((k) => k.kind), keyRows.map((k) => k.literal)],
+        [
+          keyRows.map((k) => k.key),
+          keyRows.map((k) => k.authority),
+          keyRows.map((k) => k.recordationNumber),
+          keyRows.map((k) => k.kind),
+          keyRows.map((k) => k.literal),
+        ],
       );
     }
 
@@ -209,7 +233,8 @@ export class MarkGrouping {
       const found = new Set([...keysByRecordation.values()].flatMap((keys) => [...keys]));
       const missing = [...found].filter((key) => !heldKeys.has(key));
       if (!missing.length) break;
-      if (!(await this.lockValues(manager, 'key', missing, false))) throw new MergeContention('a key of the component is being regrouped', { keys: [...heldKeys, ...missing] });
+      if (!(await this.lockValues(manager, 'key', missing, false)))
+        throw new MergeContention('a key of the component is being regrouped', { keys: [...heldKeys, ...missing] });
       for (const key of missing) heldKeys.add(key);
     }
 
@@ -246,7 +271,10 @@ export class MarkGrouping {
     const visitedKeys = new Set<string>();
     while (frontier.length) {
       frontier.forEach((key) => visitedKeys.add(key));
-      const holders: KeyRow[] = await manager.query(`SELECT DISTINCT authority, recordation_number FROM ${this.tables.markKeys} WHERE key = ANY($1::text[]) AND kind <> 'pinyin'`, [frontier]);
+      const holders: KeyRow[] = await manager.query(
+        `SELECT DISTINCT authority, recordation_number FROM ${this.tables.markKeys} WHERE key = ANY($1::text[]) AND kind <> 'pinyin'`,
+        [frontier],
+      );
       const fresh = holders.filter((row) => !keysByRecordation.has(recordationId(row.authority, row.recordation_number)));
       if (!fresh.length) break;
       const rows: KeyRow[] = await manager.query(
@@ -275,7 +303,8 @@ export class MarkGrouping {
       const current = await this.markIdsOf(manager, ids);
       const missing = [...new Set(current.values())].filter((id) => id && !held.has(id));
       if (!missing.length) return current;
-      if (!(await this.lockValues(manager, 'mark', missing, false))) throw new MergeContention('a mark was regrouped meanwhile', { marks: [...held, ...missing] });
+      if (!(await this.lockValues(manager, 'mark', missing, false)))
+        throw new MergeContention('a mark was regrouped meanwhile', { marks: [...held, ...missing] });
       for (const id of missing) held.add(id);
     }
   }
@@ -321,6 +350,12 @@ export class MarkGrouping {
 }
 
 /** Members whose mark id changes and that the caller does not write itself. */
-function movedMembers(assignments: { members: string[]; markId: string }[], writtenByCaller: ReadonlySet<string>, oldMarks: ReadonlyMap<string, string>): [string, string][] {
-  return assignments.flatMap((a) => a.members.filter((id) => !writtenByCaller.has(id) && oldMarks.get(id) !== a.markId).map((id) => [id, a.markId] as [string, string]));
+function movedMembers(
+  assignments: { members: string[]; markId: string }[],
+  writtenByCaller: ReadonlySet<string>,
+  oldMarks: ReadonlyMap<string, string>,
+): [string, string][] {
+  return assignments.flatMap((a) =>
+    a.members.filter((id) => !writtenByCaller.has(id) && oldMarks.get(id) !== a.markId).map((id) => [id, a.markId] as [string, string]),
+  );
 }

@@ -74,7 +74,9 @@ export class PictureStore {
   async storeAll(db: Querier, attachments: readonly EventAttachment[], representations: ReadonlyMap<string, MarkRepresentation>): Promise<number> {
     const wanted = [...new Map(attachments.map((a) => [a.sha256, a])).values()];
     if (!wanted.length) return 0;
-    const present: { sha256: string }[] = await db.query(`SELECT sha256 FROM ${this.tables.pictures} WHERE sha256 = ANY($1::text[])`, [wanted.map((a) => a.sha256)]);
+    const present: { sha256: string }[] = await db.query(`SELECT sha256 FROM ${this.tables.pictures} WHERE sha256 = ANY($1::text[])`, [
+      wanted.map((a) => a.sha256),
+    ]);
     const known = new Set(present.map((row) => row.sha256));
     let stored = 0;
     for (const attachment of wanted) {
@@ -126,11 +128,19 @@ export class PictureStore {
   /** Every stored picture's matches: for grouping a whole registry at once (a replay's bulk load). */
   async allSimilar(db: Querier): Promise<Map<string, string[]>> {
     const rows: { sha256: string }[] = await db.query(`SELECT sha256 FROM ${this.tables.pictures} WHERE phash IS NOT NULL`);
-    return this.similarOf(db, rows.map((row) => row.sha256));
+    return this.similarOf(
+      db,
+      rows.map((row) => row.sha256),
+    );
   }
 
   /** The closest stored pictures to these hashes, best first, with their distances. */
-  async nearest(db: Querier, hashes: PerceptualHashes, limit: number, maxDistance: number): Promise<{ sha256: string; phashDistance: number; dhashDistance: number }[]> {
+  async nearest(
+    db: Querier,
+    hashes: PerceptualHashes,
+    limit: number,
+    maxDistance: number,
+  ): Promise<{ sha256: string; phashDistance: number; dhashDistance: number }[]> {
     const condition = candidateCondition(hashes, 5);
     const rows: { sha256: string; pd: number; dd: number }[] = await db.query(
       `SELECT sha256, pd, dd FROM (
@@ -152,7 +162,9 @@ export class PictureStore {
   }
 }
 
-async function computeFeatures(bytes: Buffer): Promise<{ mediaType: string; width: number; height: number; hashes: PerceptualHashes; thumbnail: Buffer } | undefined> {
+async function computeFeatures(
+  bytes: Buffer,
+): Promise<{ mediaType: string; width: number; height: number; hashes: PerceptualHashes; thumbnail: Buffer } | undefined> {
   const checked = await inspectPicture(bytes);
   if (!checked.ok) return undefined;
   try {

@@ -44,7 +44,12 @@ describe('RegistryBulkLoad', () => {
   const grouped = new RegistryTables('registry_grouped');
   /** Per batch, what applyBatch (one transaction each) and applyBatches (several partitions per transaction) said. */
   const outcomes: { single: string[]; grouped: string[] }[] = [];
-  const summary = (result: BatchResult) => [...result.dispositions.map((d) => `${d.authority}:${d.disposition}`), ...result.quarantined.map((q) => `q:${q.offset}:${q.reason}`), `next:${result.nextOffset}`].sort();
+  const summary = (result: BatchResult) =>
+    [
+      ...result.dispositions.map((d) => `${d.authority}:${d.disposition}`),
+      ...result.quarantined.map((q) => `q:${q.offset}:${q.reason}`),
+      `next:${result.nextOffset}`,
+    ].sort();
 
   beforeAll(async () => {
     database = await createTestDatabase('rx_bulk_load');
@@ -105,14 +110,19 @@ describe('RegistryBulkLoad', () => {
     for (const batch of batches) outcomes.push({ single: summary(await dataSource.transaction((manager) => store.applyBatch(manager, batch))), grouped: [] });
     // The consumer's group commit: consecutive batches of up to four different partitions in one transaction.
     const groupedStore = new RegistryStore(grouped);
-    for (let start = 0; start < batches.length; ) {
+    for (let start = 0; start < batches.length;) {
       const group: number[] = [];
       const partitions = new Set<string>();
       for (let i = start; i < batches.length && group.length < 4 && !partitions.has(`${batches[i].topic}:${batches[i].partition}`); i++) {
         partitions.add(`${batches[i].topic}:${batches[i].partition}`);
         group.push(i);
       }
-      const results = await dataSource.transaction((manager) => groupedStore.applyBatches(manager, group.map((i) => batches[i])));
+      const results = await dataSource.transaction((manager) =>
+        groupedStore.applyBatches(
+          manager,
+          group.map((i) => batches[i]),
+        ),
+      );
       group.forEach((i, k) => (outcomes[i].grouped = summary(results[k])));
       start += group.length;
     }
@@ -131,10 +141,17 @@ describe('RegistryBulkLoad', () => {
   it('covers events held across batches', () => {
     const batchOf = new Map<string, number>();
     batches.forEach((batch, index) => {
-      for (const m of batch.messages) if (m.decoded.ok) batchOf.set(`${m.decoded.event.source}:${m.decoded.event.subject}:${m.decoded.event.sequence}`, batchOf.get(`${m.decoded.event.source}:${m.decoded.event.subject}:${m.decoded.event.sequence}`) ?? index);
+      for (const m of batch.messages)
+        if (m.decoded.ok)
+          batchOf.set(
+            `${m.decoded.event.source}:${m.decoded.event.subject}:${m.decoded.event.sequence}`,
+            batchOf.get(`${m.decoded.event.source}:${m.decoded.event.subject}:${m.decoded.event.sequence}`) ?? index,
+          );
     });
     const heldAcross = batches.flatMap((batch, index) =>
-      batch.messages.filter((m) => m.decoded.ok && (batchOf.get(`${m.decoded.event.source}:${m.decoded.event.subject}:${m.decoded.event.sequence - 1}`) ?? -1) > index),
+      batch.messages.filter(
+        (m) => m.decoded.ok && (batchOf.get(`${m.decoded.event.source}:${m.decoded.event.subject}:${m.decoded.event.sequence - 1}`) ?? -1) > index,
+      ),
     );
     expect(heldAcross.length).toBeGreaterThan(3);
   });
@@ -173,7 +190,10 @@ describe('RegistryBulkLoad', () => {
   });
 
   it('builds the indexes the migrations define', async () => {
-    const indexes = await client.query(`SELECT schemaname, indexname, replace(indexdef, schemaname || '.', '') AS definition FROM pg_indexes WHERE schemaname = ANY($1::text[]) ORDER BY indexname`, [[live.schema, bulk.schema]]);
+    const indexes = await client.query(
+      `SELECT schemaname, indexname, replace(indexdef, schemaname || '.', '') AS definition FROM pg_indexes WHERE schemaname = ANY($1::text[]) ORDER BY indexname`,
+      [[live.schema, bulk.schema]],
+    );
     const of = (schema: string) => indexes.rows.filter((row) => row.schemaname === schema).map((row) => row.definition);
     expect(of(bulk.schema)).toEqual(of(live.schema));
     expect(of(bulk.schema).length).toBeGreaterThan(8);

@@ -26,8 +26,22 @@ interface PendingEvent {
 const LOADED_TABLES = ['events', 'recordations', 'mark_keys', 'marks', 'quarantine'] as const;
 
 const EVENT_COLUMNS = [
-  'topic', 'partition', 'offset', 'event_id', 'authority', 'recordation_number', 'sequence', 'type', 'event_time', 'received_at',
-  'disposition', 'key_id', 'verified', 'changes', 'payload', 'signed',
+  'topic',
+  'partition',
+  'offset',
+  'event_id',
+  'authority',
+  'recordation_number',
+  'sequence',
+  'type',
+  'event_time',
+  'received_at',
+  'disposition',
+  'key_id',
+  'verified',
+  'changes',
+  'payload',
+  'signed',
 ] as const;
 
 /**
@@ -58,7 +72,9 @@ export class RegistryBulkLoad {
 
   /** Checks the tables are empty and drops their secondary indexes (rebuilt by `finish`, as the migrations define them). */
   async begin(): Promise<void> {
-    const { rows } = await this.client.query<{ n: string }>(`SELECT (SELECT count(*) FROM ${this.tables.events}) + (SELECT count(*) FROM ${this.tables.recordations}) AS n`);
+    const { rows } = await this.client.query<{ n: string }>(
+      `SELECT (SELECT count(*) FROM ${this.tables.events}) + (SELECT count(*) FROM ${this.tables.recordations}) AS n`,
+    );
     if (Number(rows[0].n) > 0) throw new Error(`a bulk load needs empty tables; ${this.tables.schema} holds rows`);
     const indexes = await this.client.query<{ indexname: string; indexdef: string }>(
       `SELECT i.indexname, i.indexdef FROM pg_indexes i
@@ -79,7 +95,17 @@ export class RegistryBulkLoad {
     for (const message of batch.messages.map(screenMessage)) {
       if (!message.decoded.ok) {
         const { raw, detail } = quarantineRow(message.value, message.decoded.detail);
-        this.quarantine.push([batch.topic, batch.partition, message.offset, message.decoded.reason, storableText(detail), message.decoded.keyId ? storableText(message.decoded.keyId) : null, message.key, raw, message.receivedAt]);
+        this.quarantine.push([
+          batch.topic,
+          batch.partition,
+          message.offset,
+          message.decoded.reason,
+          storableText(detail),
+          message.decoded.keyId ? storableText(message.decoded.keyId) : null,
+          message.key,
+          raw,
+          message.receivedAt,
+        ]);
         this.counts.quarantined++;
         continue;
       }
@@ -119,7 +145,12 @@ export class RegistryBulkLoad {
     this.unflushedHeld.clear();
     await this.writeEvents(ready);
     if (this.quarantine.length) {
-      await copyRows(this.client, this.tables.quarantine, ['topic', 'partition', 'offset', 'reason', 'detail', 'key_id', 'message_key', 'raw', 'received_at'], this.quarantine);
+      await copyRows(
+        this.client,
+        this.tables.quarantine,
+        ['topic', 'partition', 'offset', 'reason', 'detail', 'key_id', 'message_key', 'raw', 'received_at'],
+        this.quarantine,
+      );
       this.quarantine = [];
     }
   }
@@ -131,8 +162,22 @@ export class RegistryBulkLoad {
       this.tables.events,
       EVENT_COLUMNS,
       rows.map(({ entry: { ref, event, disposition, changes }, signed }) => [
-        ref.topic, ref.partition, ref.offset, event.id, event.source, event.subject, event.sequence, event.type, event.time, ref.receivedAt,
-        disposition, ref.keyId, ref.verified, changes, event, signed,
+        ref.topic,
+        ref.partition,
+        ref.offset,
+        event.id,
+        event.source,
+        event.subject,
+        event.sequence,
+        event.type,
+        event.time,
+        ref.receivedAt,
+        disposition,
+        ref.keyId,
+        ref.verified,
+        changes,
+        event,
+        signed,
       ]),
     );
   }
@@ -141,12 +186,20 @@ export class RegistryBulkLoad {
    * Writes what is left (held events that never found their predecessor stay `held`), then the recordations, their
    * keys and their marks, and the partitions' next offsets; rebuilds the indexes and analyses the tables.
    */
-  async finish(aliases: AliasMap, similarPictures: ReadonlyMap<string, readonly string[]> = new Map()): Promise<{ recordations: number; marks: number; markKeys: number }> {
+  async finish(
+    aliases: AliasMap,
+    similarPictures: ReadonlyMap<string, readonly string[]> = new Map(),
+  ): Promise<{ recordations: number; marks: number; markKeys: number }> {
     await this.flush();
     await this.writeEvents([...this.heldPending.values()]);
     this.heldPending.clear();
     const written = await writeRegistryState(this.client, this.tables, this.state.recordations, aliases, similarPictures);
-    await copyRows(this.client, this.tables.consumerOffsets, ['topic', 'partition', 'next_offset'], [...this.nextOffsets.values()].map((o) => [o.topic, o.partition, o.next.toString()]));
+    await copyRows(
+      this.client,
+      this.tables.consumerOffsets,
+      ['topic', 'partition', 'next_offset'],
+      [...this.nextOffsets.values()].map((o) => [o.topic, o.partition, o.next.toString()]),
+    );
     await rebuildIndexes(this.client, this.dropped);
     await this.client.query(`ANALYZE ${LOADED_TABLES.map((table) => `${quoteIdent(this.tables.schema)}.${table}`).join(', ')}`);
     return written;
@@ -175,7 +228,8 @@ export async function writeRegistryState(
     tables.recordations,
     ['authority', 'recordation_number', 'version', 'status', 'data', 'provenance', 'mark_id', 'valid_until', 'updated_at'],
     (function* () {
-      for (const [id, r] of recordations) yield [r.authority, r.recordationNumber, r.version, r.status, r.data, packProvenance(r.provenance), grouped.markOf.get(id)!, r.data.validUntil, now];
+      for (const [id, r] of recordations)
+        yield [r.authority, r.recordationNumber, r.version, r.status, r.data, packProvenance(r.provenance), grouped.markOf.get(id)!, r.data.validUntil, now];
     })(),
   );
   const markKeys = await copyRows(
@@ -183,14 +237,23 @@ export async function writeRegistryState(
     tables.markKeys,
     ['key', 'authority', 'recordation_number', 'kind', 'literal'],
     (function* () {
-      for (const [id, r] of recordations) for (const k of storedMarkKeys(grouped.keysOf.get(id)!)) yield [k.key, r.authority, r.recordationNumber, k.kind, k.literal];
+      for (const [id, r] of recordations)
+        for (const k of storedMarkKeys(grouped.keysOf.get(id)!)) yield [k.key, r.authority, r.recordationNumber, k.kind, k.literal];
     })(),
   );
   await copyRows(
     client,
     tables.marks,
     ['mark_id', 'display_text', 'display_source', 'recorded', 'conflict', 'conflicts', 'recordation_count'],
-    grouped.marks.map(({ markId, members, summary }) => [markId, summary.displayText, summary.displaySource, summary.recorded, summary.conflict, summary.conflicts, members.length]),
+    grouped.marks.map(({ markId, members, summary }) => [
+      markId,
+      summary.displayText,
+      summary.displaySource,
+      summary.recorded,
+      summary.conflict,
+      summary.conflicts,
+      members.length,
+    ]),
   );
   return { recordations: recordations.size, marks: grouped.marks.length, markKeys };
 }

@@ -119,11 +119,16 @@ function considerRow(candidates: Candidates, row: CandidateRow, key: string, lit
 
 /** Best first: score, then the kind of match, then the text and the id (so pages are stable). */
 function byRank(a: Pick<MarkHit, 'score' | 'matchedBy' | 'text' | 'markId'>, b: Pick<MarkHit, 'score' | 'matchedBy' | 'text' | 'markId'>): number {
-  return b.score - a.score || PREFERENCE.indexOf(a.matchedBy) - PREFERENCE.indexOf(b.matchedBy) || a.text.localeCompare(b.text) || a.markId.localeCompare(b.markId);
+  return (
+    b.score - a.score || PREFERENCE.indexOf(a.matchedBy) - PREFERENCE.indexOf(b.matchedBy) || a.text.localeCompare(b.text) || a.markId.localeCompare(b.markId)
+  );
 }
 
 /** What a mark's list of recordations shows and filters on. */
-type SummaryRow = Omit<RecordationRow, 'data'> & { data: Pick<RecordationState, 'rightsHolder' | 'niceClasses' | 'validUntil'> & { picture?: string | null }; verified?: boolean };
+type SummaryRow = Omit<RecordationRow, 'data'> & {
+  data: Pick<RecordationState, 'rightsHolder' | 'niceClasses' | 'validUntil'> & { picture?: string | null };
+  verified?: boolean;
+};
 
 /** SQL: true unless a provenance reference (packed or plain) says `verified: false`. */
 const VERIFIED_SQL = `NOT jsonb_path_exists(r.provenance, 'lax $.** ? (@.verified == false)')`;
@@ -269,7 +274,9 @@ export class RegistryQueries {
     const literal = literalKey(trimmed);
     const threshold = Math.max(MIN_SIMILARITY, (filters.minFuzzyScore ?? 0) / FUZZY_WEIGHT - 0.005);
     // Look-alikes: N1KE reads as NIKE. A hit on the folded text is a strong fuzzy match.
-    const foldedKeys = lookalikeTexts(trimmed).map(matchingKey).filter((folded) => folded && folded !== key);
+    const foldedKeys = lookalikeTexts(trimmed)
+      .map(matchingKey)
+      .filter((folded) => folded && folded !== key);
     const rows: CandidateRow[] = await this.lookup(this.candidatesSql, [trimmed, key, threshold.toFixed(3), foldedKeys]);
     for (const row of rows) considerRow(candidates, row, key, literal);
     return candidates;
@@ -297,13 +304,18 @@ export class RegistryQueries {
       let index = questionOf.get(trimmed);
       if (index === undefined) {
         const key = matchingKey(trimmed);
-        index = questions.push({
-          trimmed,
-          key,
-          literal: key ? literalKey(trimmed) : '',
-          folded: key ? lookalikeTexts(trimmed).map(matchingKey).filter((folded) => folded && folded !== key) : [],
-          candidates: new Map(),
-        }) - 1;
+        index =
+          questions.push({
+            trimmed,
+            key,
+            literal: key ? literalKey(trimmed) : '',
+            folded: key
+              ? lookalikeTexts(trimmed)
+                  .map(matchingKey)
+                  .filter((folded) => folded && folded !== key)
+              : [],
+            candidates: new Map(),
+          }) - 1;
         questionOf.set(trimmed, index);
       }
       return questions[index];
@@ -354,7 +366,9 @@ export class RegistryQueries {
    */
   private async preparedQuery<T>(prefix: string, text: string, values: unknown[]): Promise<T[]> {
     const name = `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
-    const pool = (this.dataSource.driver as unknown as { master: { query: (config: { name: string; text: string; values: unknown[] }) => Promise<{ rows: T[] }> } }).master;
+    const pool = (
+      this.dataSource.driver as unknown as { master: { query: (config: { name: string; text: string; values: unknown[] }) => Promise<{ rows: T[] }> } }
+    ).master;
     return (await pool.query({ name, text, values })).rows;
   }
 
@@ -397,7 +411,10 @@ export class RegistryQueries {
   }
 
   async mark(markId: string): Promise<(Omit<MarkHit, 'score' | 'matchedBy'> & { displaySource: string; conflicts: unknown }) | undefined> {
-    const rows: { display_source: string; conflicts: unknown }[] = await this.lookup(`SELECT display_source, conflicts FROM ${this.tables.marks} WHERE mark_id = $1`, [markId]);
+    const rows: { display_source: string; conflicts: unknown }[] = await this.lookup(
+      `SELECT display_source, conflicts FROM ${this.tables.marks} WHERE mark_id = $1`,
+      [markId],
+    );
     if (!rows.length) return undefined;
     const [mark] = await this.marksWithRecordations([markId]);
     return mark && { ...mark, displaySource: rows[0].display_source, conflicts: rows[0].conflicts };
@@ -438,7 +455,15 @@ export class RegistryQueries {
         after,
       );
       for (const row of page) {
-        digest.addRecordation({ authority: row.authority, recordationNumber: row.recordation_number, version: row.version, status: row.status, data: row.data, provenance: unpackProvenance(row.provenance), markId: row.mark_id });
+        digest.addRecordation({
+          authority: row.authority,
+          recordationNumber: row.recordation_number,
+          version: row.version,
+          status: row.status,
+          data: row.data,
+          provenance: unpackProvenance(row.provenance),
+          markId: row.mark_id,
+        });
       }
       if (page.length < 1000) break;
       after = [page[page.length - 1].authority, page[page.length - 1].recordation_number];
@@ -449,7 +474,14 @@ export class RegistryQueries {
         `SELECT mark_id, display_text, display_source, recorded, conflict FROM ${this.tables.marks} WHERE mark_id COLLATE "C" > $1 ORDER BY mark_id COLLATE "C" LIMIT 1000`,
         [afterMark],
       );
-      for (const row of page) digest.addMark({ markId: row.mark_id, displayText: row.display_text, displaySource: row.display_source, recorded: row.recorded, conflict: row.conflict });
+      for (const row of page)
+        digest.addMark({
+          markId: row.mark_id,
+          displayText: row.display_text,
+          displaySource: row.display_source,
+          recorded: row.recorded,
+          conflict: row.conflict,
+        });
       if (page.length < 1000) break;
       afterMark = page[page.length - 1].mark_id;
     }
@@ -525,13 +557,21 @@ function checkResult(candidates: Candidates, marks: Map<string, Omit<MarkHit, 's
   const hits: MarkHit[] = [];
   for (const [markId, candidate] of candidates) {
     const mark = marks.get(markId);
-    const recordations = mark?.recordations.filter((r) => keep({ authority: r.authority, status: r.status, data: { rightsHolder: r.rightsHolder, niceClasses: r.niceClasses, validUntil: r.validUntil } }));
+    const recordations = mark?.recordations.filter((r) =>
+      keep({ authority: r.authority, status: r.status, data: { rightsHolder: r.rightsHolder, niceClasses: r.niceClasses, validUntil: r.validUntil } }),
+    );
     // As a search: a mark none of whose recordations passes the filters is not a hit.
     if (mark && recordations?.length) hits.push({ ...mark, recordations, matchedBy: candidate.matchedBy, score: candidate.score });
   }
   const matches = hits
     .sort(byRank)
-    .map((hit) => ({ markId: hit.markId, text: hit.text, matchedBy: hit.matchedBy, score: hit.score, recordations: hit.recordations.filter((r) => r.status === 'active') }))
+    .map((hit) => ({
+      markId: hit.markId,
+      text: hit.text,
+      matchedBy: hit.matchedBy,
+      score: hit.score,
+      recordations: hit.recordations.filter((r) => r.status === 'active'),
+    }))
     .filter((match) => match.matchedBy !== 'fuzzy' || match.score >= CHECK_MIN_FUZZY_SCORE);
   return { recorded: matches.some((match) => match.matchedBy !== 'fuzzy' && match.recordations.length > 0), matches };
 }

@@ -1,7 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { MAX_EVENT_BYTES, canonicalJson, type AuthorityCode, type DecodedEvent, type RecordationEvent, type RecordationState } from '#contracts';
-import { EventMerger, eventRefOf, packProvenance, recordationId, storableText, unpackProvenance, unstorableText, type Disposition, type HeldEvent, type MergedEvent, type RegistryRecordation } from '#domain';
+import {
+  EventMerger,
+  eventRefOf,
+  packProvenance,
+  recordationId,
+  storableText,
+  unpackProvenance,
+  unstorableText,
+  type Disposition,
+  type HeldEvent,
+  type MergedEvent,
+  type RegistryRecordation,
+} from '#domain';
 import { LockHints, MarkGrouping } from './mark-grouping.js';
 
 export { LockHints, MergeContention } from './mark-grouping.js';
@@ -134,7 +146,9 @@ export class RegistryStore {
   }
 
   async storedOffsets(manager: EntityManager): Promise<{ topic: string; partition: number; nextOffset: string }[]> {
-    const rows: { topic: string; partition: number; next_offset: string }[] = await manager.query(`SELECT topic, partition, next_offset FROM ${this.tables.consumerOffsets}`);
+    const rows: { topic: string; partition: number; next_offset: string }[] = await manager.query(
+      `SELECT topic, partition, next_offset FROM ${this.tables.consumerOffsets}`,
+    );
     return rows.map((row) => ({ topic: row.topic, partition: row.partition, nextOffset: row.next_offset }));
   }
 
@@ -190,7 +204,15 @@ export class RegistryStore {
       }
       for (const message of fresh) {
         if (!message.decoded.ok) {
-          const quarantined = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, reason: message.decoded.reason, detail: message.decoded.detail };
+          const quarantined = {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+            reason: message.decoded.reason,
+            detail: message.decoded.detail,
+          };
           result.quarantined.push(quarantined);
           refused.push({ quarantined, message });
         }
@@ -200,12 +222,15 @@ export class RegistryStore {
     if (!applied.length) return results;
 
     await this.insertQuarantine(manager, refused);
-    const good = applied.flatMap(({ batch, fresh }) => fresh.filter((m): m is GoodMessage => m.decoded.ok).map((message) => ({ topic: batch.topic, partition: batch.partition, message })));
+    const good = applied.flatMap(({ batch, fresh }) =>
+      fresh.filter((m): m is GoodMessage => m.decoded.ok).map((message) => ({ topic: batch.topic, partition: batch.partition, message })),
+    );
     const merged = await this.merge(manager, good, hints);
     // Each disposition to the batch of its partition (a held event released here is of the same recordation, so of
     // the same partition as the event that released it).
     const resultOf = new Map(applied.map(({ batch, result }) => [`${batch.topic}:${batch.partition}`, result]));
-    for (const { authority, disposition, topic, partition } of merged.dispositions) (resultOf.get(`${topic}:${partition}`) ?? applied[0].result).dispositions.push({ authority, disposition });
+    for (const { authority, disposition, topic, partition } of merged.dispositions)
+      (resultOf.get(`${topic}:${partition}`) ?? applied[0].result).dispositions.push({ authority, disposition });
 
     for (const { fresh, result } of applied) result.nextOffset = (BigInt(fresh[fresh.length - 1].offset) + 1n).toString();
     await manager.query(
@@ -251,12 +276,13 @@ export class RegistryStore {
     const seenRows: { event_id: string }[] = await manager.query(`SELECT DISTINCT event_id FROM ${this.tables.events} WHERE event_id = ANY($1::uuid[])`, [
       good.map(({ message }) => message.decoded.event.id),
     ]);
-    const heldRows: { topic: string; partition: number; offset: string; payload: RecordationEvent; received_at: Date; key_id: string; verified: boolean }[] = await manager.query(
-      `SELECT topic, partition, "offset", payload, received_at, key_id, verified FROM ${this.tables.events}
+    const heldRows: { topic: string; partition: number; offset: string; payload: RecordationEvent; received_at: Date; key_id: string; verified: boolean }[] =
+      await manager.query(
+        `SELECT topic, partition, "offset", payload, received_at, key_id, verified FROM ${this.tables.events}
        WHERE disposition = 'held' AND (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[]))
        ORDER BY topic, partition, "offset"`,
-      [authorities, numbers],
-    );
+        [authorities, numbers],
+      );
     // Per recordation, in log order: of two held events with one sequence, the first in the log is the one applied.
     const held = new Map<string, HeldEvent[]>();
     for (const row of heldRows) {
@@ -304,7 +330,10 @@ export class RegistryStore {
       // Mark ids first, so each touched recordation is written once, with its mark id (no second row version); a
       // recordation whose keys did not change keeps its current mark id, read under that mark's lock.
       const { markOf, marks } = await this.grouping.assign(manager, regroup, aliases, touched, [...touched], hints);
-      await this.upsertRecordations(manager, [...touched].map((id) => ({ ...recordations.get(id)!, markId: markOf.get(id) ?? '' })));
+      await this.upsertRecordations(
+        manager,
+        [...touched].map((id) => ({ ...recordations.get(id)!, markId: markOf.get(id) ?? '' })),
+      );
       await this.grouping.summarise(manager, marks);
     };
     return { rows, dispositions: merger.dispositions, group };
@@ -314,7 +343,16 @@ export class RegistryStore {
   // element by element in JavaScript, which profiling showed to cost more than the SQL itself.
   private async upsertRecordations(manager: EntityManager, recordations: (RegistryRecordation & { markId: string })[]): Promise<void> {
     if (!recordations.length) return;
-    const rows = recordations.map((r) => ({ a: r.authority, n: r.recordationNumber, v: r.version, s: r.status, d: r.data, p: packProvenance(r.provenance), m: r.markId, u: r.data.validUntil }));
+    const rows = recordations.map((r) => ({
+      a: r.authority,
+      n: r.recordationNumber,
+      v: r.version,
+      s: r.status,
+      d: r.data,
+      p: packProvenance(r.provenance),
+      m: r.markId,
+      u: r.data.validUntil,
+    }));
     await manager.query(
       `INSERT INTO ${this.tables.recordations} (authority, recordation_number, version, status, data, provenance, mark_id, valid_until, updated_at)
        SELECT a, n, v, s, d, p, m, u, now() FROM jsonb_to_recordset($1::jsonb) AS t(a text, n text, v int, s text, d jsonb, p jsonb, m text, u date)

@@ -6,7 +6,10 @@ import { ListRecordationsQuery } from './list-recordations.query.js';
 // Invalid Date (a 500).
 describe('GET /recordations updatedSince', () => {
   it.each(['20240101', '2024-W01', '2024-123'])('refuses %s', (value) => {
-    expect(validatePlain(ListRecordationsQuery, { updatedSince: value })).toEqual({ ok: false, errors: [{ field: 'updatedSince', reason: 'must be an ISO 8601 date or timestamp' }] });
+    expect(validatePlain(ListRecordationsQuery, { updatedSince: value })).toEqual({
+      ok: false,
+      errors: [{ field: 'updatedSince', reason: 'must be an ISO 8601 date or timestamp' }],
+    });
   });
 
   it('takes a date or a timestamp', () => {

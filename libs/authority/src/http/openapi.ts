@@ -21,7 +21,10 @@ export function exampleBodies(authority: AuthorityCode) {
   };
   return {
     create,
-    bulk: [create, { ...create, mark: { text: 'HERMÈS', script: 'Latn', type: 'word' }, trademarkRegistration: { ...create.trademarkRegistration, number: '300123457' } }],
+    bulk: [
+      create,
+      { ...create, mark: { text: 'HERMÈS', script: 'Latn', type: 'word' }, trademarkRegistration: { ...create.trademarkRegistration, number: '300123457' } },
+    ],
     amend: { goods: 'Handbags, wallets and leather goods', knownInfringers: [{ name: 'Example Trading Co.', country: 'HK' }] },
     renewal: { validUntil: '2038-01-01' },
     suspension: { reason: 'Rights holder did not confirm the recordation within the deadline' },
@@ -38,10 +41,10 @@ const { defaultMetadataStorage } = createRequire(import.meta.url)('class-transfo
 
 /** JSON schemas of the contract DTOs, generated from their class-validator rules (the same classes that validate). */
 export function contractSchemas(): Record<string, Record<string, unknown>> {
-  const schemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/', classTransformerMetadataStorage: defaultMetadataStorage }) as Record<
-    string,
-    Record<string, unknown>
-  >;
+  const schemas = validationMetadatasToSchemas({
+    refPointerPrefix: '#/components/schemas/',
+    classTransformerMetadataStorage: defaultMetadataStorage,
+  }) as Record<string, Record<string, unknown>>;
   // Which fields a create requires is decided per use (validation.ts), not by the class.
   if (schemas.CreateRecordationDto) schemas.CreateRecordationDto = { ...schemas.CreateRecordationDto, required: [...REQUIRED_ON_CREATE] };
   return schemas;

@@ -20,7 +20,11 @@ const MAX_NUMBER_LENGTH = 40;
 // openapi.ts) with one example each; the examples are the HK service's (the others differ only in office and script).
 const EXAMPLES = exampleBodies('HK');
 const body = (dto: string, example: unknown) => ApiBody({ schema: { $ref: `#/components/schemas/${dto}` }, examples: { example: { value: example } } });
-const idempotencyKey = ApiHeader({ name: 'Idempotency-Key', required: false, description: 'The same key and body within 24 h returns the first answer; another body: 422' });
+const idempotencyKey = ApiHeader({
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'The same key and body within 24 h returns the first answer; another body: 422',
+});
 const numberParam = ApiParam({ name: 'number', description: "The authority's recordation number", example: 'HK-2026-00001' });
 
 function checkNumber(recordationNumber: string): string {
@@ -60,7 +64,7 @@ export class RecordationsController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Record a mark: validated against the contract and this authority\'s rules, numbered, published as a signed created event' })
+  @ApiOperation({ summary: "Record a mark: validated against the contract and this authority's rules, numbered, published as a signed created event" })
   @body('CreateRecordationDto', EXAMPLES.create)
   @idempotencyKey
   async create(@Body() body: CreateRecordationDto, @Headers('idempotency-key') key: string | undefined, @Req() req: Request, @Res() res: Response) {
@@ -76,7 +80,10 @@ export class RecordationsController {
   @Post('bulk')
   @HttpCode(200)
   @ApiOperation({ summary: 'Up to 10 000 creations in one request: a JSON array or NDJSON (application/x-ndjson); one result per item' })
-  @ApiBody({ schema: { type: 'array', items: { $ref: '#/components/schemas/CreateRecordationDto' }, maxItems: 10_000 }, examples: { example: { value: EXAMPLES.bulk } } })
+  @ApiBody({
+    schema: { type: 'array', items: { $ref: '#/components/schemas/CreateRecordationDto' }, maxItems: 10_000 },
+    examples: { example: { value: EXAMPLES.bulk } },
+  })
   @idempotencyKey
   async bulk(@Req() req: Request, @Headers('idempotency-key') key: string | undefined) {
     return this.bulkCreate.execute(parseBulkBody(req.body), key);
@@ -177,7 +184,13 @@ export class RecordationsController {
       limit,
     });
     return {
-      items: page.map((item) => ({ recordationNumber: item.state.recordationNumber, status: item.state.status, version: item.state.version, updatedAt: item.updatedAt, data: item.state })),
+      items: page.map((item) => ({
+        recordationNumber: item.state.recordationNumber,
+        status: item.state.status,
+        version: item.state.version,
+        updatedAt: item.updatedAt,
+        data: item.state,
+      })),
       nextCursor: page.length === limit && page.lastKey ? encodeCursor(page.lastKey) : null,
     };
   }

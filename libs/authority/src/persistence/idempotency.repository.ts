@@ -29,10 +29,18 @@ export class IdempotencyRepository {
       [key],
     );
     const row = rows[0];
-    return { reserved: false, fingerprint: row.fingerprint, response: row.status_code === null ? undefined : { statusCode: row.status_code, body: row.response } };
+    return {
+      reserved: false,
+      fingerprint: row.fingerprint,
+      response: row.status_code === null ? undefined : { statusCode: row.status_code, body: row.response },
+    };
   }
 
   async complete(manager: EntityManager, key: string, response: StoredResponse): Promise<void> {
-    await manager.query(`UPDATE ${this.tables.idempotencyKeys} SET status_code = $2, response = $3 WHERE key = $1`, [key, response.statusCode, JSON.stringify(response.body)]);
+    await manager.query(`UPDATE ${this.tables.idempotencyKeys} SET status_code = $2, response = $3 WHERE key = $1`, [
+      key,
+      response.statusCode,
+      JSON.stringify(response.body),
+    ]);
   }
 }

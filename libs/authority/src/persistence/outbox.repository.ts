@@ -85,12 +85,20 @@ export class OutboxRepository {
   }
 
   async forRecordation(recordationNumber: string): Promise<EventPublishState[]> {
-    const rows: { event_id: string; type: string; sequence: number; created_at: Date; published_at: Date | null; topic: string | null; partition: number | null; offset: string | null }[] =
-      await this.dataSource.query(
-        `SELECT event_id, type, sequence, created_at, published_at, topic, partition, "offset" FROM ${this.tables.outbox}
+    const rows: {
+      event_id: string;
+      type: string;
+      sequence: number;
+      created_at: Date;
+      published_at: Date | null;
+      topic: string | null;
+      partition: number | null;
+      offset: string | null;
+    }[] = await this.dataSource.query(
+      `SELECT event_id, type, sequence, created_at, published_at, topic, partition, "offset" FROM ${this.tables.outbox}
          WHERE recordation_number = $1 ORDER BY sequence`,
-        [recordationNumber],
-      );
+      [recordationNumber],
+    );
     return rows.map((row) => ({
       eventId: row.event_id,
       type: row.type,

@@ -32,13 +32,17 @@ export class RecordationRepository {
   ) {}
 
   async find(recordationNumber: string, manager: EntityManager = this.dataSource.manager): Promise<StoredRecordation | undefined> {
-    const rows: RecordationRow[] = await manager.query(`SELECT data, created_at, updated_at FROM ${this.tables.recordations} WHERE recordation_number = $1`, [recordationNumber]);
+    const rows: RecordationRow[] = await manager.query(`SELECT data, created_at, updated_at FROM ${this.tables.recordations} WHERE recordation_number = $1`, [
+      recordationNumber,
+    ]);
     return rows[0] && { state: rows[0].data, createdAt: rows[0].created_at, updatedAt: rows[0].updated_at };
   }
 
   /** Reads and locks the row until the transaction ends, so changes to one recordation are serialised. */
   async findForUpdate(manager: EntityManager, recordationNumber: string): Promise<RecordationState | undefined> {
-    const rows: { data: RecordationState }[] = await manager.query(`SELECT data FROM ${this.tables.recordations} WHERE recordation_number = $1 FOR UPDATE`, [recordationNumber]);
+    const rows: { data: RecordationState }[] = await manager.query(`SELECT data FROM ${this.tables.recordations} WHERE recordation_number = $1 FOR UPDATE`, [
+      recordationNumber,
+    ]);
     return rows[0]?.data;
   }
 

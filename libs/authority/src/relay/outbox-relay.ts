@@ -85,7 +85,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       this.metrics.relayPublished.inc(pending.length);
     } catch (error) {
       this.metrics.relaySendFailures.inc();
-      await this.outbox.recordFailure(pending.map((event) => event.position), (error as Error).message).catch(() => undefined);
+      await this.outbox
+        .recordFailure(
+          pending.map((event) => event.position),
+          (error as Error).message,
+        )
+        .catch(() => undefined);
       throw error;
     }
     return pending.length;
@@ -98,7 +103,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       headers: { 'event-id': event.eventId, 'event-type': event.type, authority: this.context.authority },
     };
     // Pick the partition ourselves (the same murmur2 rule the producer would use) to know each event's offset.
-    const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      partitionErrorCode: 0,
+      replicas: [0],
+      isr: [0],
+    }));
     message.partition = this.partitioner({ topic: this.context.topic, partitionMetadata, message });
     return message;
   }
@@ -122,7 +133,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       // acks=-1 (all) a send is answered only once min.insync.replicas replicas have it. kafkajs warns that the
       // client's limited retries "may invalidate EoS": on purpose — a send that runs out of retries fails, the relay
       // makes a new producer and re-sends, and the registry recognises the copy by its eventId (never applied twice).
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       await producer.connect();
       this.producer = producer;
     }
@@ -163,7 +179,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const runner = this.dataSource.createQueryRunner();
     try {
       await runner.connect();
-      const rows = (await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`outbox-relay:${this.config.DATABASE_SCHEMA}`])) as { locked: boolean }[];
+      const rows = (await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`outbox-relay:${this.config.DATABASE_SCHEMA}`])) as {
+        locked: boolean;
+      }[];
       if (rows[0].locked) {
         this.lock = runner;
         return true;

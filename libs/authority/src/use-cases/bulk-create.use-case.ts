@@ -68,10 +68,10 @@ export class BulkCreateUseCase {
       }
       try {
         const pictures = await preparePicture(validated.value);
-        const response = await this.idempotent.run(
-          { idempotencyKey, item: index, method: 'POST', path: '/recordations', body: item },
-          async (manager) => ({ statusCode: 201, body: await this.create.execute(manager, validated.value, pictures) }),
-        );
+        const response = await this.idempotent.run({ idempotencyKey, item: index, method: 'POST', path: '/recordations', body: item }, async (manager) => ({
+          statusCode: 201,
+          body: await this.create.execute(manager, validated.value, pictures),
+        }));
         results.push({ index, status: 'created', ...(response.body as WriteResult) });
       } catch (error) {
         if (!(error instanceof HttpException)) throw error;

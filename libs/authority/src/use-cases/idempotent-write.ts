@@ -46,11 +46,17 @@ export class IdempotentWrite {
     const key = request.idempotencyKey === undefined || request.item === undefined ? request.idempotencyKey : `${request.idempotencyKey}:${request.item}`;
     return this.dataSource.transaction(async (manager) => {
       if (key === undefined) return work(manager);
-      const fingerprint = createHash('sha256').update(`${request.method} ${request.path}\n${canonicalJson(request.body ?? null)}`).digest('hex');
+      const fingerprint = createHash('sha256')
+        .update(`${request.method} ${request.path}\n${canonicalJson(request.body ?? null)}`)
+        .digest('hex');
       const reservation = await this.keys.reserve(manager, key, fingerprint);
       if (!reservation.reserved) {
         if (reservation.fingerprint !== fingerprint) {
-          throw new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', message: 'this Idempotency-Key was used for a different request' });
+          throw new UnprocessableEntityException({
+            statusCode: 422,
+            error: 'Unprocessable Entity',
+            message: 'this Idempotency-Key was used for a different request',
+          });
         }
         if (reservation.response) return reservation.response;
       }

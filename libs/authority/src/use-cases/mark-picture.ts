@@ -25,7 +25,9 @@ export async function preparePicture(fields: Partial<RecordationFields>, current
       mark.representation = kept;
       return [];
     }
-    throw new FieldValidationException([{ field: `${field}.data`, reason: 'is required (base64 of a PNG, JPEG or WebP file), unless sha256 names the current picture' }]);
+    throw new FieldValidationException([
+      { field: `${field}.data`, reason: 'is required (base64 of a PNG, JPEG or WebP file), unless sha256 names the current picture' },
+    ]);
   }
   const bytes = Buffer.from(representation.data, 'base64');
   let checked: Awaited<ReturnType<typeof inspectPicture>>;

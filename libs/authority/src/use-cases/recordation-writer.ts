@@ -42,7 +42,14 @@ export class RecordationWriter {
 
   /** Returns undefined when a new recordation's number is already taken (nothing written). */
   /** `pictures`: the bytes of the mark's picture when this request supplied it; they travel beside the signed event. */
-  async write(manager: EntityManager, state: RecordationState, type: RecordationEventType, changedFields: string[], now: Date, pictures: readonly Buffer[] = []): Promise<WriteResult | undefined> {
+  async write(
+    manager: EntityManager,
+    state: RecordationState,
+    type: RecordationEventType,
+    changedFields: string[],
+    now: Date,
+    pictures: readonly Buffer[] = [],
+  ): Promise<WriteResult | undefined> {
     if (type === 'recordation.created') {
       if (!(await this.recordations.insert(manager, state))) return undefined;
     } else {

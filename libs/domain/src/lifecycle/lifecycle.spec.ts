@@ -50,7 +50,11 @@ describe('createRecordation', () => {
   });
 
   it('requires validUntil where the holder chooses the term (Hong Kong, Macao)', () => {
-    const input = { ...cnInput, mark: { text: '愛馬仕', script: 'Hant', type: 'word' as const }, trademarkRegistration: { office: 'HKIPD', number: '300123456' } };
+    const input = {
+      ...cnInput,
+      mark: { text: '愛馬仕', script: 'Hant', type: 'word' as const },
+      trademarkRegistration: { office: 'HKIPD', number: '300123456' },
+    };
     expect(fieldsOf(createRecordation(input, 'HK-2024-000001', HK, today))).toEqual(['validUntil']);
     expect(stateOf(createRecordation({ ...input, validUntil: '2029-01-01' }, 'HK-2024-000001', HK, today)).validUntil).toBe('2029-01-01');
   });
@@ -61,7 +65,18 @@ describe('createRecordation', () => {
     ['a script the authority does not write', { input: { mark: { text: 'X', script: 'Cyrl', type: 'word' } } }, 'mark.script'],
     ['an end before the start', { input: { validUntil: '2024-04-01' } }, 'validUntil'],
     ['an end already past', { input: { validFrom: '2016-01-01', validUntil: '2020-01-01' } }, 'validUntil'],
-    ['a field restricted twice', { input: { restrictions: [{ field: 'knownInfringers', sharedWith: ['HK'] }, { field: 'knownInfringers', sharedWith: ['MO'] }] } }, 'restrictions.1.field'],
+    [
+      'a field restricted twice',
+      {
+        input: {
+          restrictions: [
+            { field: 'knownInfringers', sharedWith: ['HK'] },
+            { field: 'knownInfringers', sharedWith: ['MO'] },
+          ],
+        },
+      },
+      'restrictions.1.field',
+    ],
   ] as [string, { number?: string; input?: object }, string][])('refuses %s', (_label, change, field) => {
     const result = createRecordation({ ...cnInput, ...change.input }, change.number ?? 'T2024-01234', CN, today);
     expect(fieldsOf(result)).toContain(field);
@@ -124,7 +139,11 @@ describe('renewRecordation (Mainland: last 6 months, at most 10 more years, with
   const active = stateOf(createRecordation(cnInput, 'T2024-01234', CN, today)); // validUntil 2034-04-30
 
   it('refuses before the window opens', () => {
-    expect(renewRecordation(active, '2040-01-01', CN, addMonths('2034-04-30', -7))).toMatchObject({ ok: false, kind: 'conflict', reason: expect.stringContaining('2033-10-30') });
+    expect(renewRecordation(active, '2040-01-01', CN, addMonths('2034-04-30', -7))).toMatchObject({
+      ok: false,
+      kind: 'conflict',
+      reason: expect.stringContaining('2033-10-30'),
+    });
   });
 
   it('renews inside the window', () => {

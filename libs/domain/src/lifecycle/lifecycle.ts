@@ -55,7 +55,9 @@ export function ruleErrors(fields: RecordationFields, rules: AuthorityRules, tod
   if (maximum !== undefined && fields.validUntil > maximum) {
     errors.push({
       field: 'validUntil',
-      reason: `must not be after ${maximum}` + (rules.termYears ? ` (${rules.termYears} years from validFrom, capped at the registration's expiry)` : " (the registration's expiry)"),
+      reason:
+        `must not be after ${maximum}` +
+        (rules.termYears ? ` (${rules.termYears} years from validFrom, capped at the registration's expiry)` : " (the registration's expiry)"),
     });
   }
   if (options.requireFutureEnd && fields.validUntil < today) errors.push({ field: 'validUntil', reason: `must not be in the past (today is ${today})` });
@@ -123,7 +125,8 @@ export function renewRecordation(current: RecordationState, validUntil: string, 
   }
   if (rules.maxRenewalYears !== null) {
     const limit = addYears(current.validUntil, rules.maxRenewalYears);
-    if (validUntil > limit) return invalid([{ field: 'validUntil', reason: `must not be after ${limit} (${rules.maxRenewalYears} years beyond the current term)` }]);
+    if (validUntil > limit)
+      return invalid([{ field: 'validUntil', reason: `must not be after ${limit} (${rules.maxRenewalYears} years beyond the current term)` }]);
   }
   const rightEnd = current.trademarkRegistration.expiresOn;
   if (rightEnd !== undefined && validUntil > rightEnd) {

@@ -4,7 +4,10 @@ import { groupByKeys } from '../registry/marks.js';
 import { dctHash, differenceHash, hammingDistance, pictureKeysOf, picturesMatch, pictureSimilarity } from './perceptual-hash.js';
 
 const gradient = (size: number, flip = false) => Array.from({ length: size * size }, (_, i) => ((flip ? size - 1 - (i % size) : i % size) * 255) / size);
-const withPicture = (sha256?: string) => ({ mark: { text: 'x', type: 'figurative', ...(sha256 ? { representation: { sha256, mediaType: 'image/png', width: 1, height: 1, bytes: 1 } } : {}) } }) as Pick<RecordationState, 'mark'>;
+const withPicture = (sha256?: string) =>
+  ({
+    mark: { text: 'x', type: 'figurative', ...(sha256 ? { representation: { sha256, mediaType: 'image/png', width: 1, height: 1, bytes: 1 } } : {}) },
+  }) as Pick<RecordationState, 'mark'>;
 
 describe('perceptual hashes', () => {
   it('counts differing bits', () => {

@@ -108,7 +108,10 @@ export function pictureOf(data: Pick<RecordationState, 'mark'>): string | undefi
  * picture stored later lists the earlier one, whose own key it then shares; so the connected components — and the
  * smallest key a mark id comes from — are the same for one consumer, several, and a replay.
  */
-export function pictureKeysOf(data: Pick<RecordationState, 'mark'>, similar: (sha256: string) => readonly string[]): { key: string; kind: 'image'; literal: string }[] {
+export function pictureKeysOf(
+  data: Pick<RecordationState, 'mark'>,
+  similar: (sha256: string) => readonly string[],
+): { key: string; kind: 'image'; literal: string }[] {
   const own = pictureOf(data);
   if (!own) return [];
   const keys = new Set([own, ...similar(own)]);

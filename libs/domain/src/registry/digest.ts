@@ -61,7 +61,10 @@ export class RegistryDigest {
       }
       fields[field] = key;
     }
-    this.add(`recordation ${recordation.authority}:${recordation.recordationNumber}`, `${canonicalJson({ r: { ...recordation, provenance: { fields, events } } })}\n`);
+    this.add(
+      `recordation ${recordation.authority}:${recordation.recordationNumber}`,
+      `${canonicalJson({ r: { ...recordation, provenance: { fields, events } } })}\n`,
+    );
     this.recordations++;
   }
 

@@ -12,8 +12,28 @@ export interface MergedEvent {
 }
 
 /** Where an event sat in the log, as provenance and the event store name it. */
-export function eventRefOf(event: RecordationEvent, topic: string, partition: number, offset: string, receivedAt: string, keyId: string, verified: boolean): EventRef {
-  return { eventId: event.id, authority: event.source, type: event.type, sequence: event.sequence, topic, partition, offset: String(offset), time: event.time, receivedAt, keyId, verified };
+export function eventRefOf(
+  event: RecordationEvent,
+  topic: string,
+  partition: number,
+  offset: string,
+  receivedAt: string,
+  keyId: string,
+  verified: boolean,
+): EventRef {
+  return {
+    eventId: event.id,
+    authority: event.source,
+    type: event.type,
+    sequence: event.sequence,
+    topic,
+    partition,
+    offset: String(offset),
+    time: event.time,
+    receivedAt,
+    keyId,
+    verified,
+  };
 }
 
 /** An event waiting for its predecessor (disposition `held`), per recordation in log order. */
@@ -73,7 +93,9 @@ export class EventMerger {
   /** Counts the held events of this merger still waiting (once); call after the last `merge`. */
   finish(): void {
     for (const waiting of this.state.held.values()) {
-      for (const heldEvent of waiting) if (heldEvent.entry && this.own.has(heldEvent.entry)) this.dispositions.push({ authority: heldEvent.event.source, disposition: 'held', topic: heldEvent.ref.topic, partition: heldEvent.ref.partition });
+      for (const heldEvent of waiting)
+        if (heldEvent.entry && this.own.has(heldEvent.entry))
+          this.dispositions.push({ authority: heldEvent.event.source, disposition: 'held', topic: heldEvent.ref.topic, partition: heldEvent.ref.partition });
     }
   }
 

@@ -1,5 +1,5 @@
 /** Digits and symbols counterfeiters put in place of look-alike letters (N1KE, H3RMES, CHANE1, $ONY). */
-const LOOKALIKES: Record<string, string> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '$': 's', '@': 'a', '€': 'e' };
+const LOOKALIKES: Record<string, string> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', $: 's', '@': 'a', '€': 'e' };
 /** "1" and "|" stand for i as often as for l: both readings are tried. */
 const ONE_LIKE = /[1|]/g;
 

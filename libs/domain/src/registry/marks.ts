@@ -96,7 +96,10 @@ export function markIdOfComponent(members: readonly string[], keysOf: (recordati
 export function markIdOf(keys: Iterable<string>): string {
   let smallest: string | undefined;
   for (const key of keys) if (smallest === undefined || key < smallest) smallest = key;
-  return `m_${createHash('sha256').update(smallest ?? '').digest('hex').slice(0, 20)}`;
+  return `m_${createHash('sha256')
+    .update(smallest ?? '')
+    .digest('hex')
+    .slice(0, 20)}`;
 }
 
 /** What a mark's summary reads of each member (the registry fetches only these fields). */
@@ -149,7 +152,9 @@ function cachedHolderKey(name: string): string {
 }
 
 function holderKeys(data: MarkMemberData): string[] {
-  return data.rightsHolder.nameAlt ? [cachedHolderKey(data.rightsHolder.name), cachedHolderKey(data.rightsHolder.nameAlt)] : [cachedHolderKey(data.rightsHolder.name)];
+  return data.rightsHolder.nameAlt
+    ? [cachedHolderKey(data.rightsHolder.name), cachedHolderKey(data.rightsHolder.nameAlt)]
+    : [cachedHolderKey(data.rightsHolder.name)];
 }
 
 /**
@@ -160,7 +165,9 @@ function holderKeys(data: MarkMemberData): string[] {
  */
 export function summariseMark(members: readonly MarkMember[]): MarkSummary {
   const ordered = [...members].sort(
-    (a, b) => AUTHORITY_ORDER[a.authority] - AUTHORITY_ORDER[b.authority] || (a.recordationNumber < b.recordationNumber ? -1 : a.recordationNumber > b.recordationNumber ? 1 : 0),
+    (a, b) =>
+      AUTHORITY_ORDER[a.authority] - AUTHORITY_ORDER[b.authority] ||
+      (a.recordationNumber < b.recordationNumber ? -1 : a.recordationNumber > b.recordationNumber ? 1 : 0),
   );
   const display = ordered.find((member) => member.data.status === 'active') ?? ordered[0];
   // Union-find over members, joined by any shared holder key.
@@ -215,7 +222,13 @@ export function groupRegistry(
   for (const members of groupByKeys(new Map([...keysOf].map(([id, keys]) => [id, keys.map((k) => k.key)])))) {
     const markId = markIdOfComponent(members, (id) => keysOf.get(id)!.map((k) => k.key));
     for (const member of members) markOf.set(member, markId);
-    const summary = summariseMark(members.map((id) => ({ authority: recordations.get(id)!.authority, recordationNumber: recordations.get(id)!.recordationNumber, data: recordations.get(id)!.data })));
+    const summary = summariseMark(
+      members.map((id) => ({
+        authority: recordations.get(id)!.authority,
+        recordationNumber: recordations.get(id)!.recordationNumber,
+        data: recordations.get(id)!.data,
+      })),
+    );
     marks.push({ markId, members, summary });
   }
   return { keysOf, markOf, marks };

@@ -18,13 +18,7 @@ const LATIN_ACCENTS = /(\p{Script=Latin})\p{M}+/gu;
  * "H-E-R-M-E-S" meet here; ガ stays apart from カ and हिंदी keeps its vowel signs (other scripts' marks are letters).
  */
 export function literalKey(text: string): string {
-  return text
-    .normalize('NFKC')
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(LATIN_ACCENTS, '$1')
-    .normalize('NFKC')
-    .replace(PUNCTUATION_AND_SPACE, '');
+  return text.normalize('NFKC').toLowerCase().normalize('NFKD').replace(LATIN_ACCENTS, '$1').normalize('NFKC').replace(PUNCTUATION_AND_SPACE, '');
 }
 
 /** The matching key of a mark text: the literal form, with Traditional Chinese turned Simplified (愛馬仕 → 爱马仕). */
@@ -43,9 +37,36 @@ const MATCHING_KEY_CACHE = 100_000;
 const matchingKeys = new Map<string, string>();
 
 const COMPANY_SUFFIXES = [
-  'holdingslimited', 'companylimited', 'colimited', 'coltd', 'limited', 'ltd', 'incorporated', 'inc', 'corporation', 'corp',
-  'company', 'co', 'sarl', 'sas', 'sa', 'gmbh', 'ag', 'lda', 'limitada', 'llc', 'plc', 'spa', 'srl', 'bv', 'nv',
-  '股份有限公司', '有限责任公司', '有限公司', '公司', '集团',
+  'holdingslimited',
+  'companylimited',
+  'colimited',
+  'coltd',
+  'limited',
+  'ltd',
+  'incorporated',
+  'inc',
+  'corporation',
+  'corp',
+  'company',
+  'co',
+  'sarl',
+  'sas',
+  'sa',
+  'gmbh',
+  'ag',
+  'lda',
+  'limitada',
+  'llc',
+  'plc',
+  'spa',
+  'srl',
+  'bv',
+  'nv',
+  '股份有限公司',
+  '有限责任公司',
+  '有限公司',
+  '公司',
+  '集团',
 ];
 
 /** A rights holder's name reduced to compare across authorities: matching key less legal-form suffixes. */

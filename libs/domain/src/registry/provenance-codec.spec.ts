@@ -33,7 +33,9 @@ describe('provenance codec', () => {
   });
 
   it('merges equal references read back from storage (equal objects, not the same one, keys in another order)', () => {
-    const reread = Object.fromEntries(Object.entries(provenance).map(([field, r]) => [field, Object.fromEntries(Object.entries(r).reverse()) as unknown as EventRef]));
+    const reread = Object.fromEntries(
+      Object.entries(provenance).map(([field, r]) => [field, Object.fromEntries(Object.entries(r).reverse()) as unknown as EventRef]),
+    );
     expect(packProvenance(reread).refs).toHaveLength(2);
   });
 
@@ -54,7 +56,26 @@ describe('provenance codec', () => {
   });
 
   it('is about a tenth of the plain map for a recordation set by one event', () => {
-    const fields = ['mark', 'ipType', 'rightsHolder', 'trademarkRegistration', 'niceClasses', 'goods', 'licensees', 'genuineGoods', 'knownInfringers', 'status', 'validFrom', 'validUntil', 'approvedAt', 'examiner', 'products', 'authorisedImporters', 'restrictedFields', 'transliterations'];
+    const fields = [
+      'mark',
+      'ipType',
+      'rightsHolder',
+      'trademarkRegistration',
+      'niceClasses',
+      'goods',
+      'licensees',
+      'genuineGoods',
+      'knownInfringers',
+      'status',
+      'validFrom',
+      'validUntil',
+      'approvedAt',
+      'examiner',
+      'products',
+      'authorisedImporters',
+      'restrictedFields',
+      'transliterations',
+    ];
     const plain = Object.fromEntries(fields.map((field) => [field, created]));
     expect(JSON.stringify(packProvenance(plain)).length).toBeLessThan(JSON.stringify(plain).length / 5);
   });

@@ -34,9 +34,16 @@ describe('redactForViewer, the one redaction policy', () => {
 
   it("applies today's restrictions to a view of before, and to summaries of any shape", () => {
     const today: FieldRestriction[] = [{ field: 'rightsHolder' as never, sharedWith: ['HK'] }];
-    const summary = { markId: 'm_1', recordations: [{ authority: 'CN', recordationNumber: 'T2024-00001', rightsHolder: { name: 'Secret' }, niceClasses: [18] }] };
+    const summary = {
+      markId: 'm_1',
+      recordations: [{ authority: 'CN', recordationNumber: 'T2024-00001', rightsHolder: { name: 'Secret' }, niceClasses: [18] }],
+    };
     const current = (authority: string, number: string) => (authority === 'CN' && number === 'T2024-00001' ? today : undefined);
-    expect(redactForViewer(summary, { role: 'officer', authority: 'MO' }, current).recordations[0]).toEqual({ authority: 'CN', recordationNumber: 'T2024-00001', niceClasses: [18] });
+    expect(redactForViewer(summary, { role: 'officer', authority: 'MO' }, current).recordations[0]).toEqual({
+      authority: 'CN',
+      recordationNumber: 'T2024-00001',
+      niceClasses: [18],
+    });
     expect(redactForViewer(summary, { role: 'officer', authority: 'HK' }, current).recordations[0].rightsHolder).toEqual({ name: 'Secret' });
     expect(recordationRefs({ a: [summary, restricted] })).toEqual([{ authority: 'CN', recordationNumber: 'T2024-00001' }]);
   });

@@ -66,7 +66,8 @@ function redactRecordation(recordation: Record<string, unknown>, hidden: Set<str
   strip(recordation);
   strip(data);
   strip(recordation.provenance);
-  if (Array.isArray(recordation.changes)) recordation.changes = (recordation.changes as unknown[]).filter((change) => !(isRecord(change) && hidden.has(String(change.field))));
+  if (Array.isArray(recordation.changes))
+    recordation.changes = (recordation.changes as unknown[]).filter((change) => !(isRecord(change) && hidden.has(String(change.field))));
   else strip(recordation.changes);
   return recordation;
 }

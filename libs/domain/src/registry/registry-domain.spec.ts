@@ -89,7 +89,19 @@ function event(sequence: number, data: RecordationState, changedFields: string[]
 }
 
 function ref(e: RecordationEvent, offset: number): EventRef {
-  return { eventId: e.id, authority: e.source, type: e.type, sequence: e.sequence, topic: 'recordations.hk', partition: 0, offset: String(offset), time: e.time, receivedAt: '2024-02-01T00:00:00.000Z', keyId: 'hk-1', verified: true };
+  return {
+    eventId: e.id,
+    authority: e.source,
+    type: e.type,
+    sequence: e.sequence,
+    topic: 'recordations.hk',
+    partition: 0,
+    offset: String(offset),
+    time: e.time,
+    receivedAt: '2024-02-01T00:00:00.000Z',
+    keyId: 'hk-1',
+    verified: true,
+  };
 }
 
 describe('mergeEvent', () => {
@@ -134,7 +146,8 @@ describe('mergeEvent', () => {
 });
 
 describe('EventMerger', () => {
-  const goods = (sequence: number, text: string, id?: string) => event(sequence, state({ goods: text, version: sequence }), sequence === 1 ? ['mark', 'goods'] : ['goods'], id);
+  const goods = (sequence: number, text: string, id?: string) =>
+    event(sequence, state({ goods: text, version: sequence }), sequence === 1 ? ['mark', 'goods'] : ['goods'], id);
   const emptyState = (): MergeState => ({ recordations: new Map(), held: new Map<string, HeldEvent[]>(), seen: new Set() });
 
   it('applies in sequence order within one run: held until the gap fills, the rival of a sequence stale, a redelivery duplicate', () => {
@@ -142,7 +155,14 @@ describe('EventMerger', () => {
     const log = [goods(1, 'v1'), goods(3, 'v3'), goods(3, 'v3 rival', '01900033-0000-7000-8000-000000000000'), goods(1, 'v1'), goods(2, 'v2'), goods(4, 'v4')];
     const entries = log.map((e, offset) => merger.merge(e, ref(e, offset)));
     merger.finish();
-    expect(entries.map((e) => `${e.event.sequence}@${e.ref.offset}:${e.disposition}`)).toEqual(['1@0:applied', '3@1:applied', '3@2:stale', '1@3:duplicate', '2@4:applied', '4@5:applied']);
+    expect(entries.map((e) => `${e.event.sequence}@${e.ref.offset}:${e.disposition}`)).toEqual([
+      '1@0:applied',
+      '3@1:applied',
+      '3@2:stale',
+      '1@3:duplicate',
+      '2@4:applied',
+      '4@5:applied',
+    ]);
     expect(entries[1].changes).toContainEqual({ field: 'goods', before: 'v2', after: 'v3' });
     expect(entries[2].changes).toBeNull();
     expect(merger.resolvedEarlier).toEqual([]);
@@ -207,10 +227,22 @@ describe('mark grouping', () => {
     expect(markIdOf(['hermes'])).not.toBe(markIdOf(['chanel']));
   });
 
-  const member = (authority: 'CN' | 'HK' | 'MO', number: string, holder: string, status: RecordationState['status'] = 'active', nameAlt?: string): MarkMember => ({
+  const member = (
+    authority: 'CN' | 'HK' | 'MO',
+    number: string,
+    holder: string,
+    status: RecordationState['status'] = 'active',
+    nameAlt?: string,
+  ): MarkMember => ({
     authority,
     recordationNumber: number,
-    data: state({ authority, recordationNumber: number, status, rightsHolder: { name: holder, nameAlt, country: 'FR' }, mark: { text: `${authority}-text`, type: 'word' } }),
+    data: state({
+      authority,
+      recordationNumber: number,
+      status,
+      rightsHolder: { name: holder, nameAlt, country: 'FR' },
+      mark: { text: `${authority}-text`, type: 'word' },
+    }),
   });
 
   it('flags a conflict when authorities name different holders, with both sides kept', () => {
@@ -231,12 +263,18 @@ describe('mark grouping', () => {
 
   it('links one holder through its other-script name, across recordations', () => {
     // CN names it in Chinese only, MO in Latin only, HK in both: one holder, no conflict.
-    const summary = summariseMark([member('CN', 'T1', '爱马仕国际'), member('MO', 'M1', 'Hermès International'), member('HK', 'H1', '爱马仕国际', 'active', 'Hermes International')]);
+    const summary = summariseMark([
+      member('CN', 'T1', '爱马仕国际'),
+      member('MO', 'M1', 'Hermès International'),
+      member('HK', 'H1', '爱马仕国际', 'active', 'Hermes International'),
+    ]);
     expect(summary).toMatchObject({ conflict: false, conflicts: [] });
   });
 
   it('lists each holder once with all its recordations, however many recordations a mark has', () => {
-    const members = Array.from({ length: 600 }, (_, i) => member((['CN', 'HK', 'MO'] as const)[i % 3], `N${String(i).padStart(3, '0')}`, `Holder ${i % 4} Limited`));
+    const members = Array.from({ length: 600 }, (_, i) =>
+      member((['CN', 'HK', 'MO'] as const)[i % 3], `N${String(i).padStart(3, '0')}`, `Holder ${i % 4} Limited`),
+    );
     const summary = summariseMark(members);
     expect(summary.conflict).toBe(true);
     expect(summary.conflicts).toHaveLength(4);
@@ -245,7 +283,9 @@ describe('mark grouping', () => {
   });
 
   it('sees the same holder across scripts and legal forms', () => {
-    expect(summariseMark([member('CN', 'T1', '爱马仕国际', 'active', 'Hermès International'), member('HK', 'H1', 'HERMES INTERNATIONAL SA')]).conflict).toBe(false);
+    expect(summariseMark([member('CN', 'T1', '爱马仕国际', 'active', 'Hermès International'), member('HK', 'H1', 'HERMES INTERNATIONAL SA')]).conflict).toBe(
+      false,
+    );
   });
 
   it('takes the display text from the first active recordation, CN before HK before MO', () => {
@@ -270,14 +310,21 @@ describe('RegistryDigest', () => {
   }
 
   it('ignores when a copy received the event', () => {
-    const later = { ...recordation, provenance: Object.fromEntries(Object.entries(recordation.provenance).map(([f, r]) => [f, { ...r, receivedAt: '2030-01-01T00:00:00Z' }])) };
+    const later = {
+      ...recordation,
+      provenance: Object.fromEntries(Object.entries(recordation.provenance).map(([f, r]) => [f, { ...r, receivedAt: '2030-01-01T00:00:00Z' }])),
+    };
     expect(digestOf(later)).toBe(digestOf(recordation));
   });
 
   it('changes with any fact', () => {
     expect(digestOf({ ...recordation, status: 'revoked' })).not.toBe(digestOf(recordation));
-    expect(digestOf({ ...recordation, provenance: { ...recordation.provenance, goods: { ...recordation.provenance.goods, offset: '9' } } })).not.toBe(digestOf(recordation));
-    expect(digestOf({ ...recordation, provenance: { ...recordation.provenance, goods: { ...recordation.provenance.goods, keyId: 'hk-2' } } })).not.toBe(digestOf(recordation));
+    expect(digestOf({ ...recordation, provenance: { ...recordation.provenance, goods: { ...recordation.provenance.goods, offset: '9' } } })).not.toBe(
+      digestOf(recordation),
+    );
+    expect(digestOf({ ...recordation, provenance: { ...recordation.provenance, goods: { ...recordation.provenance.goods, keyId: 'hk-2' } } })).not.toBe(
+      digestOf(recordation),
+    );
   });
 
   it('is the same for provenance read back from storage: fields in another order, equal copies instead of one shared reference', () => {

@@ -30,7 +30,10 @@ describe('decideAccess', () => {
   });
 
   it('refuses an unlisted role with the reason', () => {
-    expect(decideAccess({ role: 'officer', authority: 'CN', name: 'o' }, { roles: ['auditor'] })).toMatchObject({ allowed: false, reason: expect.stringMatching(/officer/) });
+    expect(decideAccess({ role: 'officer', authority: 'CN', name: 'o' }, { roles: ['auditor'] })).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(/officer/),
+    });
   });
 
   it("refuses one authority's publisher on another authority's service", () => {

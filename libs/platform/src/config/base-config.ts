@@ -57,9 +57,12 @@ export class BaseAppConfig extends DatabaseConfig {
    * `false` (default: the socket's peer is the client), a hop count (1: one proxy in front), or a comma-separated list
    * of proxy addresses / CIDRs (or loopback, linklocal, uniquelocal). Never `true`: any client could pick its address.
    */
-  @Matches(/^(false|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?))*)$/, {
-    message: 'must be false, a hop count (e.g. 1), or a comma-separated list of proxy addresses/CIDRs (loopback, linklocal, uniquelocal allowed)',
-  })
+  @Matches(
+    /^(false|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?))*)$/,
+    {
+      message: 'must be false, a hop count (e.g. 1), or a comma-separated list of proxy addresses/CIDRs (loopback, linklocal, uniquelocal allowed)',
+    },
+  )
   TRUST_PROXY: string = 'false';
 
   /** Request bodies above this size are refused with 413. */

@@ -24,11 +24,22 @@ describe('loadConfig', () => {
   });
 
   it('names each missing variable', () => {
-    expect(problemsOf({}).map((p) => p.variable).sort()).toEqual(['KAFKA_PASSWORD', 'KAFKA_USERNAME']);
+    expect(
+      problemsOf({})
+        .map((p) => p.variable)
+        .sort(),
+    ).toEqual(['KAFKA_PASSWORD', 'KAFKA_USERNAME']);
   });
 
   it('names each bad variable with the reason', () => {
-    const problems = problemsOf({ ...minimal, PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', KAFKA_BROKERS: 'nohost', DATABASE_SCHEMA: 'Bad-Name' });
+    const problems = problemsOf({
+      ...minimal,
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://x',
+      LOG_LEVEL: 'loud',
+      KAFKA_BROKERS: 'nohost',
+      DATABASE_SCHEMA: 'Bad-Name',
+    });
     const byVariable = new Map(problems.map((p) => [p.variable, p.reason]));
     expect([...byVariable.keys()].sort()).toEqual(['DATABASE_SCHEMA', 'DATABASE_URL', 'KAFKA_BROKERS', 'LOG_LEVEL', 'PORT']);
     expect(byVariable.get('PORT')).toMatch(/port/);

@@ -47,7 +47,17 @@ describe('production mode (NODE_ENV=production) refuses development secrets', ()
   it('names every development default of the registry in production', () => {
     const problems = problemsOf(() => loadRegistryConfig({ ...developmentRegistry, NODE_ENV: 'production' }));
     expect(Object.keys(problems).sort()).toEqual(
-      ['ADMIN_TOKEN', 'AUDITOR_TOKEN', 'DATABASE_URL', 'KAFKA_PASSWORD', 'OFFICER_TOKEN_CN', 'OFFICER_TOKEN_HK', 'OFFICER_TOKEN_MO', 'TRUSTED_KEYS', 'VERIFY_SIGNATURES'].sort(),
+      [
+        'ADMIN_TOKEN',
+        'AUDITOR_TOKEN',
+        'DATABASE_URL',
+        'KAFKA_PASSWORD',
+        'OFFICER_TOKEN_CN',
+        'OFFICER_TOKEN_HK',
+        'OFFICER_TOKEN_MO',
+        'TRUSTED_KEYS',
+        'VERIFY_SIGNATURES',
+      ].sort(),
     );
     expect(problems.OFFICER_TOKEN_CN).toMatch(/development default/);
     // No value is printed.

@@ -23,10 +23,31 @@ export const CREDENTIAL_VARIABLES = [
 
 /** The published development values (.env.example, scripts/start.sh, the test systems). */
 export const DEVELOPMENT_SECRETS: readonly string[] = [
-  'dev-publisher-cn', 'dev-publisher-hk', 'dev-publisher-mo', 'dev-officer-cn', 'dev-officer-hk', 'dev-officer-mo', 'dev-auditor', 'dev-admin', 'dev-metrics',
-  'test-publisher-cn', 'test-publisher-hk', 'test-publisher-mo', 'test-officer-cn', 'test-officer-hk', 'test-officer-mo', 'test-auditor', 'test-admin',
-  'admin-dev-secret', 'cn-dev-secret', 'hk-dev-secret', 'mo-dev-secret', 'registry-dev-secret',
-  'mainland-dev-secret', 'hong-kong-dev-secret', 'macao-dev-secret',
+  'dev-publisher-cn',
+  'dev-publisher-hk',
+  'dev-publisher-mo',
+  'dev-officer-cn',
+  'dev-officer-hk',
+  'dev-officer-mo',
+  'dev-auditor',
+  'dev-admin',
+  'dev-metrics',
+  'test-publisher-cn',
+  'test-publisher-hk',
+  'test-publisher-mo',
+  'test-officer-cn',
+  'test-officer-hk',
+  'test-officer-mo',
+  'test-auditor',
+  'test-admin',
+  'admin-dev-secret',
+  'cn-dev-secret',
+  'hk-dev-secret',
+  'mo-dev-secret',
+  'registry-dev-secret',
+  'mainland-dev-secret',
+  'hong-kong-dev-secret',
+  'macao-dev-secret',
   'postgres',
 ];
 
@@ -78,7 +99,7 @@ export function productionProblems(config: Record<string, unknown>): ProductionP
     }
   }
   if (typeof config.SIGNING_KEY_ID === 'string' && DEVELOPMENT_KEY_ID.test(config.SIGNING_KEY_ID)) {
-    problems.push({ variable: 'SIGNING_KEY_ID', reason: 'names a development signing key; production signs with the authority\'s own key' });
+    problems.push({ variable: 'SIGNING_KEY_ID', reason: "names a development signing key; production signs with the authority's own key" });
   }
   if (typeof config.TRUSTED_KEYS === 'string' && config.TRUSTED_KEYS.split(',').some((entry) => DEVELOPMENT_KEY_ID.test(entry.split(':')[1]?.trim() ?? ''))) {
     problems.push({ variable: 'TRUSTED_KEYS', reason: 'trusts a development signing key' });

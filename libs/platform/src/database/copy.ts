@@ -18,7 +18,12 @@ export function copyText(value: CopyValue): string {
  * Bulk-writes rows with COPY … FROM STDIN (an order of magnitude faster than INSERTs: bench/RESULTS.md); `rows`
  * may be a generator, so nothing needs to be held in memory at once. Returns the number of rows written.
  */
-export async function copyRows(client: pg.ClientBase, table: string, columns: readonly string[], rows: Iterable<CopyValue[]> | AsyncIterable<CopyValue[]>): Promise<number> {
+export async function copyRows(
+  client: pg.ClientBase,
+  table: string,
+  columns: readonly string[],
+  rows: Iterable<CopyValue[]> | AsyncIterable<CopyValue[]>,
+): Promise<number> {
   let count = 0;
   // Lines go out in chunks of about 64 KiB: one stream write per row costs more than the row.
   async function* chunks() {

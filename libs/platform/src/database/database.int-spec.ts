@@ -19,7 +19,9 @@ describe('dataSourceOptions', () => {
 
   it('opens every pooled connection with JIT off and the application name set', async () => {
     const sessions = await Promise.all(
-      Array.from({ length: 3 }, () => dataSource.query(`SELECT current_setting('jit') AS jit, current_setting('application_name') AS name, pg_backend_pid() AS pid, pg_sleep(0.05)`)),
+      Array.from({ length: 3 }, () =>
+        dataSource.query(`SELECT current_setting('jit') AS jit, current_setting('application_name') AS name, pg_backend_pid() AS pid, pg_sleep(0.05)`),
+      ),
     );
     expect(new Set(sessions.map(([session]) => session.pid)).size).toBe(3);
     for (const [session] of sessions) expect(session).toMatchObject({ jit: 'off', name: 'rx-test' });

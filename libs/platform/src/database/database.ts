@@ -111,5 +111,7 @@ export async function migrationDataSource(options: { defaultSchema: string; migr
   } finally {
     await client.end();
   }
-  return new DataSource(dataSourceOptions({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: options.migrations, poolSize: 2, applicationName: 'migrate' }));
+  return new DataSource(
+    dataSourceOptions({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations: options.migrations, poolSize: 2, applicationName: 'migrate' }),
+  );
 }

@@ -57,13 +57,18 @@ describe('per-app PostgreSQL roles', () => {
     }
   });
 
-  it("limits every authority statement to 60 s (the registry limits its lookups per request)", async () => {
+  it('limits every authority statement to 60 s (the registry limits its lookups per request)', async () => {
     for (const app of AUTHORITIES) expect((await as[app].query('SHOW statement_timeout')).rows[0].statement_timeout).toBe('1min');
   });
 
   it('lets each role read and write its own schema', async () => {
     expect(await outcome(as.hong_kong, `INSERT INTO hong_kong.number_sequences SELECT * FROM hong_kong.number_sequences`)).toBe('ok');
-    expect(await outcome(as.registry, `INSERT INTO registry.aliases (from_key, to_key, from_text, to_text) SELECT from_key, to_key, from_text, to_text FROM registry.aliases`)).toBe('ok');
+    expect(
+      await outcome(
+        as.registry,
+        `INSERT INTO registry.aliases (from_key, to_key, from_text, to_text) SELECT from_key, to_key, from_text, to_text FROM registry.aliases`,
+      ),
+    ).toBe('ok');
     expect(await outcome(as.registry, `SELECT count(*) FROM registry.recordations`)).toBe('ok');
   });
 
@@ -76,9 +81,12 @@ describe('per-app PostgreSQL roles', () => {
         expect([app, other, await outcome(as[app], `CREATE TABLE ${other}.planted (x int)`)]).toEqual([app, other, '42501']);
       }
       // A compromised Hong Kong service cannot queue a forged Mainland event for the Mainland service to publish.
-      expect(await outcome(as[app], `INSERT INTO mainland.outbox (event_id, recordation_number, sequence, type, message) VALUES (gen_random_uuid(), 'x', 1, 't', '')`)).toBe(
-        app === 'mainland' ? '23503' : '42501',
-      );
+      expect(
+        await outcome(
+          as[app],
+          `INSERT INTO mainland.outbox (event_id, recordation_number, sequence, type, message) VALUES (gen_random_uuid(), 'x', 1, 't', '')`,
+        ),
+      ).toBe(app === 'mainland' ? '23503' : '42501');
     }
   });
 
@@ -93,7 +101,10 @@ describe('per-app PostgreSQL roles', () => {
   it('refuses every role programs and files on the server, new roles and the public schema', async () => {
     for (const app of APPS) {
       expect([app, await outcome(as[app], `COPY (SELECT 1) TO PROGRAM 'id'`)]).toEqual([app, '42501']);
-      expect([app, await outcome(as[app], `COPY ${app === 'registry' ? 'registry.aliases' : `${app}.recordations`} FROM '/etc/passwd'`)]).toEqual([app, '42501']);
+      expect([app, await outcome(as[app], `COPY ${app === 'registry' ? 'registry.aliases' : `${app}.recordations`} FROM '/etc/passwd'`)]).toEqual([
+        app,
+        '42501',
+      ]);
       expect([app, await outcome(as[app], `SELECT pg_read_file('/etc/passwd')`)]).toEqual([app, '42501']);
       expect([app, await outcome(as[app], `CREATE ROLE intruder SUPERUSER`)]).toEqual([app, '42501']);
       expect([app, await outcome(as[app], `ALTER ROLE ${app} SUPERUSER`)]).toEqual([app, '42501']);

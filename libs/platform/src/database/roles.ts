@@ -26,10 +26,37 @@ export interface AppRole {
 }
 
 export const APP_ROLES: Record<AppName, AppRole> = {
-  mainland: { role: 'mainland', schemas: ['mainland'], mayCreateSchemas: false, passwordVariable: 'DATABASE_PASSWORD_MAINLAND', developmentPassword: 'mainland-dev-secret', statementTimeout: '60s' },
-  hong_kong: { role: 'hong_kong', schemas: ['hong_kong'], mayCreateSchemas: false, passwordVariable: 'DATABASE_PASSWORD_HONG_KONG', developmentPassword: 'hong-kong-dev-secret', statementTimeout: '60s' },
-  macao: { role: 'macao', schemas: ['macao'], mayCreateSchemas: false, passwordVariable: 'DATABASE_PASSWORD_MACAO', developmentPassword: 'macao-dev-secret', statementTimeout: '60s' },
-  registry: { role: 'registry', schemas: ['registry'], mayCreateSchemas: true, passwordVariable: 'DATABASE_PASSWORD_REGISTRY', developmentPassword: 'registry-dev-secret' },
+  mainland: {
+    role: 'mainland',
+    schemas: ['mainland'],
+    mayCreateSchemas: false,
+    passwordVariable: 'DATABASE_PASSWORD_MAINLAND',
+    developmentPassword: 'mainland-dev-secret',
+    statementTimeout: '60s',
+  },
+  hong_kong: {
+    role: 'hong_kong',
+    schemas: ['hong_kong'],
+    mayCreateSchemas: false,
+    passwordVariable: 'DATABASE_PASSWORD_HONG_KONG',
+    developmentPassword: 'hong-kong-dev-secret',
+    statementTimeout: '60s',
+  },
+  macao: {
+    role: 'macao',
+    schemas: ['macao'],
+    mayCreateSchemas: false,
+    passwordVariable: 'DATABASE_PASSWORD_MACAO',
+    developmentPassword: 'macao-dev-secret',
+    statementTimeout: '60s',
+  },
+  registry: {
+    role: 'registry',
+    schemas: ['registry'],
+    mayCreateSchemas: true,
+    passwordVariable: 'DATABASE_PASSWORD_REGISTRY',
+    developmentPassword: 'registry-dev-secret',
+  },
 };
 
 /** The role of each authority's service. */
@@ -119,7 +146,9 @@ export async function provisionDatabaseRoles(options: ProvisionRolesOptions): Pr
     await db.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
     for (const app of Object.values(APP_ROLES)) {
       const role = quoteIdent(app.role);
-      await db.query(`${app.mayCreateSchemas ? 'GRANT' : 'REVOKE'} CREATE ON DATABASE ${quoteIdent(options.database)} ${app.mayCreateSchemas ? 'TO' : 'FROM'} ${role}`);
+      await db.query(
+        `${app.mayCreateSchemas ? 'GRANT' : 'REVOKE'} CREATE ON DATABASE ${quoteIdent(options.database)} ${app.mayCreateSchemas ? 'TO' : 'FROM'} ${role}`,
+      );
       for (const schema of [...app.schemas, ...(options.extraSchemas?.[app.role] ?? [])]) {
         await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)} AUTHORIZATION ${role}`);
         await handOver(db, schema, app.role);

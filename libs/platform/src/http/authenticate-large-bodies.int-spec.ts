@@ -12,7 +12,9 @@ async function partialRequest(port: number, headers: Record<string, string>, sen
   await once(socket, 'connect');
   let response = '';
   socket.on('data', (chunk) => (response += chunk.toString()));
-  const head = Object.entries({ Host: 'x', 'Content-Type': 'application/json', ...headers }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+  const head = Object.entries({ Host: 'x', 'Content-Type': 'application/json', ...headers })
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n');
   socket.write(`POST /recordations/bulk HTTP/1.1\r\n${head}\r\n\r\n`);
   socket.write('['.padEnd(sent, ' '));
   await Promise.race([once(socket, 'close'), once(socket, 'end')]);
@@ -55,7 +57,11 @@ describe('authentication before a large body is read', () => {
 
   it('reads the body of a valid credential, and a small body before the guard as before', async () => {
     const items = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ i })));
-    const answer = await fetch(`http://127.0.0.1:${port}/recordations/bulk`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer good-token' }, body: items });
+    const answer = await fetch(`http://127.0.0.1:${port}/recordations/bulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer good-token' },
+      body: items,
+    });
     expect([answer.status, await answer.json()]).toEqual([200, { items: 2000 }]);
     const small = await fetch(`http://127.0.0.1:${port}/recordations/bulk`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1,2]' });
     expect(small.status).toBe(200);

@@ -49,7 +49,8 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
       legacyHeaders: false,
       keyGenerator: rateLimitKey(credentialsOf(app)),
       skip: (req) => req.path.startsWith('/health') || req.path === '/metrics',
-      handler: (_req, res) => res.status(429).json({ statusCode: 429, error: 'Too Many Requests', message: `more than ${config.RATE_LIMIT_PER_MINUTE} requests a minute` }),
+      handler: (_req, res) =>
+        res.status(429).json({ statusCode: 429, error: 'Too Many Requests', message: `more than ${config.RATE_LIMIT_PER_MINUTE} requests a minute` }),
     }),
   );
 
@@ -65,7 +66,11 @@ export async function createHttpApp(module: unknown, config: BaseAppConfig, opti
   // Express routes paths case-insensitively and with or without a trailing slash: so does this test.
   const routeKey = (path: string) => path.toLowerCase().replace(/\/+$/, '');
   const ownBody = new Set((options.ownBodyRoutes ?? []).map(routeKey));
-  app.use(ownBody.size ? (req: express.Request, res: express.Response, next: express.NextFunction) => (ownBody.has(routeKey(req.path)) ? next() : jsonParser(req, res, next)) : jsonParser);
+  app.use(
+    ownBody.size
+      ? (req: express.Request, res: express.Response, next: express.NextFunction) => (ownBody.has(routeKey(req.path)) ? next() : jsonParser(req, res, next))
+      : jsonParser,
+  );
 
   app.useGlobalPipes(new ContractValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());

@@ -26,7 +26,9 @@ describe('ContractValidationPipe on path and query values', () => {
 
   it('refuses a NUL, a control character or a lone surrogate in a path parameter with a 400 naming it', () => {
     for (const value of ['HK-2026-000001\u0000', '\u0000', 'a\nb', 'x\ud800']) {
-      expect(errorsOf(() => pipe.transform(value, { type: 'param', data: 'number', metatype: String }))).toEqual([{ field: 'number', reason: 'must not contain control characters or lone surrogates' }]);
+      expect(errorsOf(() => pipe.transform(value, { type: 'param', data: 'number', metatype: String }))).toEqual([
+        { field: 'number', reason: 'must not contain control characters or lone surrogates' },
+      ]);
     }
   });
 
@@ -37,9 +39,15 @@ describe('ContractValidationPipe on path and query values', () => {
   });
 
   it('refuses such a query value, repeated value or key', () => {
-    expect(errorsOf(() => pipe.transform({ q: 'A\u0000B' }, { type: 'query', metatype: Query }))).toEqual([{ field: 'q', reason: 'must not contain control characters or lone surrogates' }]);
-    expect(errorsOf(() => pipe.transform({ q: ['x', '\u0000'] }, { type: 'query', metatype: Query }))).toEqual([{ field: 'q', reason: 'must not contain control characters or lone surrogates' }]);
-    expect(errorsOf(() => pipe.transform({ 'q\u0000': 'x' }, { type: 'query', metatype: Query }))).toEqual([{ field: '(key)', reason: 'must not contain control characters or lone surrogates' }]);
+    expect(errorsOf(() => pipe.transform({ q: 'A\u0000B' }, { type: 'query', metatype: Query }))).toEqual([
+      { field: 'q', reason: 'must not contain control characters or lone surrogates' },
+    ]);
+    expect(errorsOf(() => pipe.transform({ q: ['x', '\u0000'] }, { type: 'query', metatype: Query }))).toEqual([
+      { field: 'q', reason: 'must not contain control characters or lone surrogates' },
+    ]);
+    expect(errorsOf(() => pipe.transform({ 'q\u0000': 'x' }, { type: 'query', metatype: Query }))).toEqual([
+      { field: '(key)', reason: 'must not contain control characters or lone surrogates' },
+    ]);
   });
 
   it('still validates an ordinary query', () => {

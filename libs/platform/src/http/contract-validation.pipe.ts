@@ -21,7 +21,10 @@ export class ContractValidationPipe implements PipeTransform {
     // no identifier, search text or parameter of ours holds control characters or lone surrogates.
     if (metadata.type === 'param' || metadata.type === 'query') {
       const bad = unreadableValues(value, metadata.data ?? '');
-      if (bad.length) throw new FieldValidationException(bad.map((field) => ({ field: field || '(query)', reason: 'must not contain control characters or lone surrogates' })));
+      if (bad.length)
+        throw new FieldValidationException(
+          bad.map((field) => ({ field: field || '(query)', reason: 'must not contain control characters or lone surrogates' })),
+        );
     }
     if (metadata.type !== 'body' && metadata.type !== 'query') return value;
     const metatype = metadata.metatype;
@@ -37,7 +40,9 @@ function unreadableValues(value: unknown, path: string): string[] {
   if (typeof value === 'string') return hasControlOrLoneSurrogate(value) ? [path] : [];
   if (Array.isArray(value)) return value.flatMap((item) => unreadableValues(item, path));
   if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, item]) => (hasControlOrLoneSurrogate(key) ? [path ? `${path}.(key)` : '(key)'] : unreadableValues(item, path ? `${path}.${key}` : key)));
+    return Object.entries(value).flatMap(([key, item]) =>
+      hasControlOrLoneSurrogate(key) ? [path ? `${path}.(key)` : '(key)'] : unreadableValues(item, path ? `${path}.${key}` : key),
+    );
   }
   return [];
 }

@@ -5,7 +5,11 @@ import { isDatabaseUnavailable, isStatementTimeout } from './http-error.filter.j
 describe('isDatabaseUnavailable', () => {
   it('recognises the ways a lost PostgreSQL shows up', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(true);
-    expect(isDatabaseUnavailable(new QueryFailedError('SELECT 1', [], Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })))).toBe(true);
+    expect(
+      isDatabaseUnavailable(
+        new QueryFailedError('SELECT 1', [], Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })),
+      ),
+    ).toBe(true);
     expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);
     // A transaction whose connection died: TypeORM released its runner and the next query says so.
     expect(isDatabaseUnavailable(new QueryRunnerProviderAlreadyReleasedError())).toBe(true);
@@ -20,7 +24,9 @@ describe('isDatabaseUnavailable', () => {
 
 describe('isStatementTimeout', () => {
   it('recognises a statement PostgreSQL cancelled at statement_timeout, and nothing else', () => {
-    expect(isStatementTimeout(new QueryFailedError('SELECT', [], Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })))).toBe(true);
+    expect(
+      isStatementTimeout(new QueryFailedError('SELECT', [], Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }))),
+    ).toBe(true);
     expect(isStatementTimeout(new QueryFailedError('SELECT', [], Object.assign(new Error('duplicate key'), { code: '23505' })))).toBe(false);
     expect(isStatementTimeout(undefined)).toBe(false);
   });

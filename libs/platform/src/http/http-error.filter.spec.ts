@@ -30,13 +30,20 @@ describe('sendError for body-parser errors', () => {
   it('answers a corrupt compressed body with 400', () => {
     expect(capture(httpError(400, 'incorrect header check', { code: 'Z_DATA_ERROR', errno: -3 }))).toEqual({
       status: 400,
-      body: { statusCode: 400, error: 'Bad Request', message: 'Validation failed', errors: [{ field: '(body)', reason: 'could not be read (corrupt, truncated or wrongly encoded)' }] },
+      body: {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'Validation failed',
+        errors: [{ field: '(body)', reason: 'could not be read (corrupt, truncated or wrongly encoded)' }],
+      },
     });
   });
 
   it('answers a verify failure (invalid UTF-8) with 400 naming the body', () => {
     expect(capture(httpError(403, 'the body is not valid UTF-8', { type: 'entity.verify.failed' })).status).toBe(400);
-    expect(capture(httpError(400, 'the body is not valid UTF-8', { type: 'entity.parse.failed' })).body.errors).toEqual([{ field: '(body)', reason: 'is not valid JSON in UTF-8' }]);
+    expect(capture(httpError(400, 'the body is not valid UTF-8', { type: 'entity.parse.failed' })).body.errors).toEqual([
+      { field: '(body)', reason: 'is not valid JSON in UTF-8' },
+    ]);
   });
 
   it('still answers 500 for an unexpected error, and for a server-side http-error', () => {

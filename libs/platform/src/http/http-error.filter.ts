@@ -17,7 +17,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (candidate.code && DATABASE_UNAVAILABLE.has(candidate.code)) return true;
   if (candidate.name === RELEASED_BY_CONNECTION_LOSS || candidate.constructor?.name === RELEASED_BY_CONNECTION_LOSS) return true;
   if (candidate.driverError && isDatabaseUnavailable(candidate.driverError)) return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(candidate.message ?? '');
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    candidate.message ?? '',
+  );
 }
 
 /** PostgreSQL cancelled the statement: it ran past statement_timeout (query_canceled). */
@@ -85,7 +87,12 @@ function describeError(exception: unknown): { status: number; body: Record<strin
   if (isStatementTimeout(exception)) {
     return {
       status: 503,
-      body: { statusCode: 503, error: 'Service Unavailable', reason: 'statement-timeout', message: 'the query ran longer than its time limit and was cancelled; nothing was changed: narrow it or retry later' },
+      body: {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        reason: 'statement-timeout',
+        message: 'the query ran longer than its time limit and was cancelled; nothing was changed: narrow it or retry later',
+      },
     };
   }
   if (isDatabaseUnavailable(exception)) {

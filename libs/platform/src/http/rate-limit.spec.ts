@@ -64,7 +64,9 @@ describe('rate limiting behind a proxy (TRUST_PROXY) and by credential', () => {
   it('counts requests without a valid credential by client address: the forwarded one only when the proxy is trusted', async () => {
     const anonymous = (address: string) => ({ 'x-forwarded-for': address });
     // Behind one trusted proxy: each forwarded client address has its own budget.
-    expect(await statuses(proxied, [anonymous('192.0.2.1'), anonymous('192.0.2.1'), anonymous('192.0.2.1'), anonymous('192.0.2.2')])).toEqual([401, 401, 429, 401]);
+    expect(await statuses(proxied, [anonymous('192.0.2.1'), anonymous('192.0.2.1'), anonymous('192.0.2.1'), anonymous('192.0.2.2')])).toEqual([
+      401, 401, 429, 401,
+    ]);
     // Without TRUST_PROXY the header is the client's word: ignored, every request is the socket's address.
     expect(await statuses(direct, [anonymous('192.0.2.1'), anonymous('192.0.2.2'), anonymous('192.0.2.3')])).toEqual([401, 401, 429]);
   });

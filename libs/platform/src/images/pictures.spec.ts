@@ -4,7 +4,9 @@ import { hammingDistance, picturesMatch } from '#domain';
 import { PictureGate, PicturesBusyError, inspectPicture, pictureHashes, sniffPicture } from './pictures.js';
 
 const svg = (fg: string, bg: string) =>
-  Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300"><rect width="400" height="300" fill="${bg}"/><circle cx="140" cy="150" r="90" fill="${fg}"/><rect x="260" y="50" width="60" height="200" fill="${fg}"/><polygon points="330,250 390,250 360,40" fill="${fg}"/><text x="60" y="280" font-family="DejaVu Sans" font-weight="bold" font-size="60" fill="${fg}">AX</text></svg>`);
+  Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300"><rect width="400" height="300" fill="${bg}"/><circle cx="140" cy="150" r="90" fill="${fg}"/><rect x="260" y="50" width="60" height="200" fill="${fg}"/><polygon points="330,250 390,250 360,40" fill="${fg}"/><text x="60" y="280" font-family="DejaVu Sans" font-weight="bold" font-size="60" fill="${fg}">AX</text></svg>`,
+  );
 
 describe('pictures (sharp)', () => {
   it('accepts PNG, JPEG and WebP by their bytes and reports what they are', async () => {
@@ -21,7 +23,9 @@ describe('pictures (sharp)', () => {
 
   it('refuses empty, truncated, mislabelled, SVG, GIF and oversized pictures, saying why', async () => {
     const png = await sharp(svg('#c00', '#fff')).png().toBuffer();
-    const huge = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#fff' } }).png({ compressionLevel: 9 }).toBuffer();
+    const huge = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#fff' } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     const reasonOf = async (bytes: Buffer, declared?: string) => {
       const checked = await inspectPicture(bytes, declared);
       return checked.ok ? 'accepted' : checked.reason;
@@ -44,11 +48,14 @@ describe('pictures (sharp)', () => {
     // Orientation 6 is displayed turned by 90° clockwise: its hashes are nearest the PNG's turned by 90°.
     const viaExif = await pictureHashes(rotated);
     const distances = [];
-    for (const angle of [0, 90, 180, 270]) distances.push(hammingDistance((await pictureHashes(await sharp(png).rotate(angle).png().toBuffer())).phash, viaExif.phash));
+    for (const angle of [0, 90, 180, 270])
+      distances.push(hammingDistance((await pictureHashes(await sharp(png).rotate(angle).png().toBuffer())).phash, viaExif.phash));
     expect(distances.indexOf(Math.min(...distances))).toBe(1);
 
     const frames = await Promise.all([svg('#c00', '#fff'), svg('#fff', '#000')].map((s) => sharp(s).png().toBuffer()));
-    const animated = await sharp(frames, { join: { animated: true } }).webp({ loop: 0, delay: [100, 100] }).toBuffer();
+    const animated = await sharp(frames, { join: { animated: true } })
+      .webp({ loop: 0, delay: [100, 100] })
+      .toBuffer();
     expect((await sharp(animated, { pages: -1 }).metadata()).pages).toBe(2);
     const first = await inspectPicture(animated);
     expect(first.ok && [first.representation.mediaType, first.representation.width, first.representation.height]).toEqual(['image/webp', 400, 300]);
@@ -64,7 +71,15 @@ describe('pictures (sharp)', () => {
     ]) {
       expect(picturesMatch(original, await pictureHashes(copy))).toBe(true);
     }
-    const other = await pictureHashes(await sharp(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="300"><rect width="300" height="300" fill="#fff"/><polygon points="150,20 280,280 20,280" fill="#06c"/></svg>')).png().toBuffer());
+    const other = await pictureHashes(
+      await sharp(
+        Buffer.from(
+          '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="300"><rect width="300" height="300" fill="#fff"/><polygon points="150,20 280,280 20,280" fill="#06c"/></svg>',
+        ),
+      )
+        .png()
+        .toBuffer(),
+    );
     expect(picturesMatch(original, other)).toBe(false);
   });
 

@@ -21,7 +21,11 @@ export function sniffPicture(bytes: Buffer): PictureMediaType | 'svg' | 'gif' | 
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
   if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
   if (bytes.length >= 6 && bytes.toString('latin1', 0, 3) === 'GIF') return 'gif';
-  const head = bytes.toString('utf8', 0, Math.min(bytes.length, 1024)).replace(/^\uFEFF/, '').trimStart().toLowerCase();
+  const head = bytes
+    .toString('utf8', 0, Math.min(bytes.length, 1024))
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .toLowerCase();
   if (head.startsWith('<?xml') || head.startsWith('<svg') || head.startsWith('<!doctype svg') || head.includes('<svg')) return 'svg';
   return 'unknown';
 }
@@ -40,7 +44,8 @@ export async function inspectPicture(bytes: Buffer, declared?: string): Promise<
   if (bytes.length > MAX_PICTURE_BYTES) return { ok: false, reason: `must be at most ${MAX_PICTURE_BYTES} bytes (is ${bytes.length})` };
   const sniffed = sniffPicture(bytes);
   if (sniffed === 'svg') return { ok: false, reason: 'is SVG, which is refused (it can carry scripts): send PNG, JPEG or WebP' };
-  if (sniffed === 'gif' || sniffed === 'unknown') return { ok: false, reason: `must be a PNG, JPEG or WebP file (the bytes are ${sniffed === 'gif' ? 'GIF' : 'none of these'})` };
+  if (sniffed === 'gif' || sniffed === 'unknown')
+    return { ok: false, reason: `must be a PNG, JPEG or WebP file (the bytes are ${sniffed === 'gif' ? 'GIF' : 'none of these'})` };
   if (declared !== undefined && declared !== sniffed) return { ok: false, reason: `is ${sniffed} but was declared ${declared.slice(0, 60)}` };
   let metadata: Metadata;
   try {
@@ -71,7 +76,12 @@ export async function inspectPicture(bytes: Buffer, declared?: string): Promise<
 }
 
 function shortReason(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0].replace(/^Input buffer (has corrupt header|contains unsupported image format): ?/, '').slice(0, 160) || 'corrupt';
+  return (
+    (error instanceof Error ? error.message : String(error))
+      .split('\n')[0]
+      .replace(/^Input buffer (has corrupt header|contains unsupported image format): ?/, '')
+      .slice(0, 160) || 'corrupt'
+  );
 }
 
 /** Side of the working copy the hashes are computed from. */

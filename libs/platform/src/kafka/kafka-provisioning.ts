@@ -98,7 +98,8 @@ export class ProvisioningConfigError extends Error {
 
 /** Refuses a replication factor above the brokers seen, or a min ISR above the factor, naming the variable. */
 export function checkReplication(brokers: number, replicationFactor: number, minInsyncReplicas: number | undefined): void {
-  if (!Number.isInteger(replicationFactor) || replicationFactor < 1) throw new ProvisioningConfigError(`KAFKA_REPLICATION_FACTOR must be a positive integer, got ${replicationFactor}`);
+  if (!Number.isInteger(replicationFactor) || replicationFactor < 1)
+    throw new ProvisioningConfigError(`KAFKA_REPLICATION_FACTOR must be a positive integer, got ${replicationFactor}`);
   if (replicationFactor > brokers) {
     throw new ProvisioningConfigError(`KAFKA_REPLICATION_FACTOR=${replicationFactor} is above the number of brokers the cluster reports (${brokers})`);
   }
@@ -208,7 +209,10 @@ async function raiseMaxMessageBytes(admin: Admin, specs: readonly TopicSpec[]): 
     resources.push({
       type: ConfigResourceTypes.TOPIC,
       name: spec.topic,
-      configEntries: [...overrides.map((e) => ({ name: e.configName, value: e.configValue })), { name: 'max.message.bytes', value: String(spec.maxMessageBytes) }],
+      configEntries: [
+        ...overrides.map((e) => ({ name: e.configName, value: e.configValue })),
+        { name: 'max.message.bytes', value: String(spec.maxMessageBytes) },
+      ],
     });
   }
   if (resources.length === 0) return [];

@@ -43,7 +43,12 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    const message = error instanceof Error ? (error.name === 'ConfigError' || error.name === 'ProvisioningConfigError' ? error.message : (error.stack ?? error.message)) : String(error);
+    const message =
+      error instanceof Error
+        ? error.name === 'ConfigError' || error.name === 'ProvisioningConfigError'
+          ? error.message
+          : (error.stack ?? error.message)
+        : String(error);
     process.stderr.write(`kafka provisioning failed: ${message}\n`);
     process.exit(1);
   },
