@@ -16,7 +16,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { decodeSignedEvent, parsePrivateKey, parseTrustedKeys, topicNames, verifyDsse, type AuthorityCode } from '#contracts';
+import { decodeSignedEvent, parsePrivateKey, parseTrustedKeys, topicNames, verifyDsse, type AuthorityCode, type DsseEnvelope } from '#contracts';
 import { generateEvents, type GeneratedEvent } from '#datagen';
 import { createKafka, createLogger, runMigrations } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
@@ -43,7 +43,7 @@ const FRESHNESS_SECONDS = quick ? 4 : 15;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
 
-async function timed<T>(label: string, work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+async function timed<T>(label: string, work: () => T | Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
   const value = await work();
   const ms = performance.now() - started;
@@ -51,7 +51,7 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<{ value:
   return { value, ms };
 }
 
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function waitUntil(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   };
   try {
     // 1. The same events for every contestant.
-    const generated = await timed('generate', async () => generateEvents({ seed: 42, events: EVENTS, keys: signers }));
+    const generated = await timed('generate', () => generateEvents({ seed: 42, events: EVENTS, keys: signers }));
     const events = generated.value;
 
     // 2. Produce them, each on its authority's topic as that authority.
@@ -84,13 +84,13 @@ async function main(): Promise<void> {
     const trusted = parseTrustedKeys(keys.trustedKeys);
     const verifyOne = await timed(
       'Ed25519 verify, 1 core',
-      async () => events.filter((e) => verifyDsse(JSON.parse(e.value.toString('utf8')), trusted).verified).length,
+      () => events.filter((e) => verifyDsse(JSON.parse(e.value.toString('utf8')) as DsseEnvelope, trusted).verified).length,
     );
     const threads = os.cpus().length;
     const verifyAll = await timed(`Ed25519 verify, ${threads} threads`, () => verifyInWorkers(events, keys.trustedKeys, threads));
     const decodeOne = await timed(
       'full decode (verify + contract), 1 core',
-      async () => events.filter((e) => decodeSignedEvent(e.value, trusted, e.authority).ok).length,
+      () => events.filter((e) => decodeSignedEvent(e.value, trusted, e.authority).ok).length,
     );
     const copy = await timed('COPY', () => copyRows(db, events));
     results.limits = {
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       principal: TEST_KAFKA_PRINCIPALS.registry,
     });
     await runMigrations({ url: database.url, schema: 'registry', migrations: REGISTRY_MIGRATIONS });
-    const merged = async () => Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry.consumer_offsets')).rows[0].n);
+    const merged = async () => Number((await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0) AS n FROM registry.consumer_offsets')).rows[0].n);
     const ours = await timed('ours (registry ingest)', async () => {
       const child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
       children.push(child);
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     });
     const naiveStarted = performance.now();
     await waitUntil(
-      async () => Number((await db.query('SELECT count(*) AS n FROM naive_events')).rows[0].n) >= NAIVE_EVENTS,
+      async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM naive_events')).rows[0].n) >= NAIVE_EVENTS,
       30 * 60_000,
       'the naive consumer',
     );
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     // does when the Ed25519 check is taken away, against the COPY limit.
     await runMigrations({ url: database.url, schema: 'registry_unverified', migrations: REGISTRY_MIGRATIONS });
     const mergedUnverified = async () =>
-      Number((await db.query('SELECT coalesce(sum(next_offset), 0) AS n FROM registry_unverified.consumer_offsets')).rows[0].n);
+      Number((await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0) AS n FROM registry_unverified.consumer_offsets')).rows[0].n);
     const unverified = await timed('ours, signatures not checked', async () => {
       const child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], {
         env: {
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
     });
 
     // 7. Lookups at 1, 16 and 64 clients, a mix of exact, 简/繁, fuzzy and miss.
-    const recordations = Number((await db.query('SELECT count(*) AS n FROM registry.recordations')).rows[0].n);
+    const recordations = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM registry.recordations')).rows[0].n);
     const texts = events.filter((e) => e.event.type === 'recordation.created').map((e) => e.event.data.mark.text);
     const queries = lookupQueries(texts);
     results.lookup = {
@@ -239,8 +239,13 @@ async function consumeOnly(topics: ReturnType<typeof topicNames>, expected: numb
   let seen = 0;
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.CN, topics.HK, topics.MO], fromBeginning: true });
-  await consumer.run({ eachBatch: async ({ batch }) => void (seen += batch.messages.length) });
-  await waitUntil(async () => seen >= expected, 10 * 60_000, 'raw consumption');
+  await consumer.run({
+    eachBatch: ({ batch }) => {
+      seen += batch.messages.length;
+      return Promise.resolve();
+    },
+  });
+  await waitUntil(() => seen >= expected, 10 * 60_000, 'raw consumption');
   await consumer.disconnect();
 }
 
@@ -314,7 +319,7 @@ async function freshness(
   const { encodeSignedEvent } = await import('#contracts');
   const started = performance.now();
   let produced = 0;
-  let producingMs = 0;
+  let producingMs: number;
   // Steady 1 000 events/s: every 10 ms, the events due by then go in one send, not awaited one by one (a send
   // waits for all replicas, ~4 ms here: awaiting each held the rate to ~250/s).
   const sends: Promise<unknown>[] = [];
@@ -362,9 +367,9 @@ function report(results: Record<string, unknown>): void {
   const batch = results.batchCheck as BatchFigures;
   const fresh = results.freshness as Record<string, number>;
   const replay = results.replay as Record<string, number | boolean>;
-  const machine = results.machine as Record<string, unknown>;
+  const machine = results.machine as Record<string, string | number>;
   const md = `
-## ${results.time} — ${results.quick ? 'quick' : 'full'} run, ${results.events} events
+## ${String(results.time)} — ${results.quick ? 'quick' : 'full'} run, ${String(results.events)} events
 
 Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; Kafka 4.1.1 (local, KRaft); PostgreSQL 15.
 

@@ -127,7 +127,7 @@ describe('docker-compose.yml matches .env.example and the local scripts', () => 
     expect(initRoles).toContain(`CREATE ROLE ${role} LOGIN PASSWORD :'${role}';`);
     expect(initRoles).toContain(`-v ${role}="$${variable}"`);
     expect(initRoles).toContain(`CREATE SCHEMA ${schema} AUTHORIZATION ${role};`);
-    expect(url.pathname).toBe(`/${compose.services.postgres.environment?.POSTGRES_DB}`);
+    expect(url.pathname).toBe(`/${String(compose.services.postgres.environment?.POSTGRES_DB)}`);
   });
 
   it('runs PostgreSQL with password authentication and the role set-up script', () => {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the manifests are parsed YAML of many kinds, walked generically; the tests schema-check each kind themselves */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, readdirSync } from 'node:fs';
 import { getMetadataStorage } from 'class-validator';
@@ -22,7 +23,7 @@ interface Obj {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  spec?: any;
   [key: string]: unknown;
 }
 interface EnvVar {

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   if (!chosen.length) throw new Error(`no scenario matches --only ${only?.join(',')}; known: ${Object.keys(suite).join(', ')}`);
   const results: ScenarioResult[] = [];
   const started = Date.now();
-  for (const [name, scenario] of chosen as [string, Scenario][]) {
+  for (const [name, scenario] of chosen) {
     logger.info({ scenario: name, quick, seed }, 'scenario starting');
     try {
       results.push(await scenario({ quick, seed }));

@@ -84,7 +84,7 @@ export class RegistryConfig extends BaseAppConfig {
    * and signatures must be verified here (no site trusts another's copy).
    */
   @IsOptional()
-  @IsIn(REGISTRY_SITES as unknown as string[], { message: `must be one of ${REGISTRY_SITES.join(', ')} (or unset)` })
+  @IsIn(REGISTRY_SITES, { message: `must be one of ${REGISTRY_SITES.join(', ')} (or unset)` })
   REGISTRY_SITE?: RegistrySite;
 
   /** The Kafka rack the consumer fetches from (follower fetching, KIP-392: kafkajs rackId); defaults to REGISTRY_SITE. */

@@ -196,7 +196,7 @@ export class MarkRepresentationDto implements Partial<MarkRepresentation> {
   sha256?: string;
 
   @IsOptional()
-  @IsIn(PICTURE_MEDIA_TYPES as unknown as string[], { message: `must be one of: ${PICTURE_MEDIA_TYPES.join(', ')}` })
+  @IsIn(PICTURE_MEDIA_TYPES, { message: `must be one of: ${PICTURE_MEDIA_TYPES.join(', ')}` })
   mediaType?: PictureMediaType;
 
   @IsOptional()

@@ -80,7 +80,7 @@ function collidingEvents(keys: Record<AuthorityCode, SigningKey>): { events: Emi
   };
   for (const recordation of dataset.recordations) {
     const body = { ...recordation.body, mark: { ...recordation.body.mark, transliterations: words().map((text) => ({ script: 'Latn', text })) } };
-    emit(createGenerated({ ...recordation, body: body as typeof recordation.body }, TODAY));
+    emit(createGenerated({ ...recordation, body: body }, TODAY));
   }
   const ids = [...states.keys()];
   for (let attempts = 0; events.length < EVENTS && attempts < EVENTS * 4; attempts++) {

@@ -31,7 +31,7 @@ export interface AgreementResult {
   positions: LogPositions;
   sites: SiteDigest[];
   /** First differing entries: key, then per site (in URL order) its record or null when it lacks it. */
-  differences: { key: string; records: (unknown | null)[] }[];
+  differences: { key: string; records: unknown[] }[];
 }
 
 export class SiteUnreachable extends Error {}
@@ -126,10 +126,10 @@ export function differingPaths(records: readonly unknown[], limit = 10): { path:
   const walk = (values: unknown[], path: string) => {
     if (out.length >= limit) return;
     if (values.every(isObject)) {
-      const keys = [...new Set(values.flatMap((v) => Object.keys(v as Record<string, unknown>)))].sort();
+      const keys = [...new Set(values.flatMap((v) => Object.keys(v)))].sort();
       for (const key of keys)
         walk(
-          values.map((v) => (v as Record<string, unknown>)[key]),
+          values.map((v) => v[key]),
           path ? `${path}.${key}` : key,
         );
       return;

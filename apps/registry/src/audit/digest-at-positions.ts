@@ -142,10 +142,7 @@ export async function digestAtPositions(
   }
   merger.finish();
   const aliases = new Map<string, string>(
-    ((await dataSource.query(`SELECT from_key, to_key FROM ${tables.aliases}`)) as { from_key: string; to_key: string }[]).map((row) => [
-      row.from_key,
-      row.to_key,
-    ]),
+    (await dataSource.query<{ from_key: string; to_key: string }[]>(`SELECT from_key, to_key FROM ${tables.aliases}`)).map((row) => [row.from_key, row.to_key]),
   );
   // Pictures group as live: each recordation's picture with the stored pictures it matches (among those named here).
   const named = new Set([...state.recordations.values()].map((r) => pictureOf(r.data)).filter((sha256): sha256 is string => !!sha256));

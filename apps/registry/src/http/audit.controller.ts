@@ -25,7 +25,7 @@ export class VerifyQuery {
 
 export class QuarantineQuery {
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : value))
   @IsInt()
   @Min(1)
   @Max(1000)
@@ -152,11 +152,11 @@ export class AuditController {
       });
     }
     const asOf = new Date(query.asOf);
-    const [{ recordations, events }] = (await this.dataSource.query(
+    const [{ recordations, events }] = await this.dataSource.query<{ recordations: number; events: number }[]>(
       `SELECT count(DISTINCT (authority, recordation_number)) FILTER (WHERE disposition = 'applied')::int AS recordations, count(*)::int AS events
        FROM ${this.tables.events} WHERE received_at <= $1`,
       [asOf],
-    )) as { recordations: number; events: number }[];
+    );
     return { site, asOf: query.asOf, digest: await digestFromEventStore(this.dataSource, this.tables, asOf, 'received'), recordations, events };
   }
 

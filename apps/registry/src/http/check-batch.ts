@@ -122,7 +122,7 @@ function parseLine(item: unknown, index: number): BatchLine {
     errors.push({ field: 'mark', reason: 'must not contain control characters or lone surrogates' });
   const validated = validatePlain(CheckQuery, query);
   if (!validated.ok) errors.push(...validated.errors.filter((error) => !errors.some((seen) => seen.field === error.field)));
-  const id = validLineId && lineId !== undefined ? { lineId: lineId as string | number } : {};
+  const id = validLineId && lineId !== undefined ? { lineId: lineId } : {};
   if (errors.length || !validated.ok) return { index, ...id, errors };
   return { index, ...id, check: { mark: validated.value.mark, niceClass: validated.value.niceClass } };
 }

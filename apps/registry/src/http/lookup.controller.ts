@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiPr
 import type { Request, Response } from 'express';
 import { isAuthorityCode } from '#contracts';
 import { summariseMark } from '#domain';
-import { CurrentPrincipal, FieldValidationException, Roles, type Principal } from '#platform';
+import { FieldValidationException, Roles } from '#platform';
 import { HistoryQueries } from '../audit/history-queries.js';
 import { SearchAsOf } from '../audit/search-as-of.js';
 import { RegistryQueries, type CheckResult } from '../store/registry-queries.js';

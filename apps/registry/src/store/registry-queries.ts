@@ -166,7 +166,7 @@ export class RegistryQueries {
     if (!this.lookupTimeoutMs) return this.dataSource.query(sql, parameters);
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL statement_timeout = ${Math.floor(this.lookupTimeoutMs)}`);
-      return manager.query(sql, parameters) as Promise<T>;
+      return manager.query<T>(sql, parameters);
     });
   }
 

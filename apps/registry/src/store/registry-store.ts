@@ -248,7 +248,7 @@ export class RegistryStore {
     good: { topic: string; partition: number; message: GoodMessage }[],
     hints: LockHints,
   ): Promise<{ rows: EventRow[]; dispositions: EventMerger['dispositions']; group: () => Promise<void> }> {
-    if (!good.length) return { rows: [], dispositions: [], group: async () => undefined };
+    if (!good.length) return { rows: [], dispositions: [], group: () => Promise.resolve() };
     const ids = [...new Set(good.map(({ message }) => recordationId(message.decoded.event.source, message.decoded.event.subject)))];
     const authorities = ids.map((id) => id.slice(0, 2));
     const numbers = ids.map((id) => id.slice(3));

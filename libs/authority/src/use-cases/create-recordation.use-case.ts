@@ -22,7 +22,7 @@ export class CreateRecordationUseCase {
   ) {}
 
   async execute(manager: EntityManager, command: CreateRecordationCommand, pictures: readonly Buffer[] = []): Promise<WriteResult> {
-    const missing = missingFields(command as Record<string, unknown>, REQUIRED_ON_CREATE);
+    const missing = missingFields(command, REQUIRED_ON_CREATE);
     if (missing.length) throw new FieldValidationException(missing);
     const now = this.clock.now();
     const { recordationNumber: requested, ...fields } = command;

@@ -80,7 +80,7 @@ export async function runMigrations(options: DatabaseOptions): Promise<string[]>
     // The set-up creates an app's schema owned by the app's role, which may not create schemas (CREATE SCHEMA IF NOT
     // EXISTS checks that privilege before it looks): create it only when it is missing (a superuser, or the registry
     // making a replay target).
-    const existing = await dataSource.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [options.schema]);
+    const existing = await dataSource.query<unknown[]>('SELECT 1 FROM pg_namespace WHERE nspname = $1', [options.schema]);
     if (existing.length === 0) await dataSource.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
     // One migrator at a time per schema: several instances may start together.
     return await dataSource.transaction(async (manager) => {

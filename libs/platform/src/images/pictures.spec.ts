@@ -87,8 +87,8 @@ describe('pictures (sharp)', () => {
     const gate = new PictureGate(1, 2);
     let release: () => void = () => undefined;
     const blocked = new Promise<void>((resolve) => (release = resolve));
-    const running = [gate.run(() => blocked), gate.run(async () => 1), gate.run(async () => 2)];
-    await expect(gate.run(async () => 3)).rejects.toBeInstanceOf(PicturesBusyError);
+    const running = [gate.run(() => blocked), gate.run(() => Promise.resolve(1)), gate.run(() => Promise.resolve(2))];
+    await expect(gate.run(() => Promise.resolve(3))).rejects.toBeInstanceOf(PicturesBusyError);
     release();
     await expect(Promise.all(running)).resolves.toEqual([undefined, 1, 2]);
   });
