@@ -1,9 +1,21 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { AUTHORITIES, IsTimestamp, RECORDATION_STATUSES, type AuthorityCode, type RecordationStatus } from '#contracts';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value);
+
+/** An optional Nice class filter (1–45) from a query string: every lookup validates it the same way. */
+const NiceClassFilter = (example: number) =>
+  applyDecorators(
+    ApiPropertyOptional({ description: 'Only recordations covering this Nice class', minimum: 1, maximum: 45, example }),
+    IsOptional(),
+    Transform(toInt),
+    IsInt({ message: 'must be a Nice class number' }),
+    Min(1),
+    Max(45),
+  );
 
 /** `GET /api/marks/search`; unknown parameters are refused (400). */
 export class SearchQuery {
@@ -12,12 +24,7 @@ export class SearchQuery {
   @Length(1, 200, { message: 'must be between 1 and 200 characters' })
   q: string;
 
-  @ApiPropertyOptional({ description: 'Only recordations covering this Nice class', minimum: 1, maximum: 45, example: 18 })
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt({ message: 'must be a Nice class number' })
-  @Min(1)
-  @Max(45)
+  @NiceClassFilter(18)
   niceClass?: number;
 
   @ApiPropertyOptional({ enum: AUTHORITIES })
@@ -63,12 +70,7 @@ export class CheckQuery {
   @Length(1, 200, { message: 'must be between 1 and 200 characters' })
   mark: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 45, example: 18 })
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt({ message: 'must be a Nice class number' })
-  @Min(1)
-  @Max(45)
+  @NiceClassFilter(18)
   niceClass?: number;
 }
 
@@ -94,12 +96,7 @@ export class AsOfQuery {
 
 /** `POST /api/marks/search-by-image`: the picture is the body (raw or multipart field `image`). */
 export class ImageSearchQuery {
-  @ApiPropertyOptional({ description: 'Only recordations covering this Nice class', minimum: 1, maximum: 45, example: 25 })
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt({ message: 'must be a Nice class number' })
-  @Min(1)
-  @Max(45)
+  @NiceClassFilter(25)
   niceClass?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
