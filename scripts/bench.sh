@@ -11,6 +11,7 @@ install_node_modules
 ensure_postgres
 build
 trap stop_kafka_if_started_here EXIT
+use_test_listener
 ensure_kafka
 if [[ "${1:-}" == --kafka-clients ]]; then
   shift

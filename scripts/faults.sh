@@ -9,5 +9,6 @@ install_node_modules
 ensure_postgres
 build
 trap stop_kafka_if_started_here EXIT
+use_test_listener
 ensure_kafka
 node dist/test/faults/run.js "$@"

@@ -54,11 +54,31 @@ build() {
   (cd "$ROOT" && npx tsc -p tsconfig.build.json)
 }
 
-# Starts the local broker unless one answers already. Sets KAFKA_STARTED_HERE=1 when we started it.
+# The tests, the fault suite and the benchmarks use the broker's loopback plaintext listener: their Kafka clients
+# connect without TLS (docs/security.md, "What npm test runs"). npm start and start:cluster keep TLS (the default).
+use_test_listener() { export KAFKA_TLS=false; }
+
+# npm start and start:cluster: TLS to the brokers unless KAFKA_TLS=false; the apps trust the development CA that
+# kafka.sh generates (KAFKA_CA_FILE, default deploy/kafka/.cache/tls/ca.crt, or KAFKA_TLS_DIR's).
+use_kafka_tls() {
+  export KAFKA_TLS="${KAFKA_TLS:-true}"
+  if [[ "$KAFKA_TLS" == true ]]; then
+    export KAFKA_CA_FILE="${KAFKA_CA_FILE:-${KAFKA_TLS_DIR:-$ROOT/deploy/kafka/.cache/tls}/ca.crt}"
+  elif [[ "$KAFKA_TLS" != false ]]; then
+    echo "KAFKA_TLS must be true or false, not '$KAFKA_TLS'" >&2
+    exit 1
+  fi
+}
+kafka_link_description() {
+  if [[ "${KAFKA_TLS:-true}" == true ]]; then echo "SASL_SSL + SCRAM-SHA-512, CA $KAFKA_CA_FILE"; else echo "SASL_PLAINTEXT + SCRAM-SHA-512, loopback"; fi
+}
+
+# Starts the local broker unless one answers already (in the mode KAFKA_TLS asks, default TLS). Sets
+# KAFKA_STARTED_HERE=1 when we started it.
 KAFKA_STARTED_HERE=0
 ensure_kafka() {
   if bash "$KAFKA_SH" answers >/dev/null 2>&1; then
-    say "a Kafka broker already answers on 127.0.0.1:${KAFKA_PORT:-9092}; using it"
+    say "a Kafka broker already answers on 127.0.0.1:${KAFKA_PORT:-9092} ($([[ "${KAFKA_TLS:-true}" == true ]] && echo TLS || echo plaintext)); using it"
   else
     say "starting Kafka (deploy/kafka/kafka.sh start)"
     bash "$KAFKA_SH" start

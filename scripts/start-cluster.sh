@@ -30,6 +30,10 @@ mkdir -p .local/logs/cluster
 node dist/scripts/dev-keys.js .local/dev-keys.env
 set -a; source .local/dev-keys.env; set +a
 
+# Kafka over TLS by default (KAFKA_TLS=false: plaintext on loopback): the three brokers' certificates are signed by
+# the development CA that kafka.sh generates; the apps and the provisioning trust it (KAFKA_CA_FILE).
+use_kafka_tls
+
 PIDS=()
 CLUSTER_STARTED_HERE=0
 cleanup() {
@@ -59,6 +63,16 @@ node dist/libs/platform/src/kafka/provision.cli.js
 
 # Its own database: the authorities' outboxes record the offsets of the broker they published to.
 DATABASE_URL="${CLUSTER_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/recordation_exchange_cluster}"
+# Least privilege (as scripts/start.sh): the superuser (DATABASE_ADMIN_URL, default DATABASE_URL's user on database
+# postgres) creates each app's role and schema, the three sites' registry schemas owned by the registry's role; each
+# app then connects as its own role (DATABASE_PASSWORD_<APP>), read from the set-up's stdout: on no command line, in
+# no file.
+say "setting up the apps' database roles"
+export DATABASE_URL
+while IFS='=' read -r name value; do
+  if [[ "$name" =~ ^DATABASE_URL_[A-Z_]+$ ]]; then printf -v "$name" '%s' "$value"; fi
+done < <(node dist/libs/platform/src/database/roles.cli.js --print-urls --registry-schemas registry_cn,registry_hk,registry_mo)
+[[ -n "${DATABASE_URL_MACAO:-}" ]] || { echo "the database role set-up failed" >&2; exit 1; }
 export PUBLISHER_TOKEN_CN="${PUBLISHER_TOKEN_CN:-dev-publisher-cn}" PUBLISHER_TOKEN_HK="${PUBLISHER_TOKEN_HK:-dev-publisher-hk}" \
   PUBLISHER_TOKEN_MO="${PUBLISHER_TOKEN_MO:-dev-publisher-mo}" OFFICER_TOKEN_CN="${OFFICER_TOKEN_CN:-dev-officer-cn}" \
   OFFICER_TOKEN_HK="${OFFICER_TOKEN_HK:-dev-officer-hk}" OFFICER_TOKEN_MO="${OFFICER_TOKEN_MO:-dev-officer-mo}" \
@@ -72,9 +86,15 @@ REGISTRY_MO_PORT="${REGISTRY_MO_PORT:-3030}"
 # The apps must not inherit a single-site registry's settings from .env.
 unset DATABASE_SCHEMA KAFKA_CONSUMER_GROUP REGISTRY_SITE KAFKA_RACK
 
-start_app() { # start_app NAME LOG PORT VAR=VALUE...
+# start_app NAME LOG PORT VAR=VALUE...: the variables are exported in a subshell that then execs node, so no
+# password (SCRAM, database) appears on a command line: ps shows only node and its script.
+start_app() {
   local name=$1 logname=$2 port=$3; shift 3
-  env DATABASE_URL="$DATABASE_URL" PORT="$port" "$@" node "dist/apps/$name/src/main.js" >".local/logs/cluster/$logname.log" 2>&1 &
+  (
+    export PORT="$port"
+    for assignment in "$@"; do export "${assignment?}"; done
+    exec node "dist/apps/$name/src/main.js"
+  ) >".local/logs/cluster/$logname.log" 2>&1 &
   PIDS+=($!)
 }
 
@@ -82,14 +102,14 @@ say "starting three registries and three authority services (logs in .local/logs
 for site in CN HK MO; do
   lower=${site,,}
   port_var="REGISTRY_${site}_PORT"
-  start_app registry "registry-$lower" "${!port_var}" REGISTRY_SITE="$site" DATABASE_SCHEMA="registry_$lower" KAFKA_CONSUMER_GROUP="registry-$lower" \
+  start_app registry "registry-$lower" "${!port_var}" DATABASE_URL="$DATABASE_URL_REGISTRY" REGISTRY_SITE="$site" DATABASE_SCHEMA="registry_$lower" KAFKA_CONSUMER_GROUP="registry-$lower" \
     KAFKA_USERNAME=registry KAFKA_PASSWORD="${KAFKA_PASSWORD_REGISTRY:-registry-dev-secret}" TRUSTED_KEYS="$TRUSTED_KEYS"
 done
-start_app mainland mainland "$MAINLAND_PORT" KAFKA_USERNAME=authority-cn KAFKA_PASSWORD="${KAFKA_PASSWORD_CN:-cn-dev-secret}" \
+start_app mainland mainland "$MAINLAND_PORT" DATABASE_URL="$DATABASE_URL_MAINLAND" KAFKA_USERNAME=authority-cn KAFKA_PASSWORD="${KAFKA_PASSWORD_CN:-cn-dev-secret}" \
   SIGNING_KEY_ID="$SIGNING_KEY_ID_CN" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_CN"
-start_app hong-kong hong-kong "$HONG_KONG_PORT" KAFKA_USERNAME=authority-hk KAFKA_PASSWORD="${KAFKA_PASSWORD_HK:-hk-dev-secret}" \
+start_app hong-kong hong-kong "$HONG_KONG_PORT" DATABASE_URL="$DATABASE_URL_HONG_KONG" KAFKA_USERNAME=authority-hk KAFKA_PASSWORD="${KAFKA_PASSWORD_HK:-hk-dev-secret}" \
   SIGNING_KEY_ID="$SIGNING_KEY_ID_HK" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_HK"
-start_app macao macao "$MACAO_PORT" KAFKA_USERNAME=authority-mo KAFKA_PASSWORD="${KAFKA_PASSWORD_MO:-mo-dev-secret}" \
+start_app macao macao "$MACAO_PORT" DATABASE_URL="$DATABASE_URL_MACAO" KAFKA_USERNAME=authority-mo KAFKA_PASSWORD="${KAFKA_PASSWORD_MO:-mo-dev-secret}" \
   SIGNING_KEY_ID="$SIGNING_KEY_ID_MO" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_MO"
 
 wait_ready() {
@@ -122,7 +142,8 @@ cat <<INFO
 
   Recordation Exchange is running as the cross-border deployment.
 
-  Kafka cluster (SASL/SCRAM-SHA-512)  $BROKERS
+  Kafka cluster ($(kafka_link_description))
+                                 $BROKERS
     broker 1 rack CN 127.0.0.1:${CLUSTER_PORTS[0]}   broker 2 rack HK 127.0.0.1:${CLUSTER_PORTS[1]}   broker 3 rack MO 127.0.0.1:${CLUSTER_PORTS[2]}
     topics replicated $KAFKA_REPLICATION_FACTOR times, min.insync.replicas $KAFKA_MIN_INSYNC_REPLICAS
   Registry, Mainland site (CN)   http://127.0.0.1:$REGISTRY_CN_PORT/   schema registry_cn, group registry-cn, rack CN
@@ -131,7 +152,7 @@ cat <<INFO
   Mainland (GACC) service        http://127.0.0.1:$MAINLAND_PORT/recordations
   Hong Kong C&ED service         http://127.0.0.1:$HONG_KONG_PORT/recordations
   Macao Customs service          http://127.0.0.1:$MACAO_PORT/recordations
-  Database                       $DATABASE_URL
+  Database                       $DATABASE_URL (each app as its own role)
   Logs                           .local/logs/cluster/
 
   Do the sites agree?  npm run audit:agree -- http://127.0.0.1:$REGISTRY_CN_PORT http://127.0.0.1:$REGISTRY_HK_PORT http://127.0.0.1:$REGISTRY_MO_PORT

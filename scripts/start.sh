@@ -16,6 +16,10 @@ mkdir -p .local/logs
 node dist/scripts/dev-keys.js .local/dev-keys.env
 set -a; source .local/dev-keys.env; set +a
 
+# Kafka over TLS by default (KAFKA_TLS=false: the loopback plaintext listener, as the tests use): kafka.sh generates
+# the development CA and the broker's certificate; every app and the provisioning trust that CA (KAFKA_CA_FILE).
+use_kafka_tls
+
 PIDS=()
 cleanup() {
   trap - INT TERM EXIT
@@ -110,7 +114,7 @@ cat <<INFO
   Mainland (GACC) service       http://127.0.0.1:$MAINLAND_PORT/recordations
   Hong Kong C&ED service        http://127.0.0.1:$HONG_KONG_PORT/recordations
   Macao Customs service         http://127.0.0.1:$MACAO_PORT/recordations
-  Kafka                         127.0.0.1:${KAFKA_PORT:-9092} (SASL/SCRAM-SHA-512)
+  Kafka                         127.0.0.1:${KAFKA_PORT:-9092} ($(kafka_link_description))
   Logs                          .local/logs/
 
   Development credentials (Authorization: Bearer <token>):

@@ -12,6 +12,7 @@ ensure_postgres
 ensure_chromium
 build
 trap stop_kafka_if_started_here EXIT
+use_test_listener
 ensure_kafka
 
 status=0

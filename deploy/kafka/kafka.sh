@@ -16,6 +16,13 @@
 #     SCRAM passwords; they are written into the cluster when the storage is formatted (first start after a
 #     reset). Changing them later needs `kafka.sh reset` (or kafka-configs --alter). Allowed characters:
 #     letters, digits and . _ ~ ! @ # % ^ * + : / -
+#     No password is ever on a command line (the storage format reads them from a 0600 Java argument file that is
+#     deleted at once); the files that hold one (server.properties, admin-client.properties) are 0600 in a 0700 dir.
+#   KAFKA_TLS (true)  the client listener is SASL_SSL: a development CA (KAFKA_TLS_DIR, default <this dir>/.cache/tls;
+#     its ca.crt is what clients trust: KAFKA_CA_FILE) signs each broker's certificate (<data dir>/tls, SAN localhost,
+#     127.0.0.1 and KAFKA_TLS_HOSTS); both are generated with openssl when missing, expiring or not matching, mode 0600
+#     in 0700 dirs. KAFKA_TLS=false: SASL_PLAINTEXT on 127.0.0.1 only, what `npm test` uses (docs/security.md).
+#   KAFKA_TLS_HOSTS   extra host names / IPs for the broker certificates, comma-separated (e.g. a container's name)
 #
 # Three-broker mode (the cross-border cluster): add `--brokers 3` to start, stop, status, answers, reset and acls.
 # Three combined broker+controller processes (3-voter KRaft quorum), one per jurisdiction: node 1 rack CN, node 2
@@ -37,6 +44,12 @@ START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
 
+TLS="${KAFKA_TLS:-true}"
+TLS_DIR="${KAFKA_TLS_DIR:-$SCRIPT_DIR/.cache/tls}"
+TLS_HOSTS="${KAFKA_TLS_HOSTS:-}"
+CA_CERT="$TLS_DIR/ca.crt"
+CA_KEY="$TLS_DIR/ca.key"
+
 PASSWORD_ADMIN="${KAFKA_PASSWORD_ADMIN:-admin-dev-secret}"
 PASSWORD_CN="${KAFKA_PASSWORD_CN:-cn-dev-secret}"
 PASSWORD_HK="${KAFKA_PASSWORD_HK:-hk-dev-secret}"
@@ -56,6 +69,8 @@ set_paths() {
   ADMIN_CLIENT_CONFIG="$DATA_DIR/admin-client.properties"
   KRAFT_DIR="$DATA_DIR/kraft"
   LOG_DIR="$DATA_DIR/logs"
+  MODE_FILE="$DATA_DIR/listener.mode"
+  BROKER_TLS_DIR="$DATA_DIR/tls"
 }
 set_paths
 
@@ -110,11 +125,81 @@ check_password() { # name value
   [[ -n "$2" && "$2" =~ ^[A-Za-z0-9._~!@#%^*+:/-]+$ ]] || die "$1 is empty or has characters outside [A-Za-z0-9._~!@#%^*+:/-]"
 }
 
+# A directory only we can enter (secrets below it: SCRAM passwords, private keys).
+private_dir() { mkdir -p "$1" && chmod 700 "$1"; }
+
+tls_wanted() {
+  [[ "$TLS" == true || "$TLS" == false ]] || die "KAFKA_TLS must be true or false, not '$TLS'"
+  [[ "$TLS" == true ]]
+}
+
+# The development CA: generated when missing or expiring within 30 days (under a lock: brokers may start at once).
+ensure_ca() {
+  command -v openssl >/dev/null || die "openssl not found (needed for the development CA; or KAFKA_TLS=false)"
+  private_dir "$TLS_DIR"
+  (
+    flock 9
+    if [[ -s "$CA_KEY" && -s "$CA_CERT" ]] && openssl x509 -checkend $((30 * 86400)) -noout -in "$CA_CERT" >/dev/null 2>&1; then exit 0; fi
+    log "generating the development Kafka CA in $TLS_DIR (valid 365 days)"
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 365 -keyout "$CA_KEY.tmp" -out "$CA_CERT.tmp" \
+      -subj "/O=Recordation Exchange development/CN=Recordation Exchange development Kafka CA" \
+      -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      >>"$TLS_DIR/openssl.log" 2>&1 || { tail -n 5 "$TLS_DIR/openssl.log" >&2; exit 1; }
+    mv -f "$CA_KEY.tmp" "$CA_KEY" && mv -f "$CA_CERT.tmp" "$CA_CERT"
+  ) 9>"$TLS_DIR/.lock" || die "could not generate the development CA in $TLS_DIR"
+}
+
+# This broker's certificate and key (one PEM keystore file), signed by the CA; SAN: the names clients connect to.
+# Regenerated when missing, expiring within 7 days, not signed by the current CA, or made for other names.
+ensure_broker_cert() {
+  local san="DNS:localhost,IP:127.0.0.1" host
+  local hosts=()
+  IFS=',' read -r -a hosts <<<"$TLS_HOSTS"
+  for host in "${hosts[@]}"; do
+    host="${host// /}"
+    [[ -z "$host" ]] && continue
+    if [[ "$host" =~ ^[0-9.]+$ || "$host" == *:* ]]; then
+      san+=",IP:$host"
+    elif [[ "$host" =~ ^[A-Za-z0-9.-]+$ ]]; then
+      san+=",DNS:$host"
+    else
+      die "KAFKA_TLS_HOSTS: '$host' is not a host name or IP address"
+    fi
+  done
+  private_dir "$BROKER_TLS_DIR"
+  local keystore="$BROKER_TLS_DIR/broker.pem" cert="$BROKER_TLS_DIR/broker.crt"
+  if [[ -s "$keystore" && -s "$cert" && "$(cat "$BROKER_TLS_DIR/san" 2>/dev/null)" == "$san" ]] &&
+    openssl x509 -checkend $((7 * 86400)) -noout -in "$cert" >/dev/null 2>&1 &&
+    openssl verify -CAfile "$CA_CERT" "$cert" >/dev/null 2>&1; then
+    return 0
+  fi
+  log "generating broker ${NODE_ID}'s certificate (SAN $san) in $BROKER_TLS_DIR (valid 90 days)"
+  (
+    umask 077
+    cd "$BROKER_TLS_DIR"
+    openssl req -new -newkey rsa:2048 -nodes -sha256 -keyout broker.key -out broker.csr \
+      -subj "/O=Recordation Exchange development/CN=kafka-broker-$NODE_ID" >>openssl.log 2>&1 &&
+      printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n' "$san" >broker.ext &&
+      openssl x509 -req -sha256 -days 90 -in broker.csr -CA "$CA_CERT" -CAkey "$CA_KEY" -set_serial "0x$(openssl rand -hex 16)" \
+        -extfile broker.ext -out broker.crt.tmp >>openssl.log 2>&1 &&
+      cat broker.key broker.crt.tmp "$CA_CERT" >broker.pem.tmp && mv -f broker.crt.tmp broker.crt && mv -f broker.pem.tmp broker.pem &&
+      rm -f broker.csr broker.ext && printf '%s\n' "$san" >san
+  ) || { tail -n 5 "$BROKER_TLS_DIR/openssl.log" >&2; die "could not generate the broker certificate in $BROKER_TLS_DIR"; }
+}
+
 render_config() {
   check_password KAFKA_PASSWORD_ADMIN "$PASSWORD_ADMIN"
   [[ "$KAFKA_PORT" =~ ^[0-9]+$ && "$CONTROLLER_PORT" =~ ^[0-9]+$ ]] || die "KAFKA_PORT / KAFKA_CONTROLLER_PORT must be numbers"
   [[ "$KAFKA_PORT" != "$CONTROLLER_PORT" ]] || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ"
-  mkdir -p "$DATA_DIR" "$LOG_DIR"
+  private_dir "$DATA_DIR"
+  mkdir -p "$LOG_DIR"
+  local protocol=SASL_PLAINTEXT
+  if tls_wanted; then
+    protocol=SASL_SSL
+    ensure_ca
+    ensure_broker_cert
+  fi
   local text
   text="$(<"$SCRIPT_DIR/server.properties.template")"
   shopt -u patsub_replacement 2>/dev/null || true # bash 5.2: '&' in a replacement must stay literal
@@ -124,6 +209,18 @@ render_config() {
   text="${text//@QUORUM_VOTERS@/$QUORUM_VOTERS}"
   text="${text//@REPLICATION_FACTOR@/$REPLICATION_FACTOR}"
   text="${text//@MIN_ISR@/$MIN_ISR}"
+  text="${text//@CLIENT_PROTOCOL@/$protocol}"
+  if [[ "$protocol" == SASL_SSL ]]; then
+    text+=$'\n\n# --- TLS on the client listener (KAFKA_TLS=true): development CA, host names verified ---\n'
+    text+="ssl.keystore.type=PEM"$'\n'
+    text+="ssl.keystore.location=$BROKER_TLS_DIR/broker.pem"$'\n'
+    text+="ssl.truststore.type=PEM"$'\n'
+    text+="ssl.truststore.location=$CA_CERT"$'\n'
+    text+="ssl.endpoint.identification.algorithm=https"$'\n'
+    text+="ssl.enabled.protocols=TLSv1.3,TLSv1.2"$'\n'
+    # A client certificate is checked when one is presented (mutual TLS); SASL names the principal either way.
+    text+="ssl.client.auth=requested"$'\n'
+  fi
   if [[ -n "$RACK" ]]; then
     text+=$'\n\n# --- Cross-border cluster (kafka.sh --brokers 3): this broker\'s jurisdiction, follower fetching (KIP-392) ---\n'
     text+="broker.rack=$RACK"$'\n'
@@ -135,11 +232,14 @@ render_config() {
   text="${text//@ADMIN_PASSWORD@/$PASSWORD_ADMIN}"
   (umask 077 && printf '%s\n' "$text" >"$CONFIG_FILE.tmp" && mv -f "$CONFIG_FILE.tmp" "$CONFIG_FILE")
   (umask 077 && cat >"$ADMIN_CLIENT_CONFIG" <<EOF
-security.protocol=SASL_PLAINTEXT
+security.protocol=$protocol
 sasl.mechanism=SCRAM-SHA-512
 sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$PASSWORD_ADMIN";
 EOF
   )
+  if [[ "$protocol" == SASL_SSL ]]; then
+    printf 'ssl.truststore.type=PEM\nssl.truststore.location=%s\n' "$CA_CERT" >>"$ADMIN_CLIENT_CONFIG"
+  fi
 }
 
 format_storage() {
@@ -156,13 +256,23 @@ format_storage() {
     if [[ -n "$CLUSTER_ID_FILE" ]]; then printf '%s\n' "$cluster_id" >"$CLUSTER_ID_FILE"; fi
   fi
   log "formatting storage in $KRAFT_DIR (cluster id $cluster_id)"
-  java_tool "$MAIN_STORAGE" format --ignore-formatted -t "$cluster_id" -c "$CONFIG_FILE" \
-    --add-scram "SCRAM-SHA-512=[name=admin,password=$PASSWORD_ADMIN]" \
-    --add-scram "SCRAM-SHA-512=[name=authority-cn,password=$PASSWORD_CN]" \
-    --add-scram "SCRAM-SHA-512=[name=authority-hk,password=$PASSWORD_HK]" \
-    --add-scram "SCRAM-SHA-512=[name=authority-mo,password=$PASSWORD_MO]" \
-    --add-scram "SCRAM-SHA-512=[name=registry,password=$PASSWORD_REGISTRY]" \
-    >>"$LOG_DIR/format.log" 2>&1 || { tail -n 20 "$LOG_DIR/format.log" >&2; die "kafka storage format failed"; }
+  # The SCRAM passwords go in a Java argument file (mode 0600 in the 0700 data dir, removed at once), never on the
+  # command line where `ps` shows them to every user. Each line one argument, quoted per the java launcher's syntax.
+  local argfile="$DATA_DIR/format.args" user variable
+  (
+    umask 077
+    {
+      printf '%s\n' "$MAIN_STORAGE" format --ignore-formatted -t "$cluster_id" -c "\"$CONFIG_FILE\""
+      for user in admin:PASSWORD_ADMIN authority-cn:PASSWORD_CN authority-hk:PASSWORD_HK authority-mo:PASSWORD_MO registry:PASSWORD_REGISTRY; do
+        variable="${user#*:}"
+        printf -- '--add-scram\n"SCRAM-SHA-512=[name=%s,password=%s]"\n' "${user%%:*}" "${!variable}"
+      done
+    } >"$argfile"
+  )
+  # The main class is in the argument file too: the launcher expands @files only before it.
+  java -Xmx256m -Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2.yaml" -Dkafka.logs.dir="$LOG_DIR/tools" -cp "$LIBS_DIR/*" "@$argfile" \
+    >>"$LOG_DIR/format.log" 2>&1 || { rm -f "$argfile"; tail -n 20 "$LOG_DIR/format.log" >&2; die "kafka storage format failed"; }
+  rm -f "$argfile"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -179,18 +289,39 @@ running_pid() { # prints the broker pid when the pid file points at a live broke
 
 # Kafka protocol probe: send an ApiVersions v0 request (allowed before SASL authentication) and expect a
 # response. The broker only processes requests once it has caught up with the metadata log and its
-# authorizer is ready, so an answer means clients can use it.
+# authorizer is ready, so an answer means clients can use it. With KAFKA_TLS=true the request goes through
+# `openssl s_client` verifying the broker's certificate against our CA and 127.0.0.1; a second, malformed request
+# (not allowed before authentication) makes the broker close the connection, so s_client ends once it has answered.
 probe() { # [port]
   local reply port="${1:-$KAFKA_PORT}"
-  reply="$(
-    exec 2>/dev/null
-    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
-    # size=15 | api_key=18 | api_version=0 | correlation_id=1 | client_id="probe"
-    printf '\x00\x00\x00\x0f\x00\x12\x00\x00\x00\x00\x00\x01\x00\x05probe' >&3
-    timeout 3 head -c 8 <&3 | od -An -tx1 | tr -d ' \n'
-  )" || return 1
+  # size=15 | api_key=18 | api_version=0 | correlation_id=1 | client_id="probe"
+  local request='\x00\x00\x00\x0f\x00\x12\x00\x00\x00\x00\x00\x01\x00\x05probe'
+  if tls_wanted; then
+    [[ -s "$CA_CERT" ]] || return 1
+    reply="$(
+      # ...then size=8 | api_key=0x7fff | api_version=0 | correlation_id=2: refused, the broker disconnects.
+      printf "$request"'\x00\x00\x00\x08\x7f\xff\x00\x00\x00\x00\x00\x02' |
+        timeout 5 openssl s_client -quiet -ign_eof -connect "127.0.0.1:$port" -CAfile "$CA_CERT" -verify_return_error \
+          -verify_ip 127.0.0.1 2>/dev/null | head -c 8 | od -An -tx1 | tr -d ' \n'
+    )" || true
+  else
+    reply="$(
+      exec 2>/dev/null
+      exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+      printf "$request" >&3
+      timeout 3 head -c 8 <&3 | od -An -tx1 | tr -d ' \n'
+    )" || return 1
+  fi
   # response: 4-byte size, then correlation id 1
   [[ "${#reply}" -eq 16 && "${reply:8:8}" == "00000001" ]]
+}
+
+# The listener mode a running broker was started with (KAFKA_TLS); starting it again in the other mode is refused.
+check_mode() {
+  local running want=plaintext
+  if tls_wanted; then want=tls; fi
+  running="$(cat "$MODE_FILE" 2>/dev/null || echo plaintext)"
+  [[ "$running" == "$want" ]] || die "broker ${NODE_ID} on 127.0.0.1:$KAFKA_PORT runs with KAFKA_TLS=$([[ $running == tls ]] && echo true || echo false); stop it first ('kafka.sh stop') or use KAFKA_TLS=$([[ $running == tls ]] && echo true || echo false)"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -199,6 +330,7 @@ probe() { # [port]
 launch() {
   local pid
   if pid="$(running_pid)"; then
+    check_mode
     LAUNCHED_PID="$pid"
     return 0
   fi
@@ -217,6 +349,7 @@ launch() {
     </dev/null >>"$LOG_DIR/kafka.out" 2>&1 &
   LAUNCHED_PID=$!
   printf '%s\n' "$LAUNCHED_PID" >"$PID_FILE"
+  if tls_wanted; then echo tls >"$MODE_FILE"; else echo plaintext >"$MODE_FILE"; fi
 }
 
 # wait_answering PID: until the broker answers on its client port (dies when it exits or the timeout passes).
@@ -233,11 +366,12 @@ wait_answering() {
     fi
     sleep 0.5
   done
-  log "broker ready (pid $pid) on 127.0.0.1:$KAFKA_PORT"
+  log "broker ready (pid $pid) on 127.0.0.1:$KAFKA_PORT ($(tls_wanted && echo "SASL_SSL, CA $CA_CERT" || echo SASL_PLAINTEXT))"
 }
 
 start() {
   local pid
+  if pid="$(running_pid)"; then check_mode; fi
   if pid="$(running_pid)" && probe; then log "already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"; return 0; fi
   launch
   wait_answering "$LAUNCHED_PID"

@@ -1,6 +1,8 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** deploy/kafka/kafka.sh's three-broker mode refuses settings it cannot run, naming them, before touching anything. */
@@ -37,5 +39,70 @@ describe('kafka.sh --brokers 3: bad settings stop it with their name', () => {
     const script = readFileSync(KAFKA_SH, 'utf8');
     expect(script).toContain('replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector');
     expect(script).toMatch(/REPLICATION_FACTOR=3\n\s*MIN_ISR=2/);
+  });
+});
+
+/**
+ * SCRAM passwords never on a command line (issue 22, Low): kafka.sh starts with a stand-in `java` first on PATH that
+ * records every command line it is given (and the mode of any @argument file), answers the storage tool, and exits
+ * as the broker would on a failed start. No password may appear in what it recorded.
+ */
+describe('kafka.sh: no SCRAM password on a command line', () => {
+  const passwords = {
+    KAFKA_PASSWORD_ADMIN: 'admin-cmdline-probe-1',
+    KAFKA_PASSWORD_CN: 'cn-cmdline-probe-2',
+    KAFKA_PASSWORD_HK: 'hk-cmdline-probe-3',
+    KAFKA_PASSWORD_MO: 'mo-cmdline-probe-4',
+    KAFKA_PASSWORD_REGISTRY: 'registry-cmdline-probe-5',
+  };
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rx-kafka-argv-'));
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(
+      join(dir, 'bin', 'java'),
+      `#!/usr/bin/env bash
+printf '%s\\n' "$*" >>"${dir}/argv.log"
+for arg in "$@"; do
+  if [[ "$arg" == @* ]]; then printf 'argfile %s mode %s\\n' "\${arg#@}" "$(stat -c %a "\${arg#@}")" >>"${dir}/argfiles.log"; fi
+done
+if [[ "$*" == *random-uuid* ]]; then echo 5nOqzVthTlOV8dxFpnQ3Fw; exit 0; fi
+if [[ "$*" == *kafka.Kafka* ]]; then exit 1; fi
+exit 0
+`,
+      { mode: 0o755 },
+    );
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('formats the storage with the passwords in a 0600 argument file, not in argv', () => {
+    const result = spawnSync('bash', [KAFKA_SH, 'start'], {
+      env: {
+        ...process.env,
+        ...passwords,
+        PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+        KAFKA_TLS: 'false',
+        KAFKA_PORT: '1',
+        KAFKA_CONTROLLER_PORT: '2',
+        KAFKA_DATA_DIR: join(dir, 'data'),
+        KAFKA_START_TIMEOUT: '5',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    // The stand-in broker exits at once: the start fails after the format, as intended.
+    expect(result.stderr).toMatch(/broker exited during start-up/);
+    const argv = readFileSync(join(dir, 'argv.log'), 'utf8');
+    expect(argv).toMatch(/kafka\.Kafka/);
+    for (const [variable, password] of Object.entries(passwords))
+      expect({ variable, onCommandLine: argv.includes(password) }).toEqual({ variable, onCommandLine: false });
+    // The format did get the passwords, through a private argument file that is gone afterwards.
+    const argfiles = readFileSync(join(dir, 'argfiles.log'), 'utf8').trim().split('\n');
+    expect(argfiles).toHaveLength(1);
+    expect(argfiles[0]).toMatch(/ mode 600$/);
+    expect(existsSync(argfiles[0].split(' ')[1])).toBe(false);
+    expect(statSync(join(dir, 'data')).mode & 0o777).toBe(0o700);
   });
 });

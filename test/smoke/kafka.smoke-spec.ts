@@ -1,18 +1,30 @@
 /**
  * Smoke test against the real local broker (deploy/kafka/kafka.sh start): kafkajs 2.2.4 against Kafka 4.1,
  * SASL/SCRAM-SHA-512 and the ACLs that provisionKafka creates. Runs in a topic namespace of its own
- * (a unique prefix) and removes its topics, ACLs and consumer group afterwards.
+ * (a unique prefix) and removes its topics, ACLs and consumer group afterwards. Over TLS when KAFKA_TLS=true (with
+ * KAFKA_CA_FILE), else on the loopback plaintext listener `npm test` uses.
+ *
+ * Then the TLS listener itself (issue 22, item 1) on the shared broker when it runs TLS, else on a private TLS broker
+ * (port 19592): a plaintext client is refused, a client without our CA fails certificate verification, one with it
+ * works; and the SCRAM passwords are on no process's command line and in no file others can read.
  */
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { topicNames, type TopicSet } from '../../libs/contracts/src/topics.js';
-import { createKafka, parseBrokerList, type KafkaLogSink } from '../../libs/platform/src/kafka/kafka-client.factory.js';
+import { createKafka, kafkaTlsFromEnv, parseBrokerList, type KafkaLogSink, type KafkaTlsOptions } from '../../libs/platform/src/kafka/kafka-client.factory.js';
 import { provisionKafka, recordationAcls } from '../../libs/platform/src/kafka/kafka-provisioning.js';
+import { PrivateBroker } from '../../libs/testing/src/private-broker.js';
 
 const { Partitioners, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
 
 const BROKERS = parseBrokerList(process.env.KAFKA_BROKERS);
+const TLS = kafkaTlsFromEnv();
 const PASSWORDS = {
   admin: process.env.KAFKA_PASSWORD_ADMIN ?? 'admin-dev-secret',
   'authority-cn': process.env.KAFKA_PASSWORD_CN ?? 'cn-dev-secret',
@@ -38,6 +50,7 @@ const quietSink: KafkaLogSink = {
 function client(principal: Principal, password: string = PASSWORDS[principal], retries = 5): Kafka {
   return createKafka({
     brokers: BROKERS,
+    tls: TLS,
     clientId: `smoke-${principal}-${RUN_ID}`,
     username: principal,
     password,
@@ -238,6 +251,7 @@ describe('local Kafka broker (SASL/SCRAM + ACLs) with kafkajs', () => {
       clientId: `smoke-registry-debug-${RUN_ID}`,
       username: 'registry',
       password: PASSWORDS.registry,
+      tls: TLS,
       logLevel: 'DEBUG',
       logger: { ...quietSink, debug: (message, context) => debugLines.push(`${message} ${JSON.stringify(context)}`) },
       retry: { retries: 1, initialRetryTime: 100 },
@@ -255,4 +269,119 @@ describe('local Kafka broker (SASL/SCRAM + ACLs) with kafkajs', () => {
     const error = await rejection(intruder.connect());
     expect(errorTypes(error)).toContain('KafkaJSSASLAuthenticationError');
   }, 30_000);
+});
+
+/** Every string found along an error's cause chain: messages and codes (TLS errors carry an OpenSSL code). */
+function errorTexts(error: unknown, seen = new Set<unknown>()): string[] {
+  if (!error || typeof error !== 'object' || seen.has(error)) return [];
+  seen.add(error);
+  const e = error as { message?: unknown; code?: unknown; type?: unknown; name?: unknown; originalError?: unknown; cause?: unknown; errors?: unknown };
+  const own = [e.message, e.code, e.type, e.name].filter((v): v is string => typeof v === 'string');
+  const nested = [e.originalError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])];
+  return [...own, ...nested.flatMap((n) => errorTexts(n, seen))];
+}
+
+const KAFKA_DIR = fileURLToPath(new URL('../../deploy/kafka/', import.meta.url));
+const TLS_PRIVATE_PORT = 19592;
+const run = promisify(execFile);
+
+describe('TLS listener (SASL_SSL, development CA) and SCRAM password hygiene', () => {
+  let brokers: string[];
+  let dataDir: string;
+  let ca: string;
+  let own: PrivateBroker | undefined;
+
+  beforeAll(async () => {
+    if (process.env.KAFKA_TLS === 'true') {
+      // The shared broker runs TLS: test it (its data dir is ours when it was started from this checkout).
+      brokers = BROKERS;
+      dataDir = process.env.KAFKA_DATA_DIR ?? join(KAFKA_DIR, '.data');
+      ca = readFileSync(process.env.KAFKA_CA_FILE ?? join(KAFKA_DIR, '.cache/tls/ca.crt'), 'utf8');
+    } else {
+      own = await PrivateBroker.start(TLS_PRIVATE_PORT, { KAFKA_TLS: 'true' });
+      brokers = own.brokers;
+      dataDir = own.dataDir;
+      ca = readFileSync(join(process.env.KAFKA_TLS_DIR ?? join(KAFKA_DIR, '.cache/tls'), 'ca.crt'), 'utf8');
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    await own?.destroy();
+  }, 120_000);
+
+  /** An admin client of the TLS broker: `tls` undefined connects in plaintext. */
+  const tlsClient = (tls: KafkaTlsOptions | undefined) =>
+    createKafka({
+      brokers,
+      tls,
+      clientId: `smoke-tls-${RUN_ID}`,
+      username: 'admin',
+      password: PASSWORDS.admin,
+      logger: quietSink,
+      connectionTimeout: 5_000,
+      retry: { retries: 0 },
+    });
+
+  it('answers a client that trusts our CA (host name 127.0.0.1 verified against the certificate)', async () => {
+    const admin = tlsClient({ ca }).admin();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      expect(cluster.brokers.map((b) => `${b.host}:${b.port}`)).toEqual(expect.arrayContaining([brokers[0]]));
+    } finally {
+      await admin.disconnect();
+    }
+  }, 60_000);
+
+  it('refuses a plaintext client', async () => {
+    const admin = tlsClient(undefined).admin();
+    const error = await rejection(admin.connect());
+    await admin.disconnect().catch(() => undefined);
+    // The broker reads the SASL handshake as a broken TLS record and closes the connection: nothing is exchanged.
+    expect(errorTexts(error).join(' | ')).toMatch(/KafkaJSConnectionError|Connection (closed|timeout)|ECONNRESET|KafkaJSNumberOfRetriesExceeded|timed out/i);
+    expect(errorTexts(error).join(' | ')).not.toMatch(/SASL/);
+  }, 60_000);
+
+  it('fails certificate verification for a client without our CA (the system CAs do not know it)', async () => {
+    const admin = tlsClient({}).admin();
+    const error = await rejection(admin.connect());
+    await admin.disconnect().catch(() => undefined);
+    expect(errorTexts(error).join(' | ')).toMatch(
+      /SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|self.signed certificate|unable to verify/i,
+    );
+  }, 60_000);
+
+  it('puts no SCRAM password on any command line (ps) nor in a file others can read', async () => {
+    const secrets = Object.values(PASSWORDS);
+    const { stdout } = await run('ps', ['-eo', 'args'], { maxBuffer: 16 * 1024 * 1024 });
+    const leaking = stdout.split('\n').filter((line) => secrets.some((secret) => line.includes(secret)));
+    expect(leaking).toEqual([]);
+
+    // The data dir is ours alone; every file that holds a password or a key is 0600, in directories only we enter.
+    expect(statSync(dataDir).mode & 0o077).toBe(0);
+    const holders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (entry.name !== 'kraft') walk(path); // the log segments: the SCRAM credentials there are salted hashes
+          continue;
+        }
+        if (!entry.isFile() || statSync(path).size > 1_000_000) continue;
+        const text = readFileSync(path, 'utf8');
+        if (secrets.some((secret) => text.includes(secret)) || /PRIVATE KEY/.test(text)) holders.push(path);
+      }
+    };
+    walk(dataDir);
+    expect(holders.map((path) => path.slice(dataDir.length))).toEqual(
+      expect.arrayContaining(['/server.properties', '/admin-client.properties', '/tls/broker.pem']),
+    );
+    for (const path of holders) expect({ path, mode: (statSync(path).mode & 0o777).toString(8) }).toEqual({ path, mode: '600' });
+    // The CA's key too: 0600 in a 0700 directory.
+    const tlsDir = process.env.KAFKA_TLS_DIR ?? join(KAFKA_DIR, '.cache/tls');
+    expect((statSync(tlsDir).mode & 0o777).toString(8)).toBe('700');
+    expect((statSync(join(tlsDir, 'ca.key')).mode & 0o777).toString(8)).toBe('600');
+    // No argument file of the storage format is left behind.
+    expect(holders.filter((path) => path.endsWith('.args'))).toEqual([]);
+  }, 60_000);
 });

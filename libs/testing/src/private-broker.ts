@@ -12,6 +12,12 @@ const KAFKA_SH = ['../../../deploy/kafka/kafka.sh', '../../../../deploy/kafka/ka
   .find((path) => existsSync(path))!;
 
 /**
+ * What the tests' brokers run: the loopback plaintext listener (KAFKA_TLS=false) unless the run says otherwise, as the
+ * tests' clients connect without TLS (docs/security.md); a test that wants TLS passes KAFKA_TLS=true.
+ */
+const TEST_BROKER_TLS = process.env.KAFKA_TLS ?? 'false';
+
+/**
  * A Kafka broker of a test's own (same script, same config, other ports and data dir), for tests that stop and
  * start the broker without disturbing the shared one other tests use.
  */
@@ -19,14 +25,15 @@ export class PrivateBroker {
   private constructor(
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
-    private readonly dataDir: string,
+    readonly dataDir: string,
   ) {}
 
-  static async start(port: number): Promise<PrivateBroker> {
+  /** `env` overrides kafka.sh's environment, e.g. `{ KAFKA_TLS: 'true' }`. */
+  static async start(port: number, env: NodeJS.ProcessEnv = {}): Promise<PrivateBroker> {
     const dataDir = mkdtempSync(join(tmpdir(), `rx-kafka-${port}-`));
     const broker = new PrivateBroker(
       port,
-      { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(port + 1), KAFKA_DATA_DIR: dataDir },
+      { ...process.env, KAFKA_TLS: TEST_BROKER_TLS, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(port + 1), KAFKA_DATA_DIR: dataDir, ...env },
       dataDir,
     );
     await broker.start();
@@ -75,6 +82,7 @@ export class PrivateCluster {
       KAFKA_CLUSTER_CONTROLLER_PORTS: ports.map((port) => port + 100).join(','),
       KAFKA_CLUSTER_DATA_DIR: dataDir,
       KAFKA_START_TIMEOUT: '180',
+      KAFKA_TLS: TEST_BROKER_TLS,
     };
     const cluster = new PrivateCluster(ports, env, dataDir);
     try {

@@ -39,6 +39,8 @@ describe('npm start (scripts/start.sh)', () => {
       env: {
         ...process.env,
         SKIP_BUILD: '1',
+        // The run's broker: plaintext on loopback under npm test (npm start's own default is TLS).
+        KAFKA_TLS: process.env.KAFKA_TLS ?? 'false',
         DATABASE_URL: database.url,
         KAFKA_TOPIC_PREFIX: `t${Date.now().toString(36)}start.`,
         REGISTRY_PORT: String(ports[0]),

@@ -7,7 +7,7 @@
  * Reads the registry's environment (DATABASE_URL, DATABASE_SCHEMA, KAFKA_*, TRUSTED_KEYS).
  */
 import { parseTrustedKeys, topicNames } from '#contracts';
-import { createKafka, createLogger } from '#platform';
+import { createKafka, createLogger, kafkaTlsFromFiles } from '#platform';
 import { loadRegistryConfig } from '../registry.config.js';
 import { parseArgs } from './cli-args.js';
 import { replayRegistry } from './replay.js';
@@ -26,6 +26,7 @@ async function main(): Promise<number> {
     clientId: 'registry-replay',
     username: config.KAFKA_USERNAME,
     password: config.KAFKA_PASSWORD,
+    tls: kafkaTlsFromFiles(config),
     logLevel: 'ERROR',
   });
   const result = await replayRegistry({

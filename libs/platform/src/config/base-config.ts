@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { ArrayUnique, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
-import { IntVariable, envInt, envList } from './env-decorators.js';
+import { BooleanVariable, IntVariable, ReadableFileVariable, envInt, envList } from './env-decorators.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
@@ -43,6 +43,24 @@ export class BaseAppConfig extends DatabaseConfig {
   @IsString()
   @IsNotEmpty({ message: 'must hold the SASL/SCRAM password of this service' })
   KAFKA_PASSWORD: string;
+
+  /**
+   * TLS to the brokers (their SASL_SSL listener): on for `npm start`, `npm run start:cluster` and the deployments;
+   * off only for the tests' loopback listener (docs/security.md). Production refuses TLS without KAFKA_CA_FILE.
+   */
+  @BooleanVariable()
+  KAFKA_TLS: boolean = false;
+
+  /** PEM file of the CA that signed the brokers' certificates (deploy/kafka/.cache/tls/ca.crt for the local broker). */
+  @ReadableFileVariable()
+  KAFKA_CA_FILE?: string;
+
+  /** Mutual TLS (optional): PEM client certificate and its key; both or neither. */
+  @ReadableFileVariable()
+  KAFKA_CLIENT_CERT_FILE?: string;
+
+  @ReadableFileVariable()
+  KAFKA_CLIENT_KEY_FILE?: string;
 
   /** Puts every topic under a prefix (tests use one per run); empty in deployments. */
   @Matches(/^[a-zA-Z0-9._-]{0,100}$/, { message: 'must be letters, digits, dot, underscore or dash' })

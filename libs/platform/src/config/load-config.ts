@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { flattenValidationErrors } from '#contracts';
-import { isProduction, productionProblems } from './production-secrets.js';
+import { isProduction, kafkaTlsProblems, productionProblems } from './production-secrets.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: { variable: string; reason: string }[]) {
@@ -35,6 +35,8 @@ export function loadConfig<T extends object>(cls: ClassConstructor<T>, env: Node
       })),
     );
   }
+  const tls = kafkaTlsProblems(config as Record<string, unknown>, isProduction(env));
+  if (tls.length) throw new ConfigError(tls);
   // NODE_ENV=production (the Dockerfile's): no development default, no short credential (issue 22, item 3).
   if (isProduction(env)) {
     const problems = productionProblems(config as Record<string, unknown>);

@@ -110,6 +110,28 @@ export function productionProblems(config: Record<string, unknown>): ProductionP
   return problems;
 }
 
+/**
+ * Kafka TLS settings that cannot work together (checked in every mode): a client certificate without its key or the
+ * reverse, files given while KAFKA_TLS is off; in production, TLS needs our CA (KAFKA_CA_FILE): the brokers'
+ * certificates are signed by the deployment's own CA (Strimzi's cluster CA, kafka.sh's development CA), not a public one.
+ */
+export function kafkaTlsProblems(config: Record<string, unknown>, production: boolean): ProductionProblem[] {
+  if (!('KAFKA_TLS' in config)) return [];
+  const problems: ProductionProblem[] = [];
+  const set = (name: string) => typeof config[name] === 'string' && config[name] !== '';
+  if (set('KAFKA_CLIENT_CERT_FILE') && !set('KAFKA_CLIENT_KEY_FILE'))
+    problems.push({ variable: 'KAFKA_CLIENT_KEY_FILE', reason: 'is not set: KAFKA_CLIENT_CERT_FILE needs its private key' });
+  if (set('KAFKA_CLIENT_KEY_FILE') && !set('KAFKA_CLIENT_CERT_FILE'))
+    problems.push({ variable: 'KAFKA_CLIENT_CERT_FILE', reason: 'is not set: KAFKA_CLIENT_KEY_FILE needs its certificate' });
+  if (config.KAFKA_TLS !== true) {
+    for (const name of ['KAFKA_CA_FILE', 'KAFKA_CLIENT_CERT_FILE', 'KAFKA_CLIENT_KEY_FILE'])
+      if (set(name)) problems.push({ variable: name, reason: 'is set but KAFKA_TLS is not true: the file would be ignored and the link would be plaintext' });
+  } else if (production && !set('KAFKA_CA_FILE')) {
+    problems.push({ variable: 'KAFKA_CA_FILE', reason: "must be set when KAFKA_TLS=true in production: the CA that signed the brokers' certificates" });
+  }
+  return problems;
+}
+
 export function isProduction(env: NodeJS.ProcessEnv): boolean {
   return env.NODE_ENV === 'production';
 }

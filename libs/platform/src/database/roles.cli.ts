@@ -9,6 +9,8 @@
  * _REGISTRY (default the development passwords of .env.example).
  * Prints one JSON summary line on stdout (no password); with --print-urls instead each app's DATABASE_URL as
  * `DATABASE_URL_<APP>=…` lines (with its password: for scripts/start.sh to read, never to a file or a command line).
+ * `--registry-schemas registry_cn,registry_hk,registry_mo`: more schemas owned by the registry's role (the
+ * cross-border sites' registries, scripts/start-cluster.sh).
  * Errors go to stderr with exit code 1.
  */
 import { APP_ROLES, provisionDatabaseRoles, rolePassword, roleUrl, type AppName } from './roles.js';
@@ -20,7 +22,11 @@ async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_ADMIN_URL || appsUrl.toString();
   const apps = Object.keys(APP_ROLES) as AppName[];
   const passwords = Object.fromEntries(apps.map((app) => [app, rolePassword(app)])) as Record<AppName, string>;
-  await provisionDatabaseRoles({ adminUrl, database, passwords });
+  const flag = process.argv.indexOf('--registry-schemas');
+  const registrySchemas = flag >= 0 ? (process.argv[flag + 1] ?? '').split(',').filter(Boolean) : [];
+  for (const schema of registrySchemas)
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`--registry-schemas: '${schema}' is not a lower-case PostgreSQL schema name`);
+  await provisionDatabaseRoles({ adminUrl, database, passwords, extraSchemas: { registry: registrySchemas } });
   if (process.argv.includes('--print-urls')) {
     const base = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/recordation_exchange';
     for (const app of apps) process.stdout.write(`DATABASE_URL_${app.toUpperCase()}=${roleUrl(base, app, passwords[app])}\n`);

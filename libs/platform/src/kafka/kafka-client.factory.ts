@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import kafkajs from 'kafkajs';
 import type { Kafka, KafkaConfig, LogEntry, RetryOptions, SASLOptions, logCreator } from 'kafkajs';
 
@@ -14,8 +15,60 @@ export interface KafkaLogSink {
 export type KafkaSaslMechanism = 'scram-sha-512' | 'scram-sha-256' | 'plain';
 export type KafkaLogLevelName = 'NOTHING' | 'ERROR' | 'WARN' | 'INFO' | 'DEBUG';
 
+/**
+ * TLS to the brokers, in our own shape (not the client library's): PEM text of the CA certificate(s) to trust and,
+ * for mutual TLS, the client certificate and its key. Host names are always verified against the certificate.
+ */
+export interface KafkaTlsOptions {
+  /** PEM CA certificate(s); absent: the system's CAs. */
+  ca?: string;
+  /** PEM client certificate (mutual TLS); needs `key`. */
+  cert?: string;
+  /** PEM private key of `cert`. */
+  key?: string;
+}
+
+/** The TLS settings as configured: `KAFKA_TLS`, `KAFKA_CA_FILE`, `KAFKA_CLIENT_CERT_FILE`, `KAFKA_CLIENT_KEY_FILE`. */
+export interface KafkaTlsFiles {
+  KAFKA_TLS?: boolean;
+  KAFKA_CA_FILE?: string;
+  KAFKA_CLIENT_CERT_FILE?: string;
+  KAFKA_CLIENT_KEY_FILE?: string;
+}
+
+/** Reads the configured files into {@link KafkaTlsOptions}; undefined when TLS is off. Throws naming the variable. */
+export function kafkaTlsFromFiles(config: KafkaTlsFiles): KafkaTlsOptions | undefined {
+  if (!config.KAFKA_TLS) return undefined;
+  const read = (variable: keyof KafkaTlsFiles): string | undefined => {
+    const path = config[variable];
+    if (typeof path !== 'string' || path === '') return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new Error(`${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    }
+  };
+  return { ca: read('KAFKA_CA_FILE'), cert: read('KAFKA_CLIENT_CERT_FILE'), key: read('KAFKA_CLIENT_KEY_FILE') };
+}
+
+/**
+ * The TLS settings from the environment (for the command-line tools and tests that build clients outside an app):
+ * the same variables as the apps' config, `KAFKA_TLS=true` turning it on.
+ */
+export function kafkaTlsFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaTlsOptions | undefined {
+  if (env.KAFKA_TLS && env.KAFKA_TLS !== 'true' && env.KAFKA_TLS !== 'false') throw new Error(`KAFKA_TLS must be true or false, got '${env.KAFKA_TLS}'`);
+  return kafkaTlsFromFiles({
+    KAFKA_TLS: env.KAFKA_TLS === 'true',
+    KAFKA_CA_FILE: env.KAFKA_CA_FILE,
+    KAFKA_CLIENT_CERT_FILE: env.KAFKA_CLIENT_CERT_FILE,
+    KAFKA_CLIENT_KEY_FILE: env.KAFKA_CLIENT_KEY_FILE,
+  });
+}
+
 export interface CreateKafkaOptions {
   brokers: string[];
+  /** TLS to the brokers (SASL_SSL); absent: plaintext (SASL_PLAINTEXT, the loopback test listener). */
+  tls?: KafkaTlsOptions;
   clientId: string;
   username: string;
   password: string;
@@ -94,7 +147,7 @@ export function kafkaConfig(options: CreateKafkaOptions): KafkaConfig {
   return {
     clientId: options.clientId,
     brokers: options.brokers,
-    ssl: false,
+    ssl: tlsConfig(options.tls),
     sasl: { mechanism, username: options.username, password: options.password } as SASLOptions,
     connectionTimeout: options.connectionTimeout ?? 3_000,
     authenticationTimeout: options.authenticationTimeout ?? 5_000,
@@ -105,7 +158,18 @@ export function kafkaConfig(options: CreateKafkaOptions): KafkaConfig {
   };
 }
 
-/** A kafkajs client authenticating with SASL (SCRAM-SHA-512 unless told otherwise) over plaintext. */
+/** Our TLS shape → the client library's: certificate and host name always verified. */
+function tlsConfig(tls: KafkaTlsOptions | undefined): KafkaConfig['ssl'] {
+  if (!tls) return false;
+  if (Boolean(tls.cert) !== Boolean(tls.key)) throw new Error('createKafka: a client certificate needs its key (and a key its certificate)');
+  return {
+    rejectUnauthorized: true,
+    ...(tls.ca ? { ca: [tls.ca] } : {}),
+    ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+  };
+}
+
+/** A kafkajs client authenticating with SASL (SCRAM-SHA-512 unless told otherwise), over TLS when `tls` is given. */
 export function createKafka(options: CreateKafkaOptions): Kafka {
   return new KafkaClient(kafkaConfig(options));
 }

@@ -2,11 +2,11 @@ import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicat
 import type { Admin, Kafka } from 'kafkajs';
 import { KAFKA_PROBE, type KafkaProbe } from '../health/health.module.js';
 import { createLogger } from '../logging/logging.js';
-import { createKafka, type KafkaLogSink } from './kafka-client.factory.js';
+import { createKafka, kafkaTlsFromFiles, type KafkaLogSink, type KafkaTlsFiles } from './kafka-client.factory.js';
 
 export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
 
-export interface KafkaConnectionConfig {
+export interface KafkaConnectionConfig extends KafkaTlsFiles {
   KAFKA_BROKERS: string[];
   KAFKA_USERNAME: string;
   KAFKA_PASSWORD: string;
@@ -69,6 +69,7 @@ export class KafkaModule {
               clientId,
               username: config.KAFKA_USERNAME,
               password: config.KAFKA_PASSWORD,
+              tls: kafkaTlsFromFiles(config),
               logger: kafkaLogSink(clientId, config.LOG_LEVEL),
             }),
         },

@@ -5,12 +5,13 @@
  *
  * Env: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_PASSWORD_ADMIN (default admin-dev-secret),
  *      KAFKA_USERNAME_ADMIN (default admin), KAFKA_TOPIC_PREFIX (default none),
- *      KAFKA_REPLICATION_FACTOR (default 1; refused above the number of brokers), KAFKA_MIN_INSYNC_REPLICAS (default 1).
+ *      KAFKA_REPLICATION_FACTOR (default 1; refused above the number of brokers), KAFKA_MIN_INSYNC_REPLICAS (default 1),
+ *      KAFKA_TLS, KAFKA_CA_FILE, KAFKA_CLIENT_CERT_FILE, KAFKA_CLIENT_KEY_FILE (as the apps).
  * Prints one JSON summary line on stdout; errors go to stderr with exit code 1.
  */
 import { IntVariable } from '../config/env-decorators.js';
 import { loadConfig } from '../config/load-config.js';
-import { createKafka, parseBrokerList } from './kafka-client.factory.js';
+import { createKafka, kafkaTlsFromEnv, parseBrokerList } from './kafka-client.factory.js';
 import { provisionKafka } from './kafka-provisioning.js';
 
 /** What the provisioning reads besides the connection (cross-border cluster: 3 and 2). */
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     clientId: 'recordation-provisioning',
     username: process.env.KAFKA_USERNAME_ADMIN || 'admin',
     password: process.env.KAFKA_PASSWORD_ADMIN || 'admin-dev-secret',
+    tls: kafkaTlsFromEnv(),
   });
   const result = await provisionKafka(kafka, {
     topicPrefix: process.env.KAFKA_TOPIC_PREFIX ?? '',
