@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { startAuthorityApp } from '#authority';
 import { parseTrustedKeys, decodeSignedEvent, topicNames, type AuthorityCode, type DecodedEvent, type TopicSet } from '#contracts';
-import { AUTHORITY_DATABASE_ROLE, createKafka, provisionKafka, type KafkaMessage } from '#platform';
+import { AUTHORITY_DATABASE_ROLE, createKafka, kafkaTlsFromEnv, provisionKafka, type KafkaMessage } from '#platform';
 import {
   TEST_KAFKA_BROKERS,
   TEST_KAFKA_PRINCIPALS,
@@ -39,7 +39,14 @@ export class TestSystem {
   static async create(label: string): Promise<TestSystem> {
     const database = await createTestDatabase();
     const prefix = `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}-${label}.`;
-    const admin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: `test-${label}`, ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' });
+    // TLS when the run says so (KAFKA_TLS=true, KAFKA_CA_FILE: the apps read the same variables); npm test: plaintext.
+    const admin = createKafka({
+      brokers: TEST_KAFKA_BROKERS,
+      clientId: `test-${label}`,
+      ...TEST_KAFKA_PRINCIPALS.admin,
+      tls: kafkaTlsFromEnv(),
+      logLevel: 'ERROR',
+    });
     await provisionKafka(admin, { topicPrefix: prefix });
     return new TestSystem(database, prefix, topicNames(prefix), createTestSigningKeys());
   }
@@ -107,7 +114,7 @@ export class TestSystem {
    */
   async readTopic(topic: string, expected: number, timeoutMs = 30_000): Promise<(KafkaMessage & { partition: number; decoded: DecodedEvent })[]> {
     const principal = topic === this.topics.QUARANTINE ? TEST_KAFKA_PRINCIPALS.admin : TEST_KAFKA_PRINCIPALS.registry;
-    const kafka = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'test-reader', ...principal, logLevel: 'ERROR' });
+    const kafka = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'test-reader', ...principal, tls: kafkaTlsFromEnv(), logLevel: 'ERROR' });
     const consumer = kafka.consumer({ groupId: `registry-reader-${this.prefix}-${Math.random().toString(36).slice(2, 8)}` });
     const received: (KafkaMessage & { partition: number; decoded: DecodedEvent })[] = [];
     const trusted = parseTrustedKeys(this.keys.trustedKeys);

@@ -45,6 +45,13 @@ export class RegistryConfig extends BaseAppConfig {
   @IntVariable(100, 600_000)
   LOOKUP_STATEMENT_TIMEOUT_MS: number = 5000;
 
+  /**
+   * An `asOf` search re-reads, from the event store, today's matches plus every recordation whose mark changed since
+   * that moment (one event payload each): it is refused with 422 when that would be more than this many.
+   */
+  @IntVariable(1, 5000)
+  ASOF_SEARCH_MAX_RECORDATIONS: number = 2000;
+
   /** Upper bound of one fetch per partition (bytes); a batch is one fetch. */
   @IntVariable(1024, 64 * 1024 * 1024)
   CONSUMER_MAX_BYTES_PER_PARTITION: number = 4 * 1024 * 1024;

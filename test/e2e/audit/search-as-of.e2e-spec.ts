@@ -31,7 +31,8 @@ describe('audit: search as of a time', () => {
     system = await TestSystem.create('searchasof');
     apps.CN = await system.startAuthority('CN');
     apps.MO = await system.startAuthority('MO');
-    registry = await system.startRegistry();
+    // A small bound, so the last test can pass it (issue 22, item 5): 2 recordations re-read at most.
+    registry = await system.startRegistry({ ASOF_SEARCH_MAX_RECORDATIONS: '2' });
     cnNumber = (await request(apps.CN.getHttpServer()).post('/recordations').set(publish('CN')).send(recordationBody('CN')).expect(201)).body.recordationNumber;
     moNumber = (
       await request(apps.MO.getHttpServer())
@@ -86,5 +87,23 @@ describe('audit: search as of a time', () => {
     expect((await search('愛馬仕', '2000-01-01T00:00:00Z').expect(200)).body.items).toEqual([]);
     const bad = await search('愛馬仕', 'last tuesday').expect(400);
     expect(bad.body.errors).toEqual([{ field: 'asOf', reason: 'must be an ISO 8601 timestamp' }]);
+  });
+
+  it('bounds the work: a search that would re-read more than ASOF_SEARCH_MAX_RECORDATIONS recordations is refused with 422 naming it', async () => {
+    // One more recordation created after `before`: its mark "changed" since then too. Today's match (CN) plus the two
+    // changed since (MO renamed, MO new) is 3, above the bound of 2.
+    await request(apps.MO.getHttpServer())
+      .post('/recordations')
+      .set(publish('MO'))
+      .send(recordationBody('MO', { mark: { text: 'DRITTES ZEICHEN', script: 'Latn', type: 'word' }, rightsHolder: { name: 'Dritte Lda', country: 'MO' } }))
+      .expect(201);
+    events = 5;
+    await settled();
+    const refused = await search('愛馬仕', before).expect(422);
+    expect(refused.body.message).toMatch(/more than 2 recordations/);
+    expect(refused.body.message).toMatch(/ASOF_SEARCH_MAX_RECORDATIONS=2/);
+    // A moment after every change re-reads only today's match: answered.
+    const later = await search('愛馬仕', new Date().toISOString()).expect(200);
+    expect(later.body.items[0]).toMatchObject({ recordations: [{ authority: 'CN', recordationNumber: cnNumber, status: 'revoked' }] });
   });
 });

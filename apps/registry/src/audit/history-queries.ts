@@ -101,9 +101,52 @@ export class HistoryQueries {
     return states;
   }
 
+  /**
+   * Several recordations' state as of `asOf` (data, status, version; no provenance), reading ONE event payload per
+   * recordation: the applied event of highest sequence received by then whose predecessors were all received by then
+   * too (an event held for a gap that was filled only later is not the state at `asOf`), chosen in SQL on the keys
+   * alone. What the asOf search needs; `recordationsAsOf` folds every event for the provenance of one recordation.
+   * `run` executes the statement (the officers' lookups pass theirs, with its statement_timeout).
+   */
+  async statesAsOf(
+    pairs: { authority: AuthorityCode; recordationNumber: string }[],
+    asOf: Date,
+    run: <T>(sql: string, parameters: unknown[]) => Promise<T> = (sql, parameters) => this.dataSource.query(sql, parameters),
+  ): Promise<Map<string, RegistryRecordation>> {
+    const states = new Map<string, RegistryRecordation>();
+    if (!pairs.length) return states;
+    const rows = await run<{ sequence: number; payload: RecordationEvent }[]>(
+      `WITH applied AS (
+         SELECT authority, recordation_number, sequence, topic, partition, "offset",
+                row_number() OVER (PARTITION BY authority, recordation_number ORDER BY sequence) AS n
+         FROM ${this.tables.events}
+         WHERE (authority, recordation_number) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND disposition = 'applied' AND received_at <= $3),
+       chosen AS (
+         SELECT DISTINCT ON (authority, recordation_number) topic, partition, "offset" FROM applied WHERE n = sequence
+         ORDER BY authority, recordation_number, sequence DESC)
+       SELECT e.sequence, e.payload FROM ${this.tables.events} e JOIN chosen c USING (topic, partition, "offset")`,
+      [pairs.map((p) => p.authority), pairs.map((p) => p.recordationNumber), asOf],
+    );
+    for (const { sequence, payload } of rows) {
+      states.set(recordationId(payload.source, payload.subject), {
+        authority: payload.source,
+        recordationNumber: payload.subject,
+        version: sequence,
+        status: payload.data.status,
+        data: payload.data,
+        provenance: {},
+      });
+    }
+    return states;
+  }
+
   /** Recordations whose mark text or transliterations changed after `asOf` (at most `limit`), with today's mark. */
-  async markChangedSince(asOf: Date, limit: number): Promise<{ authority: AuthorityCode; recordationNumber: string; markId: string }[]> {
-    const rows: { authority: AuthorityCode; recordation_number: string; mark_id: string }[] = await this.dataSource.query(
+  async markChangedSince(
+    asOf: Date,
+    limit: number,
+    run: <T>(sql: string, parameters: unknown[]) => Promise<T> = (sql, parameters) => this.dataSource.query(sql, parameters),
+  ): Promise<{ authority: AuthorityCode; recordationNumber: string; markId: string }[]> {
+    const rows = await run<{ authority: AuthorityCode; recordation_number: string; mark_id: string }[]>(
       `SELECT DISTINCT e.authority, e.recordation_number, r.mark_id FROM ${this.tables.events} e
        JOIN ${this.tables.recordations} r ON r.authority = e.authority AND r.recordation_number = e.recordation_number
        WHERE e.disposition = 'applied' AND e.received_at > $1 AND e.changes @> '[{"field": "mark"}]' LIMIT ${limit}`,

@@ -1,12 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { literalKey, markKeysOf, matchingKey, recordationId, resolveAlias, summariseMark, type RegistryRecordation } from '#domain';
 import { RegistryQueries, recordationFilter, summaryOf, type MarkHit, type MatchedBy, type SearchFilters } from '../store/registry-queries.js';
+import { RegistryConfig } from '../registry.config.js';
 import { RegistryTables } from '../store/registry-tables.js';
 import { HistoryQueries } from './history-queries.js';
-
-/** How many recordations whose mark changed after the moment asked about are re-examined at most. */
-const MAX_CHANGED_MARKS = 5_000;
 
 /**
  * Search as the registry stood at a moment, from the event store. Candidates are today's matches (their marks'
@@ -21,6 +19,7 @@ export class SearchAsOf {
     private readonly tables: RegistryTables,
     private readonly queries: RegistryQueries,
     private readonly history: HistoryQueries,
+    private readonly config: RegistryConfig,
   ) {}
 
   async search(q: string, filters: SearchFilters, asOf: Date): Promise<(MarkHit & { asOf: string })[]> {
@@ -30,10 +29,22 @@ export class SearchAsOf {
     const members = new Map<string, { authority: MarkHit['recordations'][number]['authority']; recordationNumber: string; markId: string }>();
     for (const hit of today) for (const r of hit.recordations) members.set(recordationId(r.authority, r.recordationNumber), { ...r, markId: hit.markId });
 
+    // Bounded work (issue 22, item 5): at most ASOF_SEARCH_MAX_RECORDATIONS recordations are re-read, one event
+    // payload each, under the lookups' statement_timeout (503 when it runs out); a search that would need more is
+    // refused with 422 naming the limit rather than folding thousands of payloads for every page.
+    const limit = this.config.ASOF_SEARCH_MAX_RECORDATIONS;
+    const run = <T>(sql: string, parameters: unknown[]) => this.queries.lookup<T>(sql, parameters);
     const key = matchingKey(q.trim());
-    const changed = key ? await this.history.markChangedSince(asOf, MAX_CHANGED_MARKS) : [];
+    const changed = key ? await this.history.markChangedSince(asOf, limit + 1, run) : [];
     for (const r of changed) members.set(recordationId(r.authority, r.recordationNumber), r);
-    const states = await this.history.recordationsAsOf([...members.values()], asOf);
+    if (members.size > limit) {
+      throw new UnprocessableEntityException({
+        statusCode: 422,
+        error: 'Unprocessable Entity',
+        message: `asOf: this search would re-read more than ${limit} recordations from the event store (today's matches plus every recordation whose mark changed since ${asOf.toISOString()}); the limit is ASOF_SEARCH_MAX_RECORDATIONS=${limit}: pick a later asOf or a narrower query`,
+      });
+    }
+    const states = await this.history.statesAsOf([...members.values()], asOf, run);
 
     // A recordation whose mark changed since counts only if its mark as it was then matches the query.
     const renamedAway = new Set<string>();

@@ -162,7 +162,7 @@ export class RegistryQueries {
    * no lookup holds a pooled connection for long. SET LOCAL needs a transaction; the merge's statements, on the same
    * pool, keep no limit.
    */
-  private lookup<T>(sql: string, parameters: unknown[]): Promise<T> {
+  lookup<T>(sql: string, parameters: unknown[]): Promise<T> {
     if (!this.lookupTimeoutMs) return this.dataSource.query(sql, parameters);
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL statement_timeout = ${Math.floor(this.lookupTimeoutMs)}`);
