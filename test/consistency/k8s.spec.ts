@@ -1,6 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the manifests are parsed YAML of many kinds, walked generically; the tests schema-check each kind themselves */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
 import { Ajv, type ValidateFunction } from 'ajv';
 import kafkajs from 'kafkajs';
@@ -65,6 +67,10 @@ function pinnedTo(podSpec: any): string[] {
   return terms.flatMap((t: any) => t.matchExpressions.filter((m: any) => m.key === jurisdictionKey && m.operator === 'In').flatMap((m: any) => m.values));
 }
 
+/** Stands in for the file the kubelet mounts from Strimzi's cluster CA Secret (the config checks it is readable). */
+const MOUNTED_CA = join(mkdtempSync(join(tmpdir(), 'rx-k8s-ca-')), 'ca.crt');
+writeFileSync(MOUNTED_CA, '-----BEGIN CERTIFICATE-----\nstrimzi cluster CA\n-----END CERTIFICATE-----\n');
+
 /** Resolves a Deployment's environment as the kubelet would, from the generated Secrets and ConfigMap. */
 function resolvedEnv(deployment: Obj): Record<string, string> {
   const env: Record<string, string> = {};
@@ -85,6 +91,7 @@ function resolvedEnv(deployment: Obj): Record<string, string> {
       throw new Error(`${deployment.metadata.name}: ${variable.name} refers to ${kind} ${ref.name} key ${ref.key}, which nothing provides`);
     env[variable.name] = value;
   }
+  if (env.KAFKA_CA_FILE) env.KAFKA_CA_FILE = MOUNTED_CA;
   return env;
 }
 
@@ -343,6 +350,24 @@ describe('deploy/k8s: the apps', () => {
       const password = envOf(deployment).find((e) => e.name === 'KAFKA_PASSWORD')?.valueFrom?.secretKeyRef;
       expect(password).toEqual({ name: username, key: 'password' });
       one('KafkaUser', String(username));
+    }
+  });
+
+  it("talks TLS to Kafka (issue 22): every listener is TLS, every app trusts Strimzi's cluster CA from its Secret", () => {
+    const kafka = one('Kafka', 'recordation');
+    for (const listener of kafka.spec.kafka.listeners) expect(listener.tls).toBe(true);
+    for (const deployment of deployments) {
+      expect(envValue(deployment, 'KAFKA_TLS')).toBe('true');
+      const caFile = String(envValue(deployment, 'KAFKA_CA_FILE'));
+      const podSpec = deployment.spec.template.spec;
+      const mount = podSpec.containers[0].volumeMounts.find((m: any) => caFile.startsWith(`${m.mountPath}/`));
+      expect(mount).toMatchObject({ readOnly: true });
+      const volume = podSpec.volumes.find((v: any) => v.name === mount.name);
+      // Strimzi names the cluster CA's certificate Secret <cluster>-cluster-ca-cert, key ca.crt.
+      expect(volume.secret).toEqual({
+        secretName: `${kafka.metadata.name}-cluster-ca-cert`,
+        items: [{ key: 'ca.crt', path: caFile.slice(mount.mountPath.length + 1) }],
+      });
     }
   });
 
