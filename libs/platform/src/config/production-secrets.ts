@@ -123,7 +123,8 @@ export function kafkaTlsProblems(config: Record<string, unknown>, production: bo
     problems.push({ variable: 'KAFKA_CLIENT_KEY_FILE', reason: 'is not set: KAFKA_CLIENT_CERT_FILE needs its private key' });
   if (set('KAFKA_CLIENT_KEY_FILE') && !set('KAFKA_CLIENT_CERT_FILE'))
     problems.push({ variable: 'KAFKA_CLIENT_CERT_FILE', reason: 'is not set: KAFKA_CLIENT_KEY_FILE needs its certificate' });
-  if (config.KAFKA_TLS !== true) {
+  // A config class that does not declare KAFKA_TLS (the provisioning CLI's) still holds the raw variable.
+  if (config.KAFKA_TLS !== true && config.KAFKA_TLS !== 'true') {
     for (const name of ['KAFKA_CA_FILE', 'KAFKA_CLIENT_CERT_FILE', 'KAFKA_CLIENT_KEY_FILE'])
       if (set(name)) problems.push({ variable: name, reason: 'is set but KAFKA_TLS is not true: the file would be ignored and the link would be plaintext' });
   } else if (production && !set('KAFKA_CA_FILE')) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BaseAppConfig } from '../config/base-config.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
+import { kafkaTlsProblems } from '../config/production-secrets.js';
 import { kafkaConfig, kafkaTlsFromEnv, kafkaTlsFromFiles } from './kafka-client.factory.js';
 
 /** Issue 22, item 1: the apps take a CA file (and optionally a client certificate) for TLS to the brokers. */
@@ -75,6 +76,8 @@ describe('Kafka TLS configuration', () => {
       { variable: 'KAFKA_CLIENT_KEY_FILE', reason: expect.stringMatching(/needs its private key/) },
     ]);
     expect(problemsOf({ ...minimal, KAFKA_CA_FILE: ca })).toEqual([{ variable: 'KAFKA_CA_FILE', reason: expect.stringMatching(/KAFKA_TLS is not true/) }]);
+    // A config class that does not declare KAFKA_TLS (the provisioning CLI's) holds the raw string.
+    expect(kafkaTlsProblems({ KAFKA_TLS: 'true', KAFKA_CA_FILE: ca }, true)).toEqual([]);
   });
 
   it('refuses TLS without our CA in production, naming KAFKA_CA_FILE; accepts it with the CA', () => {
