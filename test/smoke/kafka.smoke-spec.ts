@@ -303,7 +303,7 @@ describe('TLS listener (SASL_SSL, development CA) and SCRAM password hygiene', (
       dataDir = own.dataDir;
       ca = readFileSync(join(process.env.KAFKA_TLS_DIR ?? join(KAFKA_DIR, '.cache/tls'), 'ca.crt'), 'utf8');
     }
-  }, 240_000);
+  }, 300_000);
 
   afterAll(async () => {
     await own?.destroy();

@@ -36,7 +36,13 @@ export class PrivateBroker {
       { ...process.env, KAFKA_TLS: TEST_BROKER_TLS, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(port + 1), KAFKA_DATA_DIR: dataDir, ...env },
       dataDir,
     );
-    await broker.start();
+    try {
+      await broker.start();
+    } catch (error) {
+      // A start that timed out may leave the broker coming up after all: never leave it running on the fixed port.
+      await broker.destroy();
+      throw error;
+    }
     return broker;
   }
 
@@ -45,7 +51,9 @@ export class PrivateBroker {
   }
 
   async start(): Promise<void> {
-    await run('bash', [KAFKA_SH, 'start'], { env: this.env, timeout: 120_000 });
+    // kafka.sh gives up after KAFKA_START_TIMEOUT (90 s by default); on a loaded machine a first start (format, and
+    // with TLS the certificates) takes longer, so both limits are wider here.
+    await run('bash', [KAFKA_SH, 'start'], { env: { KAFKA_START_TIMEOUT: '200', ...this.env }, timeout: 240_000 });
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { createTestDatabase, TEST_POSTGRES_URL, TEST_ROLE_PASSWORDS, type TestDatabase } from '#testing';
 import { AUTHORITY_MIGRATIONS } from '../../../authority/src/migrations/index.js';
@@ -143,3 +146,52 @@ describe('per-app PostgreSQL roles', () => {
     }
   });
 });
+
+/**
+ * `npm run start:cluster` (issue 22): the role set-up gives the three sites' registry schemas to the registry's role
+ * (`roles.cli.js --registry-schemas`), which the site registries then migrate and use as that role, not as the
+ * superuser; no authority role may touch them.
+ */
+describe('roles.cli --registry-schemas (the cross-border sites)', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('rx_roles_cli');
+  });
+  afterAll(() => database?.drop());
+
+  it("creates registry_cn, _hk, _mo owned by the registry role; prints each app's URL as its role", async () => {
+    const cli = fileURLToPath(new URL('../../../../dist/libs/platform/src/database/roles.cli.js', import.meta.url));
+    const { stdout } = await promisify(execFile)('node', [cli, '--print-urls', '--registry-schemas', 'registry_cn,registry_hk,registry_mo'], {
+      env: { ...process.env, DATABASE_URL: database.url, DATABASE_ADMIN_URL: TEST_POSTGRES_URL, ...passwordEnv() },
+      timeout: 60_000,
+    });
+    const urls = Object.fromEntries(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect(Object.keys(urls).sort()).toEqual(['DATABASE_URL_HONG_KONG', 'DATABASE_URL_MACAO', 'DATABASE_URL_MAINLAND', 'DATABASE_URL_REGISTRY']);
+    expect(new URL(urls.DATABASE_URL_REGISTRY).username).toBe('registry');
+
+    const registry = new pg.Client({ connectionString: urls.DATABASE_URL_REGISTRY });
+    const mainland = new pg.Client({ connectionString: urls.DATABASE_URL_MAINLAND });
+    await registry.connect();
+    await mainland.connect();
+    try {
+      for (const schema of ['registry_cn', 'registry_hk', 'registry_mo']) {
+        expect([schema, await outcome(registry, `CREATE TABLE ${schema}.t (x int)`)]).toEqual([schema, 'ok']);
+        expect([schema, await outcome(mainland, `CREATE TABLE ${schema}.t (x int)`)]).toEqual([schema, '42501']);
+      }
+    } finally {
+      await registry.end();
+      await mainland.end();
+    }
+  });
+});
+
+/** The roles' passwords as the set-up reads them (the test run's: the development defaults). */
+function passwordEnv(): Record<string, string> {
+  return Object.fromEntries(APPS.map((app) => [APP_ROLES[app].passwordVariable, TEST_ROLE_PASSWORDS[app]]));
+}
