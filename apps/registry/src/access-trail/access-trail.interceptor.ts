@@ -64,7 +64,8 @@ export class AccessTrailInterceptor implements NestInterceptor {
         path: storable(req.path, 500),
         query: querySummary(req.query),
         body: note.body,
-        status: res.statusCode,
+        // 499 (as nginx logs it): the client went away before the whole answer was sent (a batch cut mid-stream).
+        status: res.writableFinished ? res.statusCode : 499,
         ...note.shown(),
         durationMs: Math.round(performance.now() - started),
       });
