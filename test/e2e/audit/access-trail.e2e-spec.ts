@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
+import sharp from 'sharp';
 import request from 'supertest';
 import { waitFor } from '#testing';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
@@ -24,6 +26,7 @@ interface Entry {
 const auditor = { authorization: `Bearer ${TOKENS.auditor}` };
 const officerHk = { authorization: `Bearer ${TOKENS.officer.HK}` };
 const officerCn = { authorization: `Bearer ${TOKENS.officer.CN}` };
+const officerMo = { authorization: `Bearer ${TOKENS.officer.MO}` };
 
 /** The access trail (issue 21, item 4): every officer lookup and auditor read recorded; auditors read it. */
 describe('access trail: GET /api/audit/access', () => {
@@ -99,6 +102,25 @@ describe('access trail: GET /api/audit/access', () => {
     expect(detail).toMatchObject({ path: `/api/recordations/CN/${cnNumber}`, shown: [`CN/${cnNumber}`], status: 200 });
     expect([...mark.shown].sort()).toEqual(hermes);
     expect(missing).toMatchObject({ status: 404, shown: [], shownCount: 0 });
+  });
+
+  it("records a search by picture by the picture's SHA-256 and size (raw body and multipart), never its bytes", async () => {
+    const server = registry.getHttpServer();
+    const picture = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#b00020' } })
+      .png()
+      .toBuffer();
+    const sha256 = createHash('sha256').update(picture).digest('hex');
+    await request(server).post('/api/marks/search-by-image').set(officerMo).set('content-type', 'image/png').send(picture).expect(200);
+    await request(server).post('/api/marks/search-by-image').set(officerMo).query({ niceClass: 25 }).attach('image', picture, 'photo.png').expect(200);
+    let entries: Entry[] = [];
+    await waitFor(async () => (entries = await trail({ subject: 'officer-mo' })).length >= 2, {
+      description: "officer-mo's two searches by picture in the trail",
+    });
+    expect(entries.map((e) => [e.route, e.authority, e.body])).toEqual([
+      ['POST /api/marks/search-by-image', 'MO', { picture: { sha256, bytes: picture.length, contentType: 'image/png' } }],
+      ['POST /api/marks/search-by-image', 'MO', { picture: { sha256, bytes: picture.length, contentType: 'image/png' } }],
+    ]);
+    expect(entries[1].query).toEqual({ niceClass: '25' });
   });
 
   it("records auditors' reads too, and the officers of another authority apart", async () => {
