@@ -2,6 +2,7 @@
 # npm run bench [-- --quick] [--events N]: the benchmark on the real broker and database (see bench/run.ts).
 # npm run bench:lookup [-- --quick] [--recordations N]: lookup latency on 1 000 000 recordations (bench/lookup-scale.ts).
 # npm run bench:replay [-- --quick] [--events N]: replay of 1 000 000 events with the digest check (bench/replay-scale.ts).
+# npm run bench:trail [-- --events N] [--seconds S]: lookup throughput with the access trail on vs off (bench/access-trail.ts).
 # npm run bench:kafka-clients [-- --messages N]: raw produce/consume, kafkajs against @platformatic/kafka (bench/kafka-clients.ts).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,6 +22,9 @@ elif [[ "${1:-}" == --replay-scale ]]; then
   # A million signed events, an in-memory fold of them, and the replay's own in-memory registry; the young
   # generation npm run replay gives the replay (scripts/registry-cli.sh).
   node --max-old-space-size=14336 --max-semi-space-size=64 dist/bench/replay-scale.js "$@"
+elif [[ "${1:-}" == --trail ]]; then
+  shift
+  node dist/bench/access-trail.js "$@"
 elif [[ "${1:-}" == --lookup-scale ]]; then
   shift
   # A million recordations are folded in memory before they are copied.

@@ -95,3 +95,45 @@ describe('registry config: sites of the cross-border deployment', () => {
     ]);
   });
 });
+
+describe('registry config: the access trail', () => {
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      loadRegistryConfig({ ...minimal, ...env });
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('records by default, with a bounded queue and a retention', () => {
+    const config = loadRegistryConfig(minimal);
+    expect([config.ACCESS_TRAIL_ENABLED, config.ACCESS_TRAIL_QUEUE_SIZE, config.ACCESS_TRAIL_RETENTION_DAYS]).toEqual([true, 10_000, 365]);
+    expect(loadRegistryConfig({ ...minimal, ACCESS_TRAIL_QUEUE_SIZE: '2', ACCESS_TRAIL_FLUSH_BATCH: '1' }).ACCESS_TRAIL_QUEUE_SIZE).toBe(2);
+  });
+
+  it('names the variable of a bad value', () => {
+    expect(problemsOf({ ACCESS_TRAIL_QUEUE_SIZE: '0' })).toEqual([{ variable: 'ACCESS_TRAIL_QUEUE_SIZE', reason: expect.stringMatching(/less than 1/) }]);
+    expect(problemsOf({ ACCESS_TRAIL_RETENTION_DAYS: 'forever' })).toEqual([
+      { variable: 'ACCESS_TRAIL_RETENTION_DAYS', reason: expect.stringMatching(/integer/) },
+    ]);
+    expect(problemsOf({ ACCESS_TRAIL_FLUSH_INTERVAL_MS: '60001' })).toEqual([
+      { variable: 'ACCESS_TRAIL_FLUSH_INTERVAL_MS', reason: expect.stringMatching(/greater than 60000/) },
+    ]);
+    expect(problemsOf({ ACCESS_TRAIL_ENABLED: 'off' })).toEqual([{ variable: 'ACCESS_TRAIL_ENABLED', reason: 'must be true or false' }]);
+  });
+
+  it('refuses to run in production without it', () => {
+    const strong = 'x'.repeat(40);
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: `postgres://registry:${strong}@db.internal:5432/recordation_exchange`,
+      KAFKA_PASSWORD: strong,
+      METRICS_TOKEN: strong,
+    };
+    expect(problemsOf(production)).toEqual([]);
+    expect(problemsOf({ ...production, ACCESS_TRAIL_ENABLED: 'false' })).toEqual([
+      { variable: 'ACCESS_TRAIL_ENABLED', reason: expect.stringMatching(/production/) },
+    ]);
+  });
+});

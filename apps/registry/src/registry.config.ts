@@ -98,6 +98,27 @@ export class RegistryConfig extends BaseAppConfig {
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{1,32}$/, { message: 'must be a rack name (letters, digits, _ or -), e.g. CN' })
   KAFKA_RACK?: string;
+
+  // --- Access trail (issue 21, item 4): every officer lookup and auditor read recorded ----------------------------
+  /** false records nothing (for the trail-off side of `npm run bench:trail`); refused in production. */
+  @BooleanVariable()
+  ACCESS_TRAIL_ENABLED: boolean = true;
+
+  /** Entries held at most (requests in progress, queued, being written); when full a lookup answers 503, never unrecorded. */
+  @IntVariable(1, 1_000_000)
+  ACCESS_TRAIL_QUEUE_SIZE: number = 10_000;
+
+  /** How often queued entries are written (a full batch is written at once). */
+  @IntVariable(1, 60_000)
+  ACCESS_TRAIL_FLUSH_INTERVAL_MS: number = 200;
+
+  /** Entries one INSERT writes at most. */
+  @IntVariable(1, 10_000)
+  ACCESS_TRAIL_FLUSH_BATCH: number = 500;
+
+  /** Entries older than this are deleted (checked hourly). */
+  @IntVariable(1, 36_500)
+  ACCESS_TRAIL_RETENTION_DAYS: number = 365;
 }
 
 /** The schema and consumer group a site's registry uses by default: registry_cn / registry-cn … */
@@ -142,6 +163,9 @@ export function loadRegistryConfig(env: NodeJS.ProcessEnv = process.env): Regist
   const config = applySite(loadConfig(RegistryConfig, env), env);
   if (isProduction(env) && !config.METRICS_TOKEN) {
     throw new ConfigError([{ variable: 'METRICS_TOKEN', reason: 'is not set (production serves /metrics only to a scraper holding it)' }]);
+  }
+  if (isProduction(env) && !config.ACCESS_TRAIL_ENABLED) {
+    throw new ConfigError([{ variable: 'ACCESS_TRAIL_ENABLED', reason: 'is false: production records every lookup (it may be off only to measure its cost)' }]);
   }
   return config;
 }

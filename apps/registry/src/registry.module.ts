@@ -1,8 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { topicNames, type TrustedKey } from '#contracts';
 import { AuthModule, CredentialStore, HealthModule, KafkaModule, dataSourceOptions, loggingModule } from '#platform';
 import { REGISTRY_TOPICS, RegistryConsumer, TRUSTED_KEYS } from './consumer/registry-consumer.js';
+import { AccessTrailInterceptor } from './access-trail/access-trail.interceptor.js';
+import { AccessTrail } from './access-trail/access-trail.service.js';
+import { AccessTrailController } from './http/access-trail.controller.js';
 import { AliasService, AliasesController } from './http/aliases.controller.js';
 import { AuditQueries } from './audit/audit-queries.js';
 import { HistoryQueries } from './audit/history-queries.js';
@@ -51,7 +55,7 @@ export class RegistryModule {
         HealthModule,
         AuthModule.forRoot(registryCredentials(config)),
       ],
-      controllers: [LookupController, PicturesController, AuditController, AliasesController, MetricsController],
+      controllers: [LookupController, PicturesController, AuditController, AccessTrailController, AliasesController, MetricsController],
       providers: [
         { provide: RegistryConfig, useValue: config },
         { provide: RegistryTables, useValue: new RegistryTables(config.DATABASE_SCHEMA) },
@@ -64,6 +68,9 @@ export class RegistryModule {
           inject: [DataSource, RegistryTables],
         },
         OfficerRedaction,
+        AccessTrail,
+        // Every officer lookup and auditor read is recorded (or refused with 503): one interceptor for the whole app.
+        { provide: APP_INTERCEPTOR, useClass: AccessTrailInterceptor },
         AuditQueries,
         HistoryQueries,
         SearchAsOf,

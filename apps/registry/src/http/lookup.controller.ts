@@ -2,7 +2,8 @@ import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Req, 
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { isAuthorityCode } from '#contracts';
-import { summariseMark } from '#domain';
+import { recordationRefs, summariseMark } from '#domain';
+import { accessNote, batchSummary } from '../access-trail/access-entry.js';
 import { FieldValidationException, Roles } from '#platform';
 import { HistoryQueries } from '../audit/history-queries.js';
 import { SearchAsOf } from '../audit/search-as-of.js';
@@ -117,7 +118,12 @@ export class LookupController {
   })
   async checkBatch(@Req() req: Request, @Res() res: Response): Promise<void> {
     // The guard has authenticated the caller before this reads the body (no body parser runs for this route).
-    const batch = parseBatchBody(await readBody(req), req.headers['content-type']);
+    const raw = await readBody(req);
+    const batch = parseBatchBody(raw, req.headers['content-type']);
+    // The access trail records what was screened and (below) every recordation the answer names; its interceptor
+    // sees no body here, the answer is streamed.
+    const note = accessNote(req);
+    if (note) note.body = batchSummary(raw, batch.lines);
     const chunks: BatchLine[][] = [];
     for (let start = 0; start < batch.lines.length; start += BATCH_CHUNK) chunks.push(batch.lines.slice(start, start + BATCH_CHUNK));
     const answer = (lines: BatchLine[]) => {
@@ -145,6 +151,7 @@ export class LookupController {
       let written = 0;
       for (let index = 0; index < chunks.length && !closed; index++) {
         const answers = index === 0 ? first : await pending[index];
+        note?.addShown(recordationRefs(answers));
         if (index + 2 < chunks.length) pending.push(answer(chunks[index + 2]));
         const text = answers.map((line) => (ndjson ? `${JSON.stringify(line)}\n` : `${written++ ? ',' : ''}\n${JSON.stringify(line)}`)).join('');
         await write(text);

@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { MAX_PICTURE_BYTES } from '#contracts';
 import { FieldValidationException, PictureGate, PicturesBusyError, Roles, inspectPicture, pictureHashes } from '#platform';
+import { NoAccessTrail } from '../access-trail/access-trail.interceptor.js';
 import { PictureStore } from '../store/picture-store.js';
 import { RegistryQueries } from '../store/registry-queries.js';
 import { RegistryTables } from '../store/registry-tables.js';
@@ -89,6 +90,8 @@ export class PicturesController {
   }
 
   @Get('pictures/:sha256/thumbnail')
+  // The page fetches one per search result; content-addressed bytes name no recordation: the search is what is recorded.
+  @NoAccessTrail()
   @ApiOperation({ summary: "A mark picture's thumbnail (WebP, at most 160 px a side), cacheable" })
   async thumbnail(@Param('sha256') sha256: string, @Req() req: Request, @Res() res: Response) {
     const bytes = SHA256.test(sha256) ? await this.pictures.thumbnail(this.dataSource, sha256) : undefined;
@@ -97,6 +100,7 @@ export class PicturesController {
   }
 
   @Get('pictures/:sha256')
+  @NoAccessTrail()
   @ApiOperation({ summary: "A mark's picture as recorded (PNG, JPEG or WebP), cacheable" })
   async picture(@Param('sha256') sha256: string, @Req() req: Request, @Res() res: Response) {
     const found = SHA256.test(sha256) ? await this.pictures.picture(this.dataSource, sha256) : undefined;

@@ -48,6 +48,28 @@ export class RegistryMetrics {
     registers: [this.registry],
   });
 
+  /** Set by the access trail: its queue's depth, read at each scrape. */
+  accessTrailDepth: () => number = () => 0;
+
+  readonly accessTrailQueueDepth: Gauge = new Gauge({
+    name: 'registry_access_trail_queue_depth',
+    help: 'Access trail entries held: reserved by requests in progress, queued, and being written (at ACCESS_TRAIL_QUEUE_SIZE requests get 503)',
+    registers: [this.registry],
+    collect: () => this.accessTrailQueueDepth.set(this.accessTrailDepth()),
+  });
+
+  readonly accessTrailWritten = new Counter({
+    name: 'registry_access_trail_written_total',
+    help: 'Access trail entries written to the database',
+    registers: [this.registry],
+  });
+
+  readonly accessTrailRefused = new Counter({
+    name: 'registry_access_trail_refused_total',
+    help: 'Requests refused (503) because the access trail queue was full or closing',
+    registers: [this.registry],
+  });
+
   readonly httpRequests = httpRequestsCounter(this.registry, 'registry');
 
   constructor() {

@@ -9,6 +9,7 @@ import { ExportOrderIndexes1764900000000 } from './1764900000000-ExportOrderInde
 import { AliasHistory1765000000000 } from './1765000000000-AliasHistory.js';
 import { MarkPictures1765000200000 } from './1765000200000-MarkPictures.js';
 import { MarkPictureBands1765000300000 } from './1765000300000-MarkPictureBands.js';
+import { AccessTrail1765210000000 } from './1765210000000-AccessTrail.js';
 
 /** In order. Add new migrations at the end; never edit one that has shipped. */
 export const REGISTRY_MIGRATIONS = [
@@ -23,4 +24,5 @@ export const REGISTRY_MIGRATIONS = [
   AliasHistory1765000000000,
   MarkPictures1765000200000,
   MarkPictureBands1765000300000,
+  AccessTrail1765210000000,
 ];

@@ -11,6 +11,7 @@ export class RegistryTables {
   readonly consumerOffsets: string;
   readonly quarantine: string;
   readonly pictures: string;
+  readonly accessTrail: string;
 
   constructor(readonly schema: string) {
     const s = quoteIdent(schema);
@@ -23,5 +24,6 @@ export class RegistryTables {
     this.consumerOffsets = `${s}.consumer_offsets`;
     this.quarantine = `${s}.quarantine`;
     this.pictures = `${s}.pictures`;
+    this.accessTrail = `${s}.access_trail`;
   }
 }

@@ -56,7 +56,8 @@ export function sendError(response: Response, exception: unknown, logger: Pick<L
   const { status, body } = describeError(exception);
   // Our own 5xx answers (503 readiness, …) are expected outcomes; anything else is a fault worth a stack trace.
   if (status >= 500 && !(exception instanceof HttpException)) logger.error({ err: exception }, 'request failed');
-  if (status === (HttpStatus.SERVICE_UNAVAILABLE as number)) response.setHeader('Retry-After', '5');
+  // A 503 that set its own Retry-After (the registry's access trail: about one flush) keeps it.
+  if (status === (HttpStatus.SERVICE_UNAVAILABLE as number) && !response.hasHeader('Retry-After')) response.setHeader('Retry-After', '5');
   response.status(status).json(body);
 }
 
