@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { topicNames, type TrustedKey } from '#contracts';
-import { AuthModule, CredentialStore, HealthModule, KafkaModule, dataSourceOptions, loggingModule } from '#platform';
+import { AuthModule, CredentialStore, HealthModule, KafkaModule, dataSourceOptions, loggingModule, oidcVerifierFor } from '#platform';
 import { REGISTRY_TOPICS, RegistryConsumer, TRUSTED_KEYS } from './consumer/registry-consumer.js';
 import { AliasService, AliasesController } from './http/aliases.controller.js';
 import { AuditQueries } from './audit/audit-queries.js';
@@ -19,9 +19,9 @@ import { RegistryConfig } from './registry.config.js';
 import { RegistryQueries } from './store/registry-queries.js';
 import { RegistryTables } from './store/registry-tables.js';
 
-/** Officers, auditors and administrators the registry knows, from configuration. */
+/** Officers, auditors and administrators the registry knows: the static development tokens, and the OIDC issuers. */
 export function registryCredentials(config: RegistryConfig): CredentialStore {
-  const store = new CredentialStore();
+  const store = new CredentialStore().useOidc(oidcVerifierFor(config));
   for (const authority of ['CN', 'HK', 'MO'] as const) {
     store.add({ role: 'officer', authority, name: `officer-${authority.toLowerCase()}` }, config[`OFFICER_TOKEN_${authority}`]);
   }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthorityCode } from '#contracts';
+import { OidcVerifier, type TokenOutcome } from './oidc.js';
 
 export const ROLES = ['publisher', 'officer', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -10,7 +11,17 @@ export interface Principal {
   authority?: AuthorityCode;
   /** A name for logs and audit: never the secret. */
   name: string;
+  /**
+   * Who it is, stable across tokens: an OIDC token's `sub` (issue 21). Unset for the static development tokens,
+   * whose `name` is their stable identity.
+   */
+  subject?: string;
 }
+
+/** Bearer tokens up to this length pass the header check; an OIDC verifier refuses longer ones than it allows. */
+export const BEARER = /^Bearer ([\x21-\x7e]{1,16384})$/;
+
+const VERIFIED = Symbol('recordation-exchange:verified');
 
 interface StoredCredential {
   principal: Principal;
@@ -33,6 +44,7 @@ export function credentialHash(configured: string): Buffer {
 /** The bearer credentials an app accepts, held hashed and compared in constant time. */
 export class CredentialStore {
   private readonly credentials: StoredCredential[] = [];
+  private oidc?: OidcVerifier;
 
   add(principal: Principal, configured: string | undefined): this {
     if (configured) this.credentials.push({ principal, sha256: credentialHash(configured) });
@@ -50,8 +62,39 @@ export class CredentialStore {
     return found;
   }
 
+  /** Also accept JWT access tokens of these issuers (OIDC, issue 21). */
+  useOidc(verifier: OidcVerifier | undefined): this {
+    this.oidc = verifier;
+    return this;
+  }
+
+  get oidcVerifier(): OidcVerifier | undefined {
+    return this.oidc;
+  }
+
+  /**
+   * The principal of a presented token: a static development credential (checked first, in constant time), else a
+   * JWT of a configured issuer. The reason of a refusal is for the log only.
+   */
+  async verify(token: string): Promise<TokenOutcome> {
+    const principal = this.authenticate(token);
+    if (principal) return { principal };
+    if (this.oidc && OidcVerifier.looksLikeJwt(token)) return this.oidc.verify(token);
+    return { reason: this.oidc ? 'neither a configured credential nor a JWT' : 'not a configured credential' };
+  }
+
+  /** The outcome for a request's bearer header, computed once per request (rate limiter, large bodies, guard). */
+  verifyRequest(request: { headers: { authorization?: string } }): Promise<TokenOutcome> {
+    const memo = request as { [VERIFIED]?: Promise<TokenOutcome> };
+    memo[VERIFIED] ??= (() => {
+      const match = BEARER.exec(request.headers.authorization ?? '');
+      return match ? this.verify(match[1]) : Promise.resolve({ reason: 'no bearer credential' });
+    })();
+    return memo[VERIFIED];
+  }
+
   get size(): number {
-    return this.credentials.length;
+    return this.credentials.length + (this.oidc?.issuers.length ?? 0);
   }
 }
 
