@@ -49,7 +49,9 @@ function loadRealm(file) {
         ...(client.standardFlowEnabled ? ['authorization_code', 'refresh_token'] : []),
         ...(client.serviceAccountsEnabled ? ['client_credentials'] : []),
       ];
-      const loopback = (client.redirectUris ?? []).filter((uri) => uri.startsWith('http://127.0.0.1'));
+      const loopback = (list) => list.filter((uri) => uri.startsWith('http://127.0.0.1'));
+      const redirects = loopback(client.redirectUris ?? []);
+      const afterLogout = loopback((client.attributes?.['post.logout.redirect.uris'] ?? '').split('##').filter(Boolean));
       return {
         client_id: client.clientId,
         client_name: client.name,
@@ -57,7 +59,9 @@ function loadRealm(file) {
         grant_types: grants,
         response_types: client.standardFlowEnabled ? ['code'] : [],
         // A page on the loopback address: RFC 8252 lets its port vary (tests start the registry on a free port).
-        ...(client.standardFlowEnabled ? { application_type: 'native', redirect_uris: loopback, post_logout_redirect_uris: loopback } : { redirect_uris: [] }),
+        ...(client.standardFlowEnabled
+          ? { application_type: 'native', redirect_uris: redirects, post_logout_redirect_uris: afterLogout }
+          : { redirect_uris: [] }),
       };
     });
   return {

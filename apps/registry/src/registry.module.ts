@@ -12,6 +12,7 @@ import { LookupController } from './http/lookup.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
 import { OfficerRedaction } from './http/officer-redaction.interceptor.js';
 import { PicturesController } from './http/pictures.controller.js';
+import { OfficerSignIn } from './http/officer-sign-in.js';
 import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import { DataSource } from 'typeorm';
@@ -33,6 +34,11 @@ export function registryCredentials(config: RegistryConfig): CredentialStore {
 @Module({})
 export class RegistryModule {
   static forRoot(config: RegistryConfig, trustedKeys: ReadonlyMap<string, TrustedKey>): DynamicModule {
+    const credentials = registryCredentials(config);
+    // With OIDC issuers, the officers' page signs in through them (its session is a credential too).
+    const verifier = credentials.oidcVerifier;
+    const signIn = verifier ? new OfficerSignIn(verifier, config.OIDC_WEB_CLIENT_ID) : undefined;
+    if (signIn) credentials.useSessions((request) => signIn.resolve(request));
     return {
       module: RegistryModule,
       imports: [
@@ -49,11 +55,12 @@ export class RegistryModule {
         }),
         KafkaModule.forRoot(config, 'registry'),
         HealthModule,
-        AuthModule.forRoot(registryCredentials(config)),
+        AuthModule.forRoot(credentials),
       ],
       controllers: [LookupController, PicturesController, AuditController, AliasesController, MetricsController],
       providers: [
         { provide: RegistryConfig, useValue: config },
+        ...(signIn ? [{ provide: OfficerSignIn, useValue: signIn }] : []),
         { provide: RegistryTables, useValue: new RegistryTables(config.DATABASE_SCHEMA) },
         { provide: TRUSTED_KEYS, useValue: trustedKeys },
         { provide: REGISTRY_TOPICS, useValue: topicNames(config.KAFKA_TOPIC_PREFIX) },

@@ -13,7 +13,7 @@ import {
 import { APP_GUARD, Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { AuthorityCode } from '#contracts';
-import { BEARER, CredentialStore, decideAccess, type Principal, type Role } from './credentials.js';
+import { CredentialStore, NO_CREDENTIAL, decideAccess, type Principal, type Role } from './credentials.js';
 
 const ROLES_KEY = 'recordation-exchange:roles';
 const PUBLIC_KEY = 'recordation-exchange:public';
@@ -50,9 +50,10 @@ export class BearerAuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const header = request.headers.authorization ?? '';
-    if (!BEARER.test(header)) throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'a bearer credential is required' });
     const outcome = await this.credentials.verifyRequest(request);
+    if (!('principal' in outcome) && outcome.reason === NO_CREDENTIAL) {
+      throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'a bearer credential is required' });
+    }
     if (!('principal' in outcome)) {
       this.logger.warn({ reason: outcome.reason, path: request.path }, `bearer credential refused: ${outcome.reason}`);
       throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'the credential is not valid' });

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
 import type { AuthorityCode } from '#contracts';
 import { OidcVerifier, type TokenOutcome } from './oidc.js';
 
@@ -20,6 +21,9 @@ export interface Principal {
 
 /** Bearer tokens up to this length pass the header check; an OIDC verifier refuses longer ones than it allows. */
 export const BEARER = /^Bearer ([\x21-\x7e]{1,16384})$/;
+
+/** The refusal reason of a request that presents no credential at all. */
+export const NO_CREDENTIAL = 'no bearer credential';
 
 const VERIFIED = Symbol('recordation-exchange:verified');
 
@@ -45,6 +49,7 @@ export function credentialHash(configured: string): Buffer {
 export class CredentialStore {
   private readonly credentials: StoredCredential[] = [];
   private oidc?: OidcVerifier;
+  private sessions?: (request: Request) => Promise<TokenOutcome | undefined>;
 
   add(principal: Principal, configured: string | undefined): this {
     if (configured) this.credentials.push({ principal, sha256: credentialHash(configured) });
@@ -68,6 +73,12 @@ export class CredentialStore {
     return this;
   }
 
+  /** Requests without a bearer header may carry a signed-in page's session instead (the registry's officers' page). */
+  useSessions(resolver: (request: Request) => Promise<TokenOutcome | undefined>): this {
+    this.sessions = resolver;
+    return this;
+  }
+
   get oidcVerifier(): OidcVerifier | undefined {
     return this.oidc;
   }
@@ -83,12 +94,19 @@ export class CredentialStore {
     return { reason: this.oidc ? 'neither a configured credential nor a JWT' : 'not a configured credential' };
   }
 
-  /** The outcome for a request's bearer header, computed once per request (rate limiter, large bodies, guard). */
-  verifyRequest(request: { headers: { authorization?: string } }): Promise<TokenOutcome> {
-    const memo = request as { [VERIFIED]?: Promise<TokenOutcome> };
-    memo[VERIFIED] ??= (() => {
-      const match = BEARER.exec(request.headers.authorization ?? '');
-      return match ? this.verify(match[1]) : Promise.resolve({ reason: 'no bearer credential' });
+  /**
+   * The outcome for a request's bearer header (or, without one, its page session), computed once per request (rate
+   * limiter, large bodies, guard). Without either the reason is NO_CREDENTIAL.
+   */
+  verifyRequest(request: Request): Promise<TokenOutcome> {
+    const memo = request as Request & { [VERIFIED]?: Promise<TokenOutcome> };
+    memo[VERIFIED] ??= (async () => {
+      const header = request.headers.authorization;
+      if (header !== undefined) {
+        const match = BEARER.exec(header);
+        return match ? this.verify(match[1]) : { reason: NO_CREDENTIAL };
+      }
+      return (await this.sessions?.(request)) ?? { reason: NO_CREDENTIAL };
     })();
     return memo[VERIFIED];
   }

@@ -101,7 +101,7 @@ function credentialsOf(app: NestExpressApplication): CredentialStore | undefined
  */
 export function rateLimitKey(credentials: CredentialStore | undefined): (req: express.Request) => Promise<string> {
   return async (req) => {
-    const outcome = credentials && req.headers.authorization ? await credentials.verifyRequest(req) : undefined;
+    const outcome = credentials ? await credentials.verifyRequest(req) : undefined;
     if (outcome && 'principal' in outcome) return `credential:${outcome.principal.role}:${outcome.principal.name}:${outcome.principal.subject ?? ''}`;
     return `address:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`;
   };
