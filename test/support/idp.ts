@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SignJWT, importJWK, type JWTPayload } from 'jose';
 import type { AuthorityCode } from '#contracts';
 
 /** The demo logins and machine clients of deploy/idp/realms (the same for Keycloak). */
@@ -91,3 +92,58 @@ export class TestIdp {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+const now = () => Math.floor(Date.now() / 1000);
+const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const validClaims = (idp: TestIdp): JWTPayload => ({
+  iss: idp.issuer('HK'),
+  aud: 'recordation-exchange',
+  sub: 'hostile',
+  roles: ['officer'],
+  iat: now(),
+  exp: now() + 300,
+});
+
+/** A token signed with the HK issuer's own key: only the claims are wrong. */
+export async function hkSigned(idp: TestIdp, claims: JWTPayload): Promise<string> {
+  return new SignJWT({ ...validClaims(idp), ...claims })
+    .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: idp.keys.hk.kid })
+    .sign(await importJWK(idp.keys.hk, 'RS256'));
+}
+
+/** Every kind of bad access token of issue 21, with the reason the apps log for it. Each must be answered 401. */
+export const HOSTILE_TOKEN_KINDS: { label: string; reason: RegExp; make: (idp: TestIdp) => Promise<string> }[] = [
+  { label: 'expired', reason: /expired/, make: (idp) => hkSigned(idp, { iat: now() - 900, exp: now() - 600 }) },
+  { label: 'not yet valid', reason: /not yet valid/, make: (idp) => hkSigned(idp, { nbf: now() + 600 }) },
+  { label: 'wrong audience', reason: /claim aud/, make: (idp) => hkSigned(idp, { aud: 'another-api' }) },
+  { label: 'wrong issuer (not configured)', reason: /is not configured/, make: (idp) => hkSigned(idp, { iss: 'http://127.0.0.1:1/realms/hk' }) },
+  { label: 'wrong issuer (CN issuer, HK key)', reason: /unknown kid/, make: (idp) => hkSigned(idp, { iss: idp.issuer('CN') }) },
+  { label: 'alg none', reason: /algorithm not allowed/, make: (idp) => Promise.resolve(`${part({ alg: 'none', typ: 'JWT' })}.${part(validClaims(idp))}.`) },
+  {
+    label: 'HS256 signed with the public key',
+    reason: /algorithm not allowed/,
+    make: (idp) => {
+      const publicPem = createPublicKey({ key: idp.keys.hk, format: 'jwk' }).export({ format: 'pem', type: 'spki' }).toString();
+      const input = `${part({ alg: 'HS256', typ: 'JWT', kid: idp.keys.hk.kid })}.${part(validClaims(idp))}`;
+      return Promise.resolve(`${input}.${createHmac('sha256', publicPem).update(input).digest('base64url')}`);
+    },
+  },
+  {
+    label: 'unknown kid',
+    reason: /unknown kid/,
+    make: (idp) =>
+      new SignJWT(validClaims(idp))
+        .setProtectedHeader({ alg: 'RS256', kid: 'hk-not-published' })
+        .sign(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey),
+  },
+  {
+    label: 'tampered signature',
+    reason: /signature does not verify/,
+    make: async (idp) => {
+      const [header, payload, signature] = (await idp.clientToken('HK', 'risk-engine')).split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as JWTPayload;
+      return `${header}.${part({ ...claims, roles: ['admin'] })}.${signature}`;
+    },
+  },
+  { label: 'oversized', reason: /oversized/, make: (idp) => hkSigned(idp, { padding: 'x'.repeat(9000) }) },
+];
