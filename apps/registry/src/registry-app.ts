@@ -8,7 +8,7 @@ import { ConfigError, createHttpApp, isProduction, runMigrations, sendError } fr
 import { CHECK_BATCH_PATH } from './http/check-batch.js';
 import { IMAGE_SEARCH_PATH } from './http/pictures.controller.js';
 import { officerPage, webRoot } from './http/static-files.js';
-import { OfficerSignIn } from './http/officer-sign-in.js';
+import { OFFICER_SIGN_IN, type OfficerSignIn } from './http/officer-sign-in.js';
 import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import { loadRegistryConfig } from './registry.config.js';
@@ -62,9 +62,5 @@ function setUpApiDocs(nest: NestExpressApplication): void {
 }
 
 function signInOf(nest: NestExpressApplication): OfficerSignIn | undefined {
-  try {
-    return nest.get(OfficerSignIn, { strict: false });
-  } catch {
-    return undefined;
-  }
+  return nest.get<{ signIn?: OfficerSignIn }>(OFFICER_SIGN_IN).signIn;
 }

@@ -12,7 +12,7 @@ import { LookupController } from './http/lookup.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
 import { OfficerRedaction } from './http/officer-redaction.interceptor.js';
 import { PicturesController } from './http/pictures.controller.js';
-import { OfficerSignIn } from './http/officer-sign-in.js';
+import { OFFICER_SIGN_IN, OfficerSignIn } from './http/officer-sign-in.js';
 import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import { DataSource } from 'typeorm';
@@ -60,7 +60,7 @@ export class RegistryModule {
       controllers: [LookupController, PicturesController, AuditController, AliasesController, MetricsController],
       providers: [
         { provide: RegistryConfig, useValue: config },
-        ...(signIn ? [{ provide: OfficerSignIn, useValue: signIn }] : []),
+        { provide: OFFICER_SIGN_IN, useValue: { signIn } },
         { provide: RegistryTables, useValue: new RegistryTables(config.DATABASE_SCHEMA) },
         { provide: TRUSTED_KEYS, useValue: trustedKeys },
         { provide: REGISTRY_TOPICS, useValue: topicNames(config.KAFKA_TOPIC_PREFIX) },

@@ -6,6 +6,8 @@ import { isAuthorityCode, type AuthorityCode } from '#contracts';
 import type { OidcVerifier, Principal, TokenOutcome } from '#platform';
 
 export const SESSION_COOKIE = 'rx_session';
+/** Nest token of `{ signIn?: OfficerSignIn }`: always provided, empty without OIDC issuers. */
+export const OFFICER_SIGN_IN = Symbol('OFFICER_SIGN_IN');
 const LOGIN_COOKIE = 'rx_login';
 /** Cookie-authenticated calls that change something must carry this header (a cross-site form cannot set it). */
 export const PAGE_HEADER = 'x-requested-with';
