@@ -95,6 +95,21 @@ export class CredentialStore {
   }
 
   /**
+   * A request's principal when it can be known at once (a static credential), `false` when it certainly has none
+   * (no OIDC token, no session to look up), `undefined` when only verifyRequest can tell. Lets a caller refuse in
+   * the same tick, before Node's parser reads on.
+   */
+  quickCheck(request: Request): Principal | false | undefined {
+    const header = request.headers.authorization;
+    if (header === undefined) return this.sessions ? undefined : false;
+    const match = BEARER.exec(header);
+    if (!match) return false;
+    const principal = this.authenticate(match[1]);
+    if (principal) return principal;
+    return this.oidc && OidcVerifier.looksLikeJwt(match[1]) ? undefined : false;
+  }
+
+  /**
    * The outcome for a request's bearer header (or, without one, its page session), computed once per request (rate
    * limiter, large bodies, guard). Without either the reason is NO_CREDENTIAL.
    */

@@ -26,6 +26,10 @@ export function authenticateLargeBodies(credentials: CredentialStore, limit = UN
     const length = req.headers['content-length'];
     const large = length === undefined ? req.headers['transfer-encoding'] !== undefined : Number(length) > limit || !/^\d+$/.test(length);
     if (!large) return next();
+    // Refused or admitted in this tick when the answer is known (a static credential, or none at all).
+    const quick = credentials.quickCheck(req);
+    if (quick) return next();
+    if (quick === false) return refuse(req, res);
     credentials.verifyRequest(req).then((outcome) => ('principal' in outcome ? next() : refuse(req, res)), next);
   };
 }
