@@ -56,8 +56,8 @@ export default tseslint.config(
     languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
   },
   {
-    // Config files at the root (this one, jest.config.mjs).
-    files: ['*.mjs'],
+    // Config files at the root (this one, jest.config.mjs), and the local identity provider (deploy/idp).
+    files: ['*.mjs', 'deploy/idp/*.mjs'],
     extends: [js.configs.recommended],
     languageOptions: { sourceType: 'module', globals: { ...globals.node } },
   },

@@ -21,6 +21,7 @@ describe('fault: hostile HTTP input (CI size)', () => {
     expect(Number(coverage?.[2])).toBeGreaterThanOrEqual(5);
     expect(notes).toMatch(/nothing stored or published/);
     expect(notes).toMatch(/both services up and answering afterwards/);
+    expect(notes).toMatch(/10 kinds of bad access token each answered 401 by both services; a real token looked up/);
     expect(notes).toMatch(/peak RSS: authority \d+ MiB, registry \d+ MiB/);
   });
 });

@@ -8,6 +8,7 @@ import { ConfigError, createHttpApp, isProduction, runMigrations, sendError } fr
 import { CHECK_BATCH_PATH } from './http/check-batch.js';
 import { IMAGE_SEARCH_PATH } from './http/pictures.controller.js';
 import { officerPage, webRoot } from './http/static-files.js';
+import { OFFICER_SIGN_IN, type OfficerSignIn } from './http/officer-sign-in.js';
 import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import { loadRegistryConfig } from './registry.config.js';
@@ -35,6 +36,10 @@ export async function startRegistryApp(env: NodeJS.ProcessEnv = process.env): Pr
       nest.use(IMAGE_SEARCH_PATH, (req: Request, res: Response, next: NextFunction) =>
         raw(req, res, (error?: unknown) => (error ? sendError(res, error, logger) : next())),
       );
+      // The officers' page's sign-in through each authority's provider (issue 21), when issuers are configured.
+      const signIn = signInOf(nest);
+      if (signIn) nest.use(signIn.router());
+      else nest.use('/auth/session', (_req: Request, res: Response) => void res.json({ signedIn: false, authorities: [] }));
       const root = webRoot();
       if (root) nest.use(officerPage(root));
     },
@@ -54,4 +59,8 @@ function setUpApiDocs(nest: NestExpressApplication): void {
       .build(),
   );
   SwaggerModule.setup('api/docs', nest, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+}
+
+function signInOf(nest: NestExpressApplication): OfficerSignIn | undefined {
+  return nest.get<{ signIn?: OfficerSignIn }>(OFFICER_SIGN_IN).signIn;
 }

@@ -35,6 +35,10 @@ export class RegistryConfig extends BaseAppConfig {
   @IsOptional() @IsString() @IsNotEmpty() AUDITOR_TOKEN?: string;
   /** Officers' administrators: maintain the regional alias table. */
   @IsOptional() @IsString() @IsNotEmpty() ADMIN_TOKEN?: string;
+  /** The officers' page's client id at each authority's identity provider (authorization code + PKCE; issue 21). */
+  @Matches(/^[\x21-\x7e]{1,200}$/, { message: 'must be the client id registered at the providers (printable, no spaces)' })
+  OIDC_WEB_CLIENT_ID: string = 'officers-page';
+
   /** Bearer credential a Prometheus scrape of /metrics must carry; required in production (open without it). */
   @IsOptional() @IsString() @IsNotEmpty() METRICS_TOKEN?: string;
 

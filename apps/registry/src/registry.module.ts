@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { topicNames, type TrustedKey } from '#contracts';
-import { AuthModule, CredentialStore, HealthModule, KafkaModule, dataSourceOptions, loggingModule } from '#platform';
+import { AuthModule, CredentialStore, HealthModule, KafkaModule, dataSourceOptions, loggingModule, oidcVerifierFor } from '#platform';
 import { REGISTRY_TOPICS, RegistryConsumer, TRUSTED_KEYS } from './consumer/registry-consumer.js';
 import { AccessTrailInterceptor } from './access-trail/access-trail.interceptor.js';
 import { AccessTrail } from './access-trail/access-trail.service.js';
@@ -16,6 +16,7 @@ import { LookupController } from './http/lookup.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
 import { OfficerRedaction } from './http/officer-redaction.interceptor.js';
 import { PicturesController } from './http/pictures.controller.js';
+import { OFFICER_SIGN_IN, OfficerSignIn } from './http/officer-sign-in.js';
 import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import { DataSource } from 'typeorm';
@@ -23,9 +24,9 @@ import { RegistryConfig } from './registry.config.js';
 import { RegistryQueries } from './store/registry-queries.js';
 import { RegistryTables } from './store/registry-tables.js';
 
-/** Officers, auditors and administrators the registry knows, from configuration. */
+/** Officers, auditors and administrators the registry knows: the static development tokens, and the OIDC issuers. */
 export function registryCredentials(config: RegistryConfig): CredentialStore {
-  const store = new CredentialStore();
+  const store = new CredentialStore().useOidc(oidcVerifierFor(config));
   for (const authority of ['CN', 'HK', 'MO'] as const) {
     store.add({ role: 'officer', authority, name: `officer-${authority.toLowerCase()}` }, config[`OFFICER_TOKEN_${authority}`]);
   }
@@ -37,6 +38,11 @@ export function registryCredentials(config: RegistryConfig): CredentialStore {
 @Module({})
 export class RegistryModule {
   static forRoot(config: RegistryConfig, trustedKeys: ReadonlyMap<string, TrustedKey>): DynamicModule {
+    const credentials = registryCredentials(config);
+    // With OIDC issuers, the officers' page signs in through them (its session is a credential too).
+    const verifier = credentials.oidcVerifier;
+    const signIn = verifier ? new OfficerSignIn(verifier, config.OIDC_WEB_CLIENT_ID) : undefined;
+    if (signIn) credentials.useSessions((request) => signIn.resolve(request));
     return {
       module: RegistryModule,
       imports: [
@@ -53,11 +59,12 @@ export class RegistryModule {
         }),
         KafkaModule.forRoot(config, 'registry'),
         HealthModule,
-        AuthModule.forRoot(registryCredentials(config)),
+        AuthModule.forRoot(credentials),
       ],
       controllers: [LookupController, PicturesController, AuditController, AccessTrailController, AliasesController, MetricsController],
       providers: [
         { provide: RegistryConfig, useValue: config },
+        { provide: OFFICER_SIGN_IN, useValue: { signIn } },
         { provide: RegistryTables, useValue: new RegistryTables(config.DATABASE_SCHEMA) },
         { provide: TRUSTED_KEYS, useValue: trustedKeys },
         { provide: REGISTRY_TOPICS, useValue: topicNames(config.KAFKA_TOPIC_PREFIX) },

@@ -3,6 +3,38 @@
 
 const CREDENTIAL_KEY = 'rx.officerCredential';
 
+/**
+ * The credential of an officer signed in through the authority's provider: the registry holds the tokens and the
+ * browser only an HttpOnly session cookie, so requests carry no Authorization header, only a header a cross-site form
+ * could not add.
+ */
+export const SESSION = Object.freeze({ session: true });
+const SESSION_HEADERS = { 'X-Requested-With': 'recordation-exchange' };
+
+function authHeaders(credential) {
+  return credential === SESSION ? SESSION_HEADERS : { Authorization: `Bearer ${credential}` };
+}
+
+async function authJson(path, init = {}) {
+  const response = await fetch(path, { ...init, headers: { Accept: 'application/json', ...SESSION_HEADERS, ...(init.headers ?? {}) }, cache: 'no-store' });
+  if (!response.ok) throw new ApiError(response.status === 401 ? 'auth' : 'server', response.status, '');
+  return response.json();
+}
+
+/** Who is signed in: `{ signedIn, authorities, name, role, authority }`; 404 when the registry has no providers. */
+export async function getSession() {
+  try {
+    return await authJson('auth/session');
+  } catch {
+    return { signedIn: false, authorities: [] };
+  }
+}
+
+/** Ends the session at the registry; answers the provider's end-session URL (or undefined). */
+export async function signOut() {
+  return (await authJson('auth/logout', { method: 'POST' })).endSessionUrl;
+}
+
 export function getCredential() {
   try {
     return sessionStorage.getItem(CREDENTIAL_KEY) ?? '';
@@ -37,7 +69,7 @@ async function getJson(path, credential, signal, init = {}) {
     // Relative URL: works wherever the registry mounts this page, as long as /api is its sibling.
     response = await fetch(path, {
       ...init,
-      headers: { Accept: 'application/json', Authorization: `Bearer ${credential}`, ...(init.headers ?? {}) },
+      headers: { Accept: 'application/json', ...authHeaders(credential), ...(init.headers ?? {}) },
       signal,
     });
   } catch (error) {
@@ -93,7 +125,7 @@ export function thumbnailUrl(sha256, credential) {
   if (!thumbnails.has(sha256)) {
     thumbnails.set(
       sha256,
-      fetch(`api/pictures/${encodeURIComponent(sha256)}/thumbnail`, { headers: { Authorization: `Bearer ${credential}` } })
+      fetch(`api/pictures/${encodeURIComponent(sha256)}/thumbnail`, { headers: authHeaders(credential) })
         .then((response) => (response.ok ? response.blob() : Promise.reject(new Error(String(response.status)))))
         .then(
           (blob) =>

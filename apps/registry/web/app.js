@@ -1,7 +1,7 @@
 // Officers' lookup page: search form, results list, language and credential handling. The query lives in the
 // URL (?q=…&niceClass=…) so a result list can be shared and the back button steps through searches.
 
-import { ApiError, getCredential, searchByImage, searchMarks, setCredential, thumbnailUrl } from './api.js';
+import { ApiError, SESSION, getCredential, getSession, searchByImage, searchMarks, setCredential, signOut, thumbnailUrl } from './api.js';
 import { initDetail, openDetail } from './detail.js';
 import { getLanguage, setLanguage, t, translateDocument } from './i18n.js';
 import { badge, conflictWarning, errorContent, formatScore, h, recordedFlag } from './render.js';
@@ -25,12 +25,18 @@ const els = {
   credentialClear: $('credential-clear'),
   credentialHint: $('credential-hint'),
   langToggle: $('lang-toggle'),
+  signInForm: $('sign-in-form'),
+  signInAuthority: $('sign-in-authority'),
+  signedIn: $('signed-in'),
+  signedInName: $('signed-in-name'),
+  signOut: $('sign-out'),
   imageForm: $('image-form'),
   imageFile: $('image-file'),
   imageDrop: $('image-drop'),
 };
 
 const state = {
+  session: { signedIn: false, authorities: [] },
   items: [],
   nextCursor: null,
   query: null, // { q, niceClass } of the displayed results
@@ -55,8 +61,27 @@ function applyLanguage() {
 
 // ---- credential -------------------------------------------------------------------------------------------
 
+/** A pasted development credential, else the signed-in session. */
 function currentCredential() {
-  return els.credential.value.trim() || getCredential();
+  return els.credential.value.trim() || getCredential() || (state.session.signedIn ? SESSION : '');
+}
+
+// ---- sign-in (the authority's identity provider; the registry keeps the tokens) ------------------------------
+
+function renderSession() {
+  const session = state.session;
+  els.signInForm.hidden = session.signedIn || session.authorities.length === 0;
+  els.signedIn.hidden = !session.signedIn;
+  if (session.signedIn) els.signedInName.textContent = `${session.name} (${session.authority} ${session.role})`;
+  if (els.signInAuthority.options.length !== session.authorities.length) {
+    els.signInAuthority.replaceChildren(...session.authorities.map((authority) => h('option', { value: authority }, authority)));
+  }
+}
+
+/** Asks the registry who is signed in; it refreshes the tokens silently when they are about to expire. */
+async function refreshSession() {
+  state.session = await getSession();
+  renderSession();
 }
 
 function onAuthError() {
@@ -391,6 +416,20 @@ function bindEvents() {
     if (query.q) runSearch(query);
   });
 
+  // A navigation, not the form's submission: the page's CSP (form-action 'self') would stop the redirect to the provider.
+  els.signInForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    location.assign(`auth/login?authority=${encodeURIComponent(els.signInAuthority.value)}`);
+  });
+
+  els.signOut.addEventListener('click', async () => {
+    const endSessionUrl = await signOut().catch(() => undefined);
+    state.session = { ...state.session, signedIn: false };
+    renderSession();
+    // Also end the provider's session, so the next sign-in asks for the password again.
+    if (endSessionUrl) location.assign(endSessionUrl);
+  });
+
   els.credentialClear.addEventListener('click', () => {
     els.credential.value = '';
     setCredential('');
@@ -410,7 +449,10 @@ function bindEvents() {
 
 // ---- start ------------------------------------------------------------------------------------------------
 
-function start() {
+async function start() {
+  await refreshSession();
+  // Silent refresh: the registry renews the access token with the refresh token when it is near its expiry.
+  setInterval(refreshSession, 60_000);
   for (let n = 1; n <= NICE_CLASSES; n++) els.niceClass.append(h('option', { value: n }, t('classOption', { n })));
   els.credential.value = getCredential();
   initDetail({ credential: currentCredential, onAuthError });

@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { topicNames, type AuthorityCode, type SigningKey } from '#contracts';
 import { AUTHORITY_RULES } from '#domain';
-import { AuthModule, CredentialStore, HealthModule, KafkaModule, dataSourceOptions, loggingModule } from '#platform';
+import { AuthModule, CredentialStore, HealthModule, KafkaModule, dataSourceOptions, loggingModule, oidcVerifierFor } from '#platform';
 import { AUTHORITY_APP_DEFAULTS, AuthorityConfig } from './authority.config.js';
 import { AuthorityContext, Clock } from './authority.tokens.js';
 import { ExpiryJob } from './expiry/expiry-job.js';
@@ -22,9 +22,12 @@ import { ExpireRecordationsUseCase } from './use-cases/expire-recordations.use-c
 import { IdempotentWrite } from './use-cases/idempotent-write.js';
 import { RecordationWriter } from './use-cases/recordation-writer.js';
 
-/** Publisher credentials this service knows: its own, and the others' so they get a clear 403. */
+/**
+ * Publisher credentials this service knows: its own, and the others' so they get a clear 403; with OIDC, tokens of
+ * every configured issuer (another authority's publisher gets the same 403).
+ */
 export function publisherCredentials(config: AuthorityConfig): CredentialStore {
-  const store = new CredentialStore();
+  const store = new CredentialStore().useOidc(oidcVerifierFor(config));
   for (const authority of ['CN', 'HK', 'MO'] as const) {
     store.add({ role: 'publisher', authority, name: `publisher-${authority.toLowerCase()}` }, config[`PUBLISHER_TOKEN_${authority}`]);
   }

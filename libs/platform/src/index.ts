@@ -18,4 +18,5 @@ export * from './kafka/kafka-provisioning.js';
 export * from './logging/logging.js';
 export * from './auth/credentials.js';
 export * from './auth/auth.guard.js';
+export * from './auth/oidc.js';
 export * from './images/pictures.js';

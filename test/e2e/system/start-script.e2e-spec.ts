@@ -31,10 +31,12 @@ describe('npm start (scripts/start.sh)', () => {
   let output = '';
   let exited: Promise<number | null>;
   let ports: number[];
+  let idpPort: number;
 
   beforeAll(async () => {
     database = await createTestDatabase('rx_start');
-    ports = await freePorts(4);
+    ports = await freePorts(5);
+    idpPort = ports.pop()!;
     script = spawn('bash', ['scripts/start.sh'], {
       env: {
         ...process.env,
@@ -47,6 +49,7 @@ describe('npm start (scripts/start.sh)', () => {
         MAINLAND_PORT: String(ports[1]),
         HONG_KONG_PORT: String(ports[2]),
         MACAO_PORT: String(ports[3]),
+        IDP_PORT: String(idpPort),
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,6 +78,17 @@ describe('npm start (scripts/start.sh)', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<html');
     for (const port of ports) expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+  });
+
+  it("runs the identity provider: prints it, and a risk engine's client-credentials token looks up (issue 21)", async () => {
+    expect(output).toContain(`http://127.0.0.1:${idpPort}/realms/{cn,hk,mo}`);
+    const answer = await fetch(`http://127.0.0.1:${idpPort}/realms/hk/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('hk-risk-engine:hk-risk-engine-dev-secret').toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    });
+    const { access_token: token } = (await answer.json()) as { access_token: string };
+    expect((await fetch(`http://127.0.0.1:${ports[0]}/api/check?mark=HERMES`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   });
 
   it('has loaded the demo: an officer finds 愛馬仕 recorded, in the other script too', async () => {

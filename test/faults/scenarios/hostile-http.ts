@@ -7,6 +7,7 @@ import { topicNames } from '#contracts';
 import { SeededRandom } from '#datagen';
 import { createKafka } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS, waitFor } from '#testing';
+import { HOSTILE_TOKEN_KINDS, TestIdp } from '../../support/idp.js';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 import type { Scenario } from '../scenario.js';
 import { ChildApp, MiB, connect, postJson, seconds } from '../support.js';
@@ -1199,14 +1200,16 @@ export const hostileHttp: Scenario = async ({ quick, seed }) => {
   const random = new SeededRandom(seed);
   const started = performance.now();
   const system = await TestSystem.create('hostile');
+  // The real identity provider: both services accept its tokens, so hostile tokens meet the real verifier (issue 21).
+  const idp = await TestIdp.start();
   const db = await connect(system.database.url);
   let authority: ChildApp | undefined;
   let registry: ChildApp | undefined;
   let sampler: NodeJS.Timeout | undefined;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   try {
-    authority = await ChildApp.start('hong-kong', system.authorityEnv('HK', { LOG_LEVEL: 'error', RATE_LIMIT_PER_MINUTE: '10000000' }));
-    registry = await ChildApp.start('registry', system.registryEnv({ LOG_LEVEL: 'error', RATE_LIMIT_PER_MINUTE: '10000000' }));
+    authority = await ChildApp.start('hong-kong', system.authorityEnv('HK', { LOG_LEVEL: 'error', RATE_LIMIT_PER_MINUTE: '10000000', ...idp.env() }));
+    registry = await ChildApp.start('registry', system.registryEnv({ LOG_LEVEL: 'error', RATE_LIMIT_PER_MINUTE: '10000000', ...idp.env() }));
 
     // Seed real recordations in several states, so the change endpoints and lookups hit real numbers.
     const numbers: string[] = [];
@@ -1340,6 +1343,25 @@ export const hostileHttp: Scenario = async ({ quick, seed }) => {
         .then((r) => r.status)
         .catch(() => 0),
     };
+    // Every kind of bad access token (expired, not yet valid, wrong audience or issuer, alg none, HS256 with the public
+    // key, unknown kid, tampered, oversized): 401 on a registry lookup and on an authority write, and a real token works.
+    const tokenFailures: string[] = [];
+    for (const kind of HOSTILE_TOKEN_KINDS) {
+      const token = await kind.make(idp);
+      const read = await fetch(`${registry.url}/api/check?mark=${enc('HOSTILE SEED 5')}`, { headers: { authorization: `Bearer ${token}` } });
+      const write = await fetch(`${authority.url}/recordations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `token-${kind.label}` },
+        body: JSON.stringify(recordationBody('HK')),
+      });
+      const body = await read.text();
+      if (read.status !== 401 || write.status !== 401 || body.includes(kind.label))
+        tokenFailures.push(`${kind.label}: registry ${read.status}, authority ${write.status}`);
+    }
+    const realToken = await idp.clientToken('HK', 'risk-engine');
+    const realLookup = (await fetch(`${registry.url}/api/check?mark=${enc('HOSTILE SEED 5')}`, { headers: { authorization: `Bearer ${realToken}` } })).status;
+    if (realLookup !== 200) tokenFailures.push(`a real risk-engine token answered ${realLookup}`);
+
     const lookup = await fetch(`${registry.url}/api/check?mark=${enc('HOSTILE SEED 5')}`, { headers: { authorization: `Bearer ${TOKENS.officer.HK}` } })
       .then((r) => r.status)
       .catch(() => 0);
@@ -1354,7 +1376,15 @@ export const hostileHttp: Scenario = async ({ quick, seed }) => {
     const rssOk = peak.authority < RSS_BOUND && peak.registry < RSS_BOUND;
     const up = alive.authority && alive.registry && health.authority === 200 && health.registry === 200 && lookup === 200;
     const passed =
-      http5xx === 0 && noAnswer === 0 && acceptedWrites === 0 && changed.length === 0 && up && rssOk && queue.length === inputCount && missed.length === 0;
+      http5xx === 0 &&
+      noAnswer === 0 &&
+      acceptedWrites === 0 &&
+      changed.length === 0 &&
+      up &&
+      rssOk &&
+      queue.length === inputCount &&
+      missed.length === 0 &&
+      tokenFailures.length === 0;
     const writes = queue.filter((r) => r.write).length;
     return {
       scenario: name,
@@ -1368,6 +1398,9 @@ export const hostileHttp: Scenario = async ({ quick, seed }) => {
         `${queue.length} hostile requests (${writes} writes, ${queue.length - writes} reads) in ${seconds(sendTook)}, ${concurrency} at a time`,
         `statuses: ${histogram}`,
         `${ENDPOINTS.length - missed.length} of ${ENDPOINTS.length} endpoints reached, at least ${Math.min(...ENDPOINTS.map((e) => coverage.get(e) ?? 0))} requests each${missed.length ? `; MISSED ${missed.join(', ')}` : ''}`,
+        tokenFailures.length
+          ? `FAILED bad access tokens: ${tokenFailures.join('; ')}`
+          : `${HOSTILE_TOKEN_KINDS.length} kinds of bad access token each answered 401 by both services; a real token looked up`,
         `peak RSS: authority ${(peak.authority / MiB).toFixed(0)} MiB, registry ${(peak.registry / MiB).toFixed(0)} MiB (bound ${RSS_BOUND / MiB} MiB)`,
         changed.length
           ? `stored or published: ${changed.join('; ')}`
@@ -1388,5 +1421,6 @@ export const hostileHttp: Scenario = async ({ quick, seed }) => {
     await registry?.stop();
     await db.end();
     await system.close();
+    await idp.stop();
   }
 };

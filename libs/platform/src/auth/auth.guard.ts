@@ -1,6 +1,7 @@
 import {
   ForbiddenException,
   Injectable,
+  Logger,
   Module,
   SetMetadata,
   UnauthorizedException,
@@ -12,7 +13,7 @@ import {
 import { APP_GUARD, Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { AuthorityCode } from '#contracts';
-import { CredentialStore, decideAccess, type Principal, type Role } from './credentials.js';
+import { CredentialStore, NO_CREDENTIAL, decideAccess, type Principal, type Role } from './credentials.js';
 
 const ROLES_KEY = 'recordation-exchange:roles';
 const PUBLIC_KEY = 'recordation-exchange:public';
@@ -31,26 +32,33 @@ export const CREDENTIALS = Symbol('CREDENTIALS');
 export const SERVICE_AUTHORITY = Symbol('SERVICE_AUTHORITY');
 
 /**
- * Bearer authentication on every route (secure by default): 401 without or with a bad credential,
- * 403 with the wrong role, or a publisher of another authority.
+ * Bearer authentication on every route (secure by default): 401 without or with a bad credential (a static development
+ * credential, or an OIDC access token of a configured issuer), 403 with the wrong role, or a publisher of another
+ * authority. Why a token was refused is logged, never answered.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
+  private readonly logger = new Logger('Auth');
+
   constructor(
     private readonly reflector: Reflector,
     private readonly credentials: CredentialStore,
     private readonly serviceAuthority: AuthorityCode | undefined,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
-    if (!match) throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'a bearer credential is required' });
-    const principal = this.credentials.authenticate(match[1]);
-    if (!principal) throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'the credential is not valid' });
+    const outcome = await this.credentials.verifyRequest(request);
+    if (!('principal' in outcome) && outcome.reason === NO_CREDENTIAL) {
+      throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'a bearer credential is required' });
+    }
+    if (!('principal' in outcome)) {
+      this.logger.warn({ reason: outcome.reason, path: request.path }, `bearer credential refused: ${outcome.reason}`);
+      throw new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message: 'the credential is not valid' });
+    }
+    const principal = outcome.principal;
     request.principal = principal;
 
     const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];

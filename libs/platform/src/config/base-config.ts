@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { ArrayUnique, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+import { ArrayUnique, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { BooleanVariable, IntVariable, ReadableFileVariable, envInt, envList } from './env-decorators.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -87,4 +87,38 @@ export class BaseAppConfig extends DatabaseConfig {
   @IsString()
   @Matches(/^\d+(kb|mb)$/, { message: 'must be a size such as 100kb or 20mb' })
   HTTP_BODY_LIMIT: string = '1mb';
+
+  // --- OpenID Connect (issue 21): one identity provider per authority ----------------------------------------------
+  /**
+   * The issuer of each authority's identity provider (its `iss`, e.g. https://idp.customs.gov.hk/realms/hk). A token
+   * it signs acts for that authority only. Unset: that authority's people and systems cannot sign in (development
+   * uses the static tokens instead); production requires all three.
+   */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'must be the issuer URL (http:// or https://)' })
+  OIDC_ISSUER_CN?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'must be the issuer URL (http:// or https://)' })
+  OIDC_ISSUER_HK?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'must be the issuer URL (http:// or https://)' })
+  OIDC_ISSUER_MO?: string;
+
+  /** The audience (`aud`) an access token must be issued for: these apps, as a resource. */
+  @Matches(/^[\x21-\x7e]{1,200}$/, { message: 'must be the audience the providers issue tokens for (printable, no spaces)' })
+  OIDC_AUDIENCE: string = 'recordation-exchange';
+
+  /** The claim (or dotted path, e.g. realm_access.roles) listing the roles; `roles` also reads Keycloak's realm_access.roles. */
+  @Matches(/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/, { message: 'must be a claim name or a dotted path such as realm_access.roles' })
+  OIDC_ROLES_CLAIM: string = 'roles';
+
+  /** Seconds of clock skew allowed on exp / nbf / iat. */
+  @IntVariable(0, 300)
+  OIDC_CLOCK_TOLERANCE_SECONDS: number = 5;
+
+  /** Longer bearer tokens are refused (401) before they are parsed. */
+  @IntVariable(512, 16_384)
+  OIDC_MAX_TOKEN_LENGTH: number = 8192;
 }

@@ -33,8 +33,9 @@ const productionRegistry = {
   DATABASE_URL: `postgres://registry:${strong()}@db.internal:5432/recordation_exchange`,
   KAFKA_PASSWORD: strong(),
   TRUSTED_KEYS: 'CN:gacc-2027:MCowBQYDK2VwAyEA',
-  OFFICER_TOKEN_CN: strong(),
-  AUDITOR_TOKEN: `sha256:${createHash('sha256').update(strong()).digest('hex')}`,
+  OIDC_ISSUER_CN: 'https://idp.customs.gov.cn/realms/cn',
+  OIDC_ISSUER_HK: 'https://idp.customs.gov.hk/realms/hk',
+  OIDC_ISSUER_MO: 'https://idp.customs.gov.mo/realms/mo',
   METRICS_TOKEN: strong(),
 };
 
@@ -55,6 +56,9 @@ describe('production mode (NODE_ENV=production) refuses development secrets', ()
         'OFFICER_TOKEN_CN',
         'OFFICER_TOKEN_HK',
         'OFFICER_TOKEN_MO',
+        'OIDC_ISSUER_CN',
+        'OIDC_ISSUER_HK',
+        'OIDC_ISSUER_MO',
         'TRUSTED_KEYS',
         'VERIFY_SIGNATURES',
       ].sort(),
@@ -69,13 +73,13 @@ describe('production mode (NODE_ENV=production) refuses development secrets', ()
       loadRegistryConfig({
         ...productionRegistry,
         NODE_ENV: 'production',
-        OFFICER_TOKEN_HK: 'x'.repeat(31),
+        METRICS_TOKEN: 'x'.repeat(31),
         ADMIN_TOKEN: `sha256:${createHash('sha256').update('dev-admin').digest('hex')}`,
         DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/recordation_exchange',
       }),
     );
     expect(problems).toEqual({
-      OFFICER_TOKEN_HK: expect.stringMatching(/shorter than 32/),
+      METRICS_TOKEN: expect.stringMatching(/shorter than 32/),
       ADMIN_TOKEN: expect.stringMatching(/hash of a development default/),
       DATABASE_URL: expect.stringMatching(/own role/),
     });
@@ -83,6 +87,29 @@ describe('production mode (NODE_ENV=production) refuses development secrets', ()
 
   it('accepts real secrets in production', () => {
     expect(problemsOf(() => loadRegistryConfig({ ...productionRegistry, NODE_ENV: 'production' }))).toEqual({});
+  });
+
+  it('refuses static bearer tokens, however strong, and requires an https issuer per authority (issue 21)', () => {
+    const problems = problemsOf(() =>
+      loadRegistryConfig({
+        ...productionRegistry,
+        NODE_ENV: 'production',
+        OFFICER_TOKEN_CN: strong(),
+        OIDC_ISSUER_HK: 'http://idp.internal/realms/hk',
+        OIDC_ISSUER_MO: '',
+      }),
+    );
+    expect(problems).toEqual({
+      OFFICER_TOKEN_CN: expect.stringMatching(/static bearer token.*OIDC/),
+      OIDC_ISSUER_HK: expect.stringMatching(/https/),
+      OIDC_ISSUER_MO: expect.stringMatching(/not set/),
+    });
+  });
+
+  it('names a malformed issuer URL in any mode', () => {
+    expect(problemsOf(() => loadRegistryConfig({ ...developmentRegistry, OIDC_ISSUER_HK: 'not a url' }))).toEqual({
+      OIDC_ISSUER_HK: expect.stringMatching(/issuer URL/),
+    });
   });
 
   it("refuses an authority service's development signing key, publisher token and Kafka password", () => {
@@ -96,6 +123,13 @@ describe('production mode (NODE_ENV=production) refuses development secrets', ()
         PUBLISHER_TOKEN_HK: 'dev-publisher-hk',
       }),
     );
-    expect(Object.keys(problems).sort()).toEqual(['KAFKA_PASSWORD', 'PUBLISHER_TOKEN_HK', 'SIGNING_KEY_ID']);
+    expect(Object.keys(problems).sort()).toEqual([
+      'KAFKA_PASSWORD',
+      'OIDC_ISSUER_CN',
+      'OIDC_ISSUER_HK',
+      'OIDC_ISSUER_MO',
+      'PUBLISHER_TOKEN_HK',
+      'SIGNING_KEY_ID',
+    ]);
   });
 });

@@ -56,6 +56,20 @@ const DEVELOPMENT_HASHES = new Set(DEVELOPMENT_SECRETS.map((secret) => createHas
 /** Key ids of the development and test signing keys (scripts/dev-keys.ts, libs/testing). */
 const DEVELOPMENT_KEY_ID = /^(cn|hk|mo)-(dev|test)-/i;
 
+/** Static bearer tokens of people and systems: the development mode only; production signs in through OIDC (issue 21). */
+export const STATIC_TOKEN_VARIABLES = [
+  'PUBLISHER_TOKEN_CN',
+  'PUBLISHER_TOKEN_HK',
+  'PUBLISHER_TOKEN_MO',
+  'OFFICER_TOKEN_CN',
+  'OFFICER_TOKEN_HK',
+  'OFFICER_TOKEN_MO',
+  'AUDITOR_TOKEN',
+  'ADMIN_TOKEN',
+] as const;
+
+export const OIDC_ISSUER_VARIABLES = ['OIDC_ISSUER_CN', 'OIDC_ISSUER_HK', 'OIDC_ISSUER_MO'] as const;
+
 export interface ProductionProblem {
   variable: string;
   reason: string;
@@ -80,6 +94,20 @@ export function productionProblems(config: Record<string, unknown>): ProductionP
     if (typeof value !== 'string' || value === '') continue;
     const reason = credentialProblem(value);
     if (reason) problems.push({ variable, reason });
+  }
+  // An app's config that knows OIDC (every app's) must use it: static tokens are the development mode.
+  if ('OIDC_AUDIENCE' in config) {
+    for (const variable of STATIC_TOKEN_VARIABLES) {
+      if (typeof config[variable] === 'string' && config[variable] !== '' && !problems.some((problem) => problem.variable === variable)) {
+        problems.push({ variable, reason: 'is a static bearer token, the development mode; production accepts only OIDC access tokens (OIDC_ISSUER_*)' });
+      }
+    }
+    for (const variable of OIDC_ISSUER_VARIABLES) {
+      const issuer = config[variable];
+      if (typeof issuer !== 'string' || issuer === '')
+        problems.push({ variable, reason: "is not set (production signs people and systems in through each authority's provider)" });
+      else if (!issuer.startsWith('https://')) problems.push({ variable, reason: 'must be an https:// issuer in production' });
+    }
   }
   if (typeof config.DATABASE_URL === 'string') {
     let password = '';

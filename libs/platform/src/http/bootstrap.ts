@@ -99,11 +99,10 @@ function credentialsOf(app: NestExpressApplication): CredentialStore | undefined
  * its /56, as express-rate-limit advises). An unknown credential counts against the address, so inventing tokens
  * does not buy fresh budgets.
  */
-export function rateLimitKey(credentials: CredentialStore | undefined): (req: express.Request) => string {
-  return (req) => {
-    const bearer = /^Bearer ([\x21-\x7e]{1,512})$/.exec(req.headers.authorization ?? '');
-    const principal = bearer && credentials?.authenticate(bearer[1]);
-    if (principal) return `credential:${principal.role}:${principal.name}`;
+export function rateLimitKey(credentials: CredentialStore | undefined): (req: express.Request) => Promise<string> {
+  return async (req) => {
+    const outcome = credentials ? await credentials.verifyRequest(req) : undefined;
+    if (outcome && 'principal' in outcome) return `credential:${outcome.principal.role}:${outcome.principal.name}:${outcome.principal.subject ?? ''}`;
     return `address:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`;
   };
 }
