@@ -90,6 +90,8 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
     // the order their decoding ends. A partition's next batch is only fetched once this one is queued for merging,
     // so each partition stays in log order.
     let merging: Promise<void> = Promise.resolve();
+    /** Per partition, the offset after the last message queued for merging. */
+    const queuedUpTo = new Map<string, bigint>();
     let queued = 0;
     let failure: unknown;
     await consumer.connect();
@@ -108,8 +110,14 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
         // eslint-disable-next-line @typescript-eslint/unbound-method
         eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
           const end = ends.find((e) => e.topic === batch.topic && e.partition === batch.partition)!;
-          const inRange = batch.messages.filter((m) => BigInt(m.offset) < end.high);
+          // This consumer commits no offsets: after a rebalance (heartbeats late under load) kafkajs fetches a
+          // partition again from its start. What was queued already is not queued twice (RegistryBulkLoad.add
+          // skips it too).
+          const partitionKey = `${batch.topic}:${batch.partition}`;
+          const from = queuedUpTo.get(partitionKey) ?? 0n;
+          const inRange = batch.messages.filter((m) => BigInt(m.offset) < end.high && BigInt(m.offset) >= from);
           if (!inRange.length || failure) return;
+          queuedUpTo.set(partitionKey, BigInt(inRange[inRange.length - 1].offset) + 1n);
           const authority = authorityForTopic(batch.topic, options.topics);
           const receivedAt = new Date().toISOString();
           const decoded = await pool.decodeAll(
