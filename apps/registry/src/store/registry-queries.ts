@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import type { AuthorityCode, FieldRestriction, RecordationState, RecordationStatus } from '#contracts';
 import { RegistryDigest, literalKey, lookalikeTexts, matchingKey, unpackProvenance } from '#domain';
 import { RegistryTables } from './registry-tables.js';
@@ -143,9 +145,11 @@ interface RecordationRow {
 
 /** Read side of the registry: officers' lookups and the digest. Every figure comes from stored rows. */
 @Injectable()
-export class RegistryQueries {
+export class RegistryQueries implements OnModuleDestroy {
   private readonly keyedSql: string;
   private readonly fuzzySql: string;
+  /** The lookups' own pool when they have a time limit (its connections carry the limit); created on first use. */
+  private limitedPool?: pg.Pool;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -157,17 +161,48 @@ export class RegistryQueries {
     this.fuzzySql = checkFuzzySql(tables);
   }
 
+  async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
+
+  /** Closes the lookups' own pool, if one was opened (the data source is its owner's to destroy). */
+  async close(): Promise<void> {
+    const pool = this.limitedPool;
+    this.limitedPool = undefined;
+    await pool?.end();
+  }
+
   /**
-   * One officer lookup statement, cancelled by PostgreSQL after `lookupTimeoutMs` (SQLSTATE 57014, answered 503):
-   * no lookup holds a pooled connection for long. SET LOCAL needs a transaction; the merge's statements, on the same
-   * pool, keep no limit.
+   * Where lookup statements run. With a limit: a pool of their own whose connections are opened with
+   * `statement_timeout` (a startup parameter, so PostgreSQL cancels any statement on them past the limit: SQLSTATE
+   * 57014, answered 503), while the merge's statements on the data source's pool keep no limit. It was one
+   * transaction per lookup (BEGIN, SET LOCAL, the statement, COMMIT: four round trips for one), which cut the check's
+   * throughput by about three (bench/RESULTS.md, 2026-12-02).
    */
-  private lookup<T>(sql: string, parameters: unknown[]): Promise<T> {
+  private lookupPool(): pg.Pool {
+    if (!this.lookupTimeoutMs) return (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+    if (!this.limitedPool) {
+      const options = this.dataSource.options as PostgresDataSourceOptions;
+      const extra = (options.extra ?? {}) as pg.PoolConfig;
+      this.limitedPool = new pg.Pool({
+        ...(options.url
+          ? { connectionString: options.url }
+          : { host: options.host, port: options.port, user: options.username, password: options.password as string | undefined, database: options.database }),
+        ...extra,
+        application_name: `${options.applicationName ?? 'registry'}-lookup`,
+        statement_timeout: Math.floor(this.lookupTimeoutMs),
+        allowExitOnIdle: true,
+      });
+      // An idle connection's error (the server restarted) must not crash the process; the next lookup reconnects.
+      this.limitedPool.on('error', () => undefined);
+    }
+    return this.limitedPool;
+  }
+
+  /** One officer lookup statement, under LOOKUP_STATEMENT_TIMEOUT_MS (see lookupPool). */
+  private async lookup<T>(sql: string, parameters: unknown[]): Promise<T> {
     if (!this.lookupTimeoutMs) return this.dataSource.query(sql, parameters);
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL statement_timeout = ${Math.floor(this.lookupTimeoutMs)}`);
-      return manager.query<T>(sql, parameters);
-    });
+    return (await this.lookupPool().query(sql, parameters)).rows as T;
   }
 
   /** Marks whose recordation number or registration number is the query ($1); both sides indexed, no scan. */
@@ -366,10 +401,7 @@ export class RegistryQueries {
    */
   private async preparedQuery<T>(prefix: string, text: string, values: unknown[]): Promise<T[]> {
     const name = `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
-    const pool = (
-      this.dataSource.driver as unknown as { master: { query: (config: { name: string; text: string; values: unknown[] }) => Promise<{ rows: T[] }> } }
-    ).master;
-    return (await pool.query({ name, text, values })).rows;
+    return (await this.lookupPool().query<T & pg.QueryResultRow>({ name, text, values })).rows;
   }
 
   /** Marks with their recordations (filtered); marks left with no recordation are dropped. */
