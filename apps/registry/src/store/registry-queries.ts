@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
@@ -150,6 +151,8 @@ export class RegistryQueries implements OnModuleDestroy {
   private readonly fuzzySql: string;
   /** The lookups' own pool when they have a time limit (its connections carry the limit); created on first use. */
   private limitedPool?: pg.Pool;
+  /** Within `withRestrictionsSeen`: the restrictions (or none: null) of each recordation a lookup statement read. */
+  private readonly seenRestrictions = new AsyncLocalStorage<Map<string, FieldRestriction[] | null>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -404,20 +407,32 @@ export class RegistryQueries implements OnModuleDestroy {
     return (await this.lookupPool().query<T & pg.QueryResultRow>({ name, text, values })).rows;
   }
 
+  /**
+   * Runs `work` (an officer request, see OfficerRedaction) so that the restrictions of the recordations its lookups
+   * read are kept in `seen`, read by the same statement as the fields shown: `currentRestrictions(refs, seen)` then
+   * reads only those of recordations no statement of the request read. A check was one statement more for them.
+   */
+  withRestrictionsSeen<T>(seen: Map<string, FieldRestriction[] | null>, work: () => T): T {
+    return this.seenRestrictions.run(seen, work);
+  }
+
   /** Marks with their recordations (filtered); marks left with no recordation are dropped. */
   async marksWithRecordations(markIds: string[], filters: SearchFilters = {}): Promise<Omit<MarkHit, 'score' | 'matchedBy'>[]> {
     // Only the fields a summary and the filters read: a whole recordation's jsonb is kilobytes, and a search may
     // touch hundreds (parsing them was most of a search's time on 1 000 000 recordations). One statement: a mark
     // without recordations would be dropped anyway.
-    const rows: (SummaryRow & { display_text: string; recorded: boolean; conflict: boolean })[] = await this.lookup(
+    const rows: (SummaryRow & { display_text: string; recorded: boolean; conflict: boolean; restrictions: FieldRestriction[] | null })[] = await this.lookup(
       `SELECT m.mark_id, m.display_text, m.recorded, m.conflict, r.authority, r.recordation_number, r.status,
               jsonb_build_object('rightsHolder', r.data->'rightsHolder', 'niceClasses', r.data->'niceClasses', 'validUntil', r.data->'validUntil',
                                  'picture', r.data #> '{mark,representation,sha256}') AS data,
-              ${VERIFIED_SQL} AS verified
+              ${VERIFIED_SQL} AS verified,
+              CASE WHEN jsonb_typeof(r.data->'restrictions') = 'array' THEN r.data->'restrictions' END AS restrictions
        FROM ${this.tables.marks} m JOIN ${this.tables.recordations} r ON r.mark_id = m.mark_id
        WHERE m.mark_id = ANY($1::text[]) AND r.mark_id = ANY($1::text[]) ORDER BY r.authority, r.recordation_number`,
       [markIds],
     );
+    const seen = this.seenRestrictions.getStore();
+    if (seen) for (const row of rows) seen.set(`${row.authority}/${row.recordation_number}`, row.restrictions);
     const keep = recordationFilter(filters);
     const marks = new Map<string, Omit<MarkHit, 'score' | 'matchedBy'>>();
     for (const row of rows) {
@@ -429,17 +444,32 @@ export class RegistryQueries implements OnModuleDestroy {
     return [...marks.values()];
   }
 
-  /** Today's restrictions of these recordations, by `${authority}/${recordationNumber}` (those without none). */
-  async currentRestrictions(refs: { authority: AuthorityCode; recordationNumber: string }[]): Promise<Map<string, FieldRestriction[]>> {
-    if (!refs.length) return new Map();
+  /**
+   * Today's restrictions of these recordations, by `${authority}/${recordationNumber}` (those without none). Those in
+   * `seen` (read by the request's own statements, see withRestrictionsSeen) are taken from there; the others are read.
+   */
+  async currentRestrictions(
+    refs: { authority: AuthorityCode; recordationNumber: string }[],
+    seen?: ReadonlyMap<string, FieldRestriction[] | null>,
+  ): Promise<Map<string, FieldRestriction[]>> {
+    const current = new Map<string, FieldRestriction[]>();
+    const unread = refs.filter((ref) => {
+      const key = `${ref.authority}/${ref.recordationNumber}`;
+      if (!seen?.has(key)) return true;
+      const restrictions = seen.get(key);
+      if (restrictions) current.set(key, restrictions);
+      return false;
+    });
+    if (!unread.length) return current;
     const rows: { authority: AuthorityCode; recordation_number: string; restrictions: FieldRestriction[] }[] = await this.lookup(
       `SELECT r.authority, r.recordation_number, r.data->'restrictions' AS restrictions
        FROM ${this.tables.recordations} r JOIN unnest($1::text[], $2::text[]) AS wanted(authority, recordation_number)
          ON r.authority = wanted.authority AND r.recordation_number = wanted.recordation_number
        WHERE jsonb_typeof(r.data->'restrictions') = 'array'`,
-      [refs.map((ref) => ref.authority), refs.map((ref) => ref.recordationNumber)],
+      [unread.map((ref) => ref.authority), unread.map((ref) => ref.recordationNumber)],
     );
-    return new Map(rows.map((row) => [`${row.authority}/${row.recordation_number}`, row.restrictions]));
+    for (const row of rows) current.set(`${row.authority}/${row.recordation_number}`, row.restrictions);
+    return current;
   }
 
   async mark(markId: string): Promise<(Omit<MarkHit, 'score' | 'matchedBy'> & { displaySource: string; conflicts: unknown }) | undefined> {
