@@ -103,7 +103,9 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
       });
       if (remaining.size === 0) finish();
       await consumer.run({
-        autoCommit: false,
+        // The group is this replay's own: committing what was queued only spares a rejoined member re-fetching it.
+        autoCommit: true,
+        autoCommitInterval: 5000,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 4,
         // kafkajs hands these as closures over the batch, not methods needing `this`.
@@ -151,8 +153,19 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
               failure ??= error;
               finish();
             });
-          // The next fetch (and decoding) goes on while this batch merges, up to a bounded backlog.
-          if (queued > MAX_QUEUED_MESSAGES) await merging;
+          // The next fetch (and decoding) goes on while this batch merges, up to a bounded backlog. Heartbeats go on
+          // while waiting for it: under load a wait outlasted the session (30 s), the group dropped this member and
+          // the rejoined consumer fetched every partition again from its committed offset.
+          if (queued > MAX_QUEUED_MESSAGES) {
+            let drained = false;
+            const drain = merging.then(() => {
+              drained = true;
+            });
+            while (!drained) {
+              await Promise.race([drain, new Promise((resolve) => setTimeout(resolve, 1000))]);
+              await heartbeat();
+            }
+          }
           resolveOffset(last);
           await heartbeat();
         },
