@@ -180,6 +180,7 @@ async function main(): Promise<void> {
       mergeTransactions: ingestMerges.count,
       mergeShareOfWall: +((ingestMerges.seconds * 1000) / ours.ms).toFixed(2),
       mergeLockWaitShareOfWall: +((ingestMerges.lockWaitSeconds * 1000) / ours.ms).toFixed(3),
+      mergeRetries: ingestMerges.retries,
       unverifiedEventsPerSecond: unverifiedRate,
       unverifiedOverCopy: +(unverifiedRate / (results.limits as Record<string, number>).copyRowsPerSecond).toFixed(3),
     };
@@ -384,7 +385,7 @@ Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${mac
 | ours with signatures not checked (VERIFY_SIGNATURES=false), ratio to COPY | ${ingest.unverifiedEventsPerSecond} | ${ingest.unverifiedOverCopy} of COPY |
 | for reference: full decode (Ed25519 + contract validation), 1 core | ${limits.decodePerSecondOneCore} | ${+(ingest.oursEventsPerSecond / limits.decodePerSecondOneCore).toFixed(2)} |
 
-Our ingest's ${ingest.mergeTransactions} merge transactions (side by side; their durations summed) took ${ingest.mergeShareOfWall} of its wall time; merge-lock wait ${ingest.mergeLockWaitShareOfWall} of the wall.
+Our ingest's ${ingest.mergeTransactions} merge transactions (side by side; their durations summed) took ${ingest.mergeShareOfWall} of its wall time; merge-lock wait ${ingest.mergeLockWaitShareOfWall} of the wall; ${ingest.mergeRetries} transactions run again after losing a lock race.
 
 Freshness at a steady ${fresh.producedPerSecond ?? 1000} events/s (${fresh.produced ?? '?'} produced; produce → visible through /api/check): p50 ${fresh.p50Ms} ms, p99 ${fresh.p99Ms} ms (${fresh.samples} samples); meanwhile ${fresh.transactions} merge transactions of ${fresh.messagesPerTransaction} messages, ${fresh.msPerTransaction} ms each.
 

@@ -2,6 +2,7 @@ import { Injectable, type CallHandler, type ExecutionContext, type NestIntercept
 import type { Request } from 'express';
 import { from, mergeMap, type Observable } from 'rxjs';
 import { recordationRefs, redactForViewer } from '#domain';
+import type { FieldRestriction } from '#contracts';
 import type { Principal } from '#platform';
 import { RegistryQueries } from '../store/registry-queries.js';
 
@@ -16,13 +17,16 @@ export class OfficerRedaction implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const principal = context.switchToHttp().getRequest<Request & { principal?: Principal }>().principal;
-    return next.handle().pipe(mergeMap((body: unknown) => from(this.redact(body, principal))));
+    // The restrictions of the recordations the route's lookups read, read by the same statements (the handler runs
+    // in the async context of handle()): only the recordations no lookup read have theirs read afterwards.
+    const seen = new Map<string, FieldRestriction[] | null>();
+    return this.queries.withRestrictionsSeen(seen, () => next.handle()).pipe(mergeMap((body: unknown) => from(this.redact(body, principal, seen))));
   }
 
   /** The response as this principal may see it. Nobody known → nothing restricted is shown. */
-  async redact<T>(body: T, principal: Principal | undefined): Promise<T> {
+  async redact<T>(body: T, principal: Principal | undefined, seen?: ReadonlyMap<string, FieldRestriction[] | null>): Promise<T> {
     const viewer = principal ?? { role: 'anonymous' };
-    const current = await this.queries.currentRestrictions(recordationRefs(body));
+    const current = await this.queries.currentRestrictions(recordationRefs(body), seen);
     return redactForViewer(body, viewer, (authority, number) => current.get(`${authority}/${number}`));
   }
 }

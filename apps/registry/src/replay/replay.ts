@@ -90,6 +90,8 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
     // the order their decoding ends. A partition's next batch is only fetched once this one is queued for merging,
     // so each partition stays in log order.
     let merging: Promise<void> = Promise.resolve();
+    /** Per partition, the offset after the last message queued for merging. */
+    const queuedUpTo = new Map<string, bigint>();
     let queued = 0;
     let failure: unknown;
     await consumer.connect();
@@ -101,15 +103,23 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
       });
       if (remaining.size === 0) finish();
       await consumer.run({
-        autoCommit: false,
+        // The group is this replay's own: committing what was queued only spares a rejoined member re-fetching it.
+        autoCommit: true,
+        autoCommitInterval: 5000,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 4,
         // kafkajs hands these as closures over the batch, not methods needing `this`.
         // eslint-disable-next-line @typescript-eslint/unbound-method
         eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
           const end = ends.find((e) => e.topic === batch.topic && e.partition === batch.partition)!;
-          const inRange = batch.messages.filter((m) => BigInt(m.offset) < end.high);
+          // This consumer commits no offsets: after a rebalance (heartbeats late under load) kafkajs fetches a
+          // partition again from its start. What was queued already is not queued twice (RegistryBulkLoad.add
+          // skips it too).
+          const partitionKey = `${batch.topic}:${batch.partition}`;
+          const from = queuedUpTo.get(partitionKey) ?? 0n;
+          const inRange = batch.messages.filter((m) => BigInt(m.offset) < end.high && BigInt(m.offset) >= from);
           if (!inRange.length || failure) return;
+          queuedUpTo.set(partitionKey, BigInt(inRange[inRange.length - 1].offset) + 1n);
           const authority = authorityForTopic(batch.topic, options.topics);
           const receivedAt = new Date().toISOString();
           const decoded = await pool.decodeAll(
@@ -143,8 +153,19 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
               failure ??= error;
               finish();
             });
-          // The next fetch (and decoding) goes on while this batch merges, up to a bounded backlog.
-          if (queued > MAX_QUEUED_MESSAGES) await merging;
+          // The next fetch (and decoding) goes on while this batch merges, up to a bounded backlog. Heartbeats go on
+          // while waiting for it: under load a wait outlasted the session (30 s), the group dropped this member and
+          // the rejoined consumer fetched every partition again from its committed offset.
+          if (queued > MAX_QUEUED_MESSAGES) {
+            let drained = false;
+            const drain = merging.then(() => {
+              drained = true;
+            });
+            while (!drained) {
+              await Promise.race([drain, new Promise((resolve) => setTimeout(resolve, 1000))]);
+              await heartbeat();
+            }
+          }
           resolveOffset(last);
           await heartbeat();
         },

@@ -12,6 +12,7 @@ describe('lookup statement timeout', () => {
   let database: TestDatabase;
   let dataSource: DataSource;
   let blocker: pg.Client;
+  const closeAfter: RegistryQueries[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase('rx_lookup_timeout');
@@ -21,6 +22,7 @@ describe('lookup statement timeout', () => {
     await blocker.connect();
   });
   afterAll(async () => {
+    for (const queries of closeAfter) await queries.close();
     await blocker?.end();
     await dataSource?.destroy();
     await database?.drop();
@@ -28,6 +30,7 @@ describe('lookup statement timeout', () => {
 
   it('cancels a lookup stuck behind a lock after LOOKUP_STATEMENT_TIMEOUT_MS, as a statement timeout (503)', async () => {
     const queries = new RegistryQueries(dataSource, new RegistryTables('registry'), 200);
+    closeAfter.push(queries);
     await blocker.query('BEGIN');
     await blocker.query('LOCK TABLE registry.recordations IN ACCESS EXCLUSIVE MODE');
     try {
@@ -49,5 +52,36 @@ describe('lookup statement timeout', () => {
     } finally {
       await blocker.query('ROLLBACK');
     }
+  });
+
+  it("cancels the border check's prepared statement too (it runs on the lookups' connections, not the merge's)", async () => {
+    const queries = new RegistryQueries(dataSource, new RegistryTables('registry'), 200);
+    closeAfter.push(queries);
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE registry.mark_keys IN ACCESS EXCLUSIVE MODE');
+    try {
+      const failure = await queries.check([{ mark: 'NIKE' }]).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(isStatementTimeout(failure)).toBe(true);
+    } finally {
+      await blocker.query('ROLLBACK');
+    }
+    // The lock gone, the same lookups answer on the same connections.
+    await expect(queries.check([{ mark: 'NIKE' }])).resolves.toEqual([{ recorded: false, matches: [] }]);
+  });
+
+  it('runs a lookup as one statement, not a transaction: the merge pool keeps no limit', async () => {
+    const queries = new RegistryQueries(dataSource, new RegistryTables('registry'), 200);
+    closeAfter.push(queries);
+    await queries.recordation('CN', 'T2024-00001');
+    const [lookupSide] = await (queries as unknown as { lookupPool(): pg.Pool })
+      .lookupPool()
+      .query("SELECT current_setting('statement_timeout') AS limit")
+      .then((result) => result.rows as { limit: string }[]);
+    expect(lookupSide.limit).toBe('200ms');
+    const [mergeSide]: { limit: string }[] = await dataSource.query("SELECT current_setting('statement_timeout') AS limit");
+    expect(mergeSide.limit).toBe('0');
   });
 });

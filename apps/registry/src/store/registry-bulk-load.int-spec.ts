@@ -39,6 +39,8 @@ describe('RegistryBulkLoad', () => {
   let client: pg.Client;
   let dataSource: DataSource;
   const batches: BatchInput[] = [];
+  /** Batches the bulk load is given a second time (redelivered from an earlier offset). */
+  const redelivered: BatchInput[] = [];
   const live = new RegistryTables('registry');
   const bulk = new RegistryTables('registry_bulk');
   const grouped = new RegistryTables('registry_grouped');
@@ -128,7 +130,19 @@ describe('RegistryBulkLoad', () => {
     }
     const load = new RegistryBulkLoad(client, bulk, 100);
     await load.begin();
-    for (const batch of batches) await load.add(batch);
+    // What a replay's consumer gets after a rebalance (it commits no offsets): a partition again from an earlier
+    // offset. Every fifth batch is added twice, the second time with the rest of its partition's previous batch.
+    const previous = new Map<string, BatchInput>();
+    batches.forEach((batch, index) => {
+      const partition = `${batch.topic}:${batch.partition}`;
+      if (index % 5 === 0) redelivered.push({ ...batch, messages: [...(previous.get(partition)?.messages.slice(-3) ?? []), ...batch.messages] });
+      previous.set(partition, batch);
+    });
+    for (const batch of batches) {
+      await load.add(batch);
+      const again = redelivered.find((r) => r.topic === batch.topic && r.partition === batch.partition && r.messages.at(-1) === batch.messages.at(-1));
+      if (again) await load.add(again);
+    }
     await load.finish(new Map([['耐吉', '耐克']]));
   });
 
@@ -197,6 +211,11 @@ describe('RegistryBulkLoad', () => {
     const of = (schema: string) => indexes.rows.filter((row) => row.schemaname === schema).map((row) => row.definition);
     expect(of(bulk.schema)).toEqual(of(live.schema));
     expect(of(bulk.schema).length).toBeGreaterThan(8);
+  });
+
+  it('was given redeliveries that overlap batches already added', () => {
+    expect(redelivered.length).toBeGreaterThan(5);
+    expect(redelivered.filter((batch) => batches.every((b) => b.messages[0] !== batch.messages[0])).length).toBeGreaterThan(3);
   });
 
   it('refuses to load into tables that hold rows', async () => {

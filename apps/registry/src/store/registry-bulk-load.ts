@@ -88,11 +88,19 @@ export class RegistryBulkLoad {
     }
   }
 
-  /** One batch of one partition, in log order, messages already decoded (a partition's batches in order too). */
+  /**
+   * One batch of one partition, in log order, messages already decoded (a partition's batches in order too).
+   * Messages below the partition's next offset were added already and are skipped, as the live store skips what
+   * is below its stored offset: a consumer that commits no offsets (the replay) gets a partition again from its
+   * start after a rebalance or a restart of the fetch, and adding those messages again would write their log
+   * positions twice (the `events_pkey` violation a replay under load hit).
+   */
   async add(batch: BatchInput): Promise<void> {
-    if (!batch.messages.length) return;
+    const added = this.nextOffsets.get(`${batch.topic}:${batch.partition}`)?.next;
+    const messages = added === undefined ? batch.messages : batch.messages.filter((message) => BigInt(message.offset) >= added);
+    if (!messages.length) return;
     const merger = new EventMerger(this.state);
-    for (const message of batch.messages.map(screenMessage)) {
+    for (const message of messages.map(screenMessage)) {
       if (!message.decoded.ok) {
         const { raw, detail } = quarantineRow(message.value, message.decoded.detail);
         this.quarantine.push([
@@ -129,7 +137,7 @@ export class RegistryBulkLoad {
         this.pending.push(flushed);
       }
     }
-    const last = batch.messages[batch.messages.length - 1];
+    const last = messages[messages.length - 1];
     this.nextOffsets.set(`${batch.topic}:${batch.partition}`, { topic: batch.topic, partition: batch.partition, next: BigInt(last.offset) + 1n });
     if (this.pending.length >= this.flushEvery) await this.flush();
   }

@@ -1,6 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import type { AuthorityCode, FieldRestriction, RecordationState, RecordationStatus } from '#contracts';
 import { RegistryDigest, literalKey, lookalikeTexts, matchingKey, unpackProvenance } from '#domain';
 import { RegistryTables } from './registry-tables.js';
@@ -143,9 +146,13 @@ interface RecordationRow {
 
 /** Read side of the registry: officers' lookups and the digest. Every figure comes from stored rows. */
 @Injectable()
-export class RegistryQueries {
+export class RegistryQueries implements OnModuleDestroy {
   private readonly keyedSql: string;
   private readonly fuzzySql: string;
+  /** The lookups' own pool when they have a time limit (its connections carry the limit); created on first use. */
+  private limitedPool?: pg.Pool;
+  /** Within `withRestrictionsSeen`: the restrictions (or none: null) of each recordation a lookup statement read. */
+  private readonly seenRestrictions = new AsyncLocalStorage<Map<string, FieldRestriction[] | null>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -157,17 +164,48 @@ export class RegistryQueries {
     this.fuzzySql = checkFuzzySql(tables);
   }
 
+  async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
+
+  /** Closes the lookups' own pool, if one was opened (the data source is its owner's to destroy). */
+  async close(): Promise<void> {
+    const pool = this.limitedPool;
+    this.limitedPool = undefined;
+    await pool?.end();
+  }
+
   /**
-   * One officer lookup statement, cancelled by PostgreSQL after `lookupTimeoutMs` (SQLSTATE 57014, answered 503):
-   * no lookup holds a pooled connection for long. SET LOCAL needs a transaction; the merge's statements, on the same
-   * pool, keep no limit.
+   * Where lookup statements run. With a limit: a pool of their own whose connections are opened with
+   * `statement_timeout` (a startup parameter, so PostgreSQL cancels any statement on them past the limit: SQLSTATE
+   * 57014, answered 503), while the merge's statements on the data source's pool keep no limit. It was one
+   * transaction per lookup (BEGIN, SET LOCAL, the statement, COMMIT: four round trips for one), which cut the check's
+   * throughput by about three (bench/RESULTS.md, 2026-12-02).
    */
-  lookup<T>(sql: string, parameters: unknown[]): Promise<T> {
+  private lookupPool(): pg.Pool {
+    if (!this.lookupTimeoutMs) return (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+    if (!this.limitedPool) {
+      const options = this.dataSource.options as PostgresDataSourceOptions;
+      const extra = (options.extra ?? {}) as pg.PoolConfig;
+      this.limitedPool = new pg.Pool({
+        ...(options.url
+          ? { connectionString: options.url }
+          : { host: options.host, port: options.port, user: options.username, password: options.password as string | undefined, database: options.database }),
+        ...extra,
+        application_name: `${options.applicationName ?? 'registry'}-lookup`,
+        statement_timeout: Math.floor(this.lookupTimeoutMs),
+        allowExitOnIdle: true,
+      });
+      // An idle connection's error (the server restarted) must not crash the process; the next lookup reconnects.
+      this.limitedPool.on('error', () => undefined);
+    }
+    return this.limitedPool;
+  }
+
+  /** One officer lookup statement, under LOOKUP_STATEMENT_TIMEOUT_MS (see lookupPool). */
+  async lookup<T>(sql: string, parameters: unknown[]): Promise<T> {
     if (!this.lookupTimeoutMs) return this.dataSource.query(sql, parameters);
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL statement_timeout = ${Math.floor(this.lookupTimeoutMs)}`);
-      return manager.query<T>(sql, parameters);
-    });
+    return (await this.lookupPool().query(sql, parameters)).rows as T;
   }
 
   /** Marks whose recordation number or registration number is the query ($1); both sides indexed, no scan. */
@@ -366,10 +404,16 @@ export class RegistryQueries {
    */
   private async preparedQuery<T>(prefix: string, text: string, values: unknown[]): Promise<T[]> {
     const name = `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
-    const pool = (
-      this.dataSource.driver as unknown as { master: { query: (config: { name: string; text: string; values: unknown[] }) => Promise<{ rows: T[] }> } }
-    ).master;
-    return (await pool.query({ name, text, values })).rows;
+    return (await this.lookupPool().query<T & pg.QueryResultRow>({ name, text, values })).rows;
+  }
+
+  /**
+   * Runs `work` (an officer request, see OfficerRedaction) so that the restrictions of the recordations its lookups
+   * read are kept in `seen`, read by the same statement as the fields shown: `currentRestrictions(refs, seen)` then
+   * reads only those of recordations no statement of the request read. A check was one statement more for them.
+   */
+  withRestrictionsSeen<T>(seen: Map<string, FieldRestriction[] | null>, work: () => T): T {
+    return this.seenRestrictions.run(seen, work);
   }
 
   /** Marks with their recordations (filtered); marks left with no recordation are dropped. */
@@ -377,15 +421,18 @@ export class RegistryQueries {
     // Only the fields a summary and the filters read: a whole recordation's jsonb is kilobytes, and a search may
     // touch hundreds (parsing them was most of a search's time on 1 000 000 recordations). One statement: a mark
     // without recordations would be dropped anyway.
-    const rows: (SummaryRow & { display_text: string; recorded: boolean; conflict: boolean })[] = await this.lookup(
+    const rows: (SummaryRow & { display_text: string; recorded: boolean; conflict: boolean; restrictions: FieldRestriction[] | null })[] = await this.lookup(
       `SELECT m.mark_id, m.display_text, m.recorded, m.conflict, r.authority, r.recordation_number, r.status,
               jsonb_build_object('rightsHolder', r.data->'rightsHolder', 'niceClasses', r.data->'niceClasses', 'validUntil', r.data->'validUntil',
                                  'picture', r.data #> '{mark,representation,sha256}') AS data,
-              ${VERIFIED_SQL} AS verified
+              ${VERIFIED_SQL} AS verified,
+              CASE WHEN jsonb_typeof(r.data->'restrictions') = 'array' THEN r.data->'restrictions' END AS restrictions
        FROM ${this.tables.marks} m JOIN ${this.tables.recordations} r ON r.mark_id = m.mark_id
        WHERE m.mark_id = ANY($1::text[]) AND r.mark_id = ANY($1::text[]) ORDER BY r.authority, r.recordation_number`,
       [markIds],
     );
+    const seen = this.seenRestrictions.getStore();
+    if (seen) for (const row of rows) seen.set(`${row.authority}/${row.recordation_number}`, row.restrictions);
     const keep = recordationFilter(filters);
     const marks = new Map<string, Omit<MarkHit, 'score' | 'matchedBy'>>();
     for (const row of rows) {
@@ -397,17 +444,32 @@ export class RegistryQueries {
     return [...marks.values()];
   }
 
-  /** Today's restrictions of these recordations, by `${authority}/${recordationNumber}` (those without none). */
-  async currentRestrictions(refs: { authority: AuthorityCode; recordationNumber: string }[]): Promise<Map<string, FieldRestriction[]>> {
-    if (!refs.length) return new Map();
+  /**
+   * Today's restrictions of these recordations, by `${authority}/${recordationNumber}` (those without none). Those in
+   * `seen` (read by the request's own statements, see withRestrictionsSeen) are taken from there; the others are read.
+   */
+  async currentRestrictions(
+    refs: { authority: AuthorityCode; recordationNumber: string }[],
+    seen?: ReadonlyMap<string, FieldRestriction[] | null>,
+  ): Promise<Map<string, FieldRestriction[]>> {
+    const current = new Map<string, FieldRestriction[]>();
+    const unread = refs.filter((ref) => {
+      const key = `${ref.authority}/${ref.recordationNumber}`;
+      if (!seen?.has(key)) return true;
+      const restrictions = seen.get(key);
+      if (restrictions) current.set(key, restrictions);
+      return false;
+    });
+    if (!unread.length) return current;
     const rows: { authority: AuthorityCode; recordation_number: string; restrictions: FieldRestriction[] }[] = await this.lookup(
       `SELECT r.authority, r.recordation_number, r.data->'restrictions' AS restrictions
        FROM ${this.tables.recordations} r JOIN unnest($1::text[], $2::text[]) AS wanted(authority, recordation_number)
          ON r.authority = wanted.authority AND r.recordation_number = wanted.recordation_number
        WHERE jsonb_typeof(r.data->'restrictions') = 'array'`,
-      [refs.map((ref) => ref.authority), refs.map((ref) => ref.recordationNumber)],
+      [unread.map((ref) => ref.authority), unread.map((ref) => ref.recordationNumber)],
     );
-    return new Map(rows.map((row) => [`${row.authority}/${row.recordation_number}`, row.restrictions]));
+    for (const row of rows) current.set(`${row.authority}/${row.recordation_number}`, row.restrictions);
+    return current;
   }
 
   async mark(markId: string): Promise<(Omit<MarkHit, 'score' | 'matchedBy'> & { displaySource: string; conflicts: unknown }) | undefined> {
