@@ -240,6 +240,7 @@ async function consumeOnly(topics: ReturnType<typeof topicNames>, expected: numb
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.CN, topics.HK, topics.MO], fromBeginning: true });
   await consumer.run({
+    autoResolve: true,
     eachBatch: ({ batch }) => {
       seen += batch.messages.length;
       return Promise.resolve();

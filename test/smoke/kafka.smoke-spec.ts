@@ -1,13 +1,14 @@
 /**
- * Smoke test against the real local broker (deploy/kafka/kafka.sh start): kafkajs 2.2.4 against Kafka 4.1,
- * SASL/SCRAM-SHA-512 and the ACLs that provisionKafka creates. Runs in a topic namespace of its own
+ * Smoke test against the real local broker (deploy/kafka/kafka.sh start): kafkajs 2.2.4 itself (not the adapter:
+ * its ACL and error-type checks are kafkajs's) against Kafka 4.1, SASL/SCRAM-SHA-512 and the ACLs that
+ * provisionKafka creates. The adapter's own smoke test, on both clients, is kafka-adapter.smoke-spec.ts. Runs in a topic namespace of its own
  * (a unique prefix) and removes its topics, ACLs and consumer group afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { topicNames, type TopicSet } from '../../libs/contracts/src/topics.js';
-import { createKafka, parseBrokerList, type KafkaLogSink } from '../../libs/platform/src/kafka/kafka-client.factory.js';
+import { createKafka, createKafkajsClient, parseBrokerList, type KafkaLogSink } from '../../libs/platform/src/kafka/kafka-client.factory.js';
 import { provisionKafka, recordationAcls } from '../../libs/platform/src/kafka/kafka-provisioning.js';
 
 const { Partitioners, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
@@ -36,13 +37,25 @@ const quietSink: KafkaLogSink = {
 };
 
 function client(principal: Principal, password: string = PASSWORDS[principal], retries = 5): Kafka {
-  return createKafka({
+  return createKafkajsClient({
     brokers: BROKERS,
     clientId: `smoke-${principal}-${RUN_ID}`,
     username: principal,
     password,
     logger: quietSink,
     retry: { retries, initialRetryTime: 100, maxRetryTime: 2_000 },
+  });
+}
+
+/** The same principal through the adapter (provisionKafka takes one). */
+function adapter(principal: Principal): ReturnType<typeof createKafka> {
+  return createKafka({
+    client: 'kafkajs',
+    brokers: BROKERS,
+    clientId: `smoke-${principal}-${RUN_ID}`,
+    username: principal,
+    password: PASSWORDS[principal],
+    logger: quietSink,
   });
 }
 
@@ -107,14 +120,14 @@ describe('local Kafka broker (SASL/SCRAM + ACLs) with kafkajs', () => {
     toDisconnect.push(admin);
     await admin.connect();
 
-    const first = await provisionKafka(client('admin'), { topics });
+    const first = await provisionKafka(adapter('admin'), { topics });
     expect(first.createdTopics.sort()).toEqual(Object.values(topics).sort());
     // Every topic ACL is new (the registry's group ACL is shared by all topic sets and may exist already).
     const topicAcls = recordationAcls(topics).filter((acl) => acl.resourceType === AclResourceTypes.TOPIC).length;
     expect(first.newAcls).toBeGreaterThanOrEqual(topicAcls);
 
     // Idempotent: a second run creates nothing.
-    const second = await provisionKafka(client('admin'), { topics });
+    const second = await provisionKafka(adapter('admin'), { topics });
     expect(second.createdTopics).toEqual([]);
     expect(second.existingTopics.sort()).toEqual(Object.values(topics).sort());
     expect(second.expandedTopics).toEqual([]);
@@ -233,7 +246,7 @@ describe('local Kafka broker (SASL/SCRAM + ACLs) with kafkajs', () => {
     // kafkajs turns the FindCoordinator refusal into KafkaJSGroupCoordinatorNotFound and only logs the
     // broker's error code (at debug level), so capture the debug log to see the real reason.
     const debugLines: string[] = [];
-    const registryAdmin = createKafka({
+    const registryAdmin = createKafkajsClient({
       brokers: BROKERS,
       clientId: `smoke-registry-debug-${RUN_ID}`,
       username: 'registry',

@@ -101,11 +101,7 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
       });
       if (remaining.size === 0) finish();
       await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 4,
-        // kafkajs hands these as closures over the batch, not methods needing `this`.
-        // eslint-disable-next-line @typescript-eslint/unbound-method
         eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
           const end = ends.find((e) => e.topic === batch.topic && e.partition === batch.partition)!;
           const inRange = batch.messages.filter((m) => BigInt(m.offset) < end.high);
