@@ -281,7 +281,8 @@ class PlatformaticGroupConsumer implements Consumer {
     this.stream = stream;
     // Positions sought while consume() joined the group (the assignment hooks run inside it, before the stream
     // exists): set before the stream's first offset refresh answers, so its first fetch starts there.
-    for (const state of this.partitions.values()) if (state.position !== undefined) stream.offsetsToFetch.set(key(state.topic, state.partition), state.position);
+    for (const state of this.partitions.values())
+      if (state.position !== undefined) stream.offsetsToFetch.set(key(state.topic, state.partition), state.position);
     stream.on('data', (message: PMessage<Buffer, Buffer, Buffer, Buffer>) => this.received(message));
     stream.on('error', (error: Error) => this.crashed(error));
   }
