@@ -4,13 +4,15 @@
  * sends of 2 000 messages with acks=all and one request in flight (the outbox relay's settings); the registry principal
  * reads them back from the start in a consumer group. Messages are 3.6 KB (a signed event's size). Each client gets
  * topics of its own; the runs alternate (kafkajs, platformatic, kafkajs, platformatic) to spread the machine's noise.
- * Appends the figures to bench/RESULTS.md.
+ * "raw" is each library used directly; "adapter" is the same through our Kafka adapter (createKafka with
+ * KAFKA_CLIENT's two values: an idempotent producer as the outbox relay's, a group consumer handing per-partition
+ * batches as the registry's), which is what the apps get. Appends the figures to bench/RESULTS.md.
  */
 import { appendFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Consumer as PlatformaticConsumer, Producer as PlatformaticProducer } from '@platformatic/kafka';
 import { topicNames } from '#contracts';
-import { createKafka, provisionKafka } from '#platform';
+import { createKafka, createKafkajsClient, provisionKafka, type KafkaClientName } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
 
 const argIndex = process.argv.indexOf('--messages');
@@ -31,10 +33,64 @@ async function freshTopic(label: string): Promise<string> {
 interface Figures {
   produce: number;
   consume: number;
+  adapterProduce: number;
+  adapterConsume: number;
 }
 
-async function kafkajsRun(topic: string): Promise<Figures> {
-  const producer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-kafkajs', ...TEST_KAFKA_PRINCIPALS.HK, logLevel: 'ERROR' }).producer({
+/** Produce then consume `MESSAGES` through the adapter on one client. */
+async function adapterRun(client: KafkaClientName, topic: string): Promise<Pick<Figures, 'adapterProduce' | 'adapterConsume'>> {
+  const producer = createKafka({
+    client,
+    brokers: TEST_KAFKA_BROKERS,
+    clientId: `bench-adapter-${client}`,
+    ...TEST_KAFKA_PRINCIPALS.HK,
+    logLevel: 'ERROR',
+  }).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  let began = performance.now();
+  for (let i = 0; i < MESSAGES; i += SEND) {
+    const messages = Array.from({ length: Math.min(SEND, MESSAGES - i) }, (_, j) => ({ key: keyOf(i + j), value: payloads[(i + j) % payloads.length] }));
+    await producer.send({ topic, acks: -1, messages });
+  }
+  const adapterProduce = MESSAGES / ((performance.now() - began) / 1000);
+  await producer.disconnect();
+
+  const consumer = createKafka({
+    client,
+    brokers: TEST_KAFKA_BROKERS,
+    clientId: `bench-adapter-${client}`,
+    ...TEST_KAFKA_PRINCIPALS.registry,
+    logLevel: 'ERROR',
+  }).consumer({
+    groupId: `registry-bench-adapter-${client}-${topic}`,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let received = 0;
+  let done!: () => void;
+  const all = new Promise<void>((resolve) => (done = resolve));
+  began = performance.now();
+  await consumer.run({
+    partitionsConsumedConcurrently: 3,
+    eachBatch: ({ batch, resolveOffset }) => {
+      received += batch.messages.length;
+      resolveOffset(batch.messages[batch.messages.length - 1].offset);
+      if (received >= MESSAGES) done();
+      return Promise.resolve();
+    },
+  });
+  await all;
+  const adapterConsume = MESSAGES / ((performance.now() - began) / 1000);
+  await consumer.disconnect();
+  return { adapterProduce, adapterConsume };
+}
+
+async function kafkajsRun(topic: string): Promise<Pick<Figures, 'produce' | 'consume'>> {
+  const producer = createKafkajsClient({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-kafkajs', ...TEST_KAFKA_PRINCIPALS.HK, logLevel: 'ERROR' }).producer({
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
   });
@@ -47,7 +103,12 @@ async function kafkajsRun(topic: string): Promise<Figures> {
   const produce = MESSAGES / ((performance.now() - began) / 1000);
   await producer.disconnect();
 
-  const consumer = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-kafkajs', ...TEST_KAFKA_PRINCIPALS.registry, logLevel: 'ERROR' }).consumer({
+  const consumer = createKafkajsClient({
+    brokers: TEST_KAFKA_BROKERS,
+    clientId: 'bench-kafkajs',
+    ...TEST_KAFKA_PRINCIPALS.registry,
+    logLevel: 'ERROR',
+  }).consumer({
     groupId: `registry-bench-kafkajs-${topic}`,
   });
   await consumer.connect();
@@ -75,7 +136,7 @@ const sasl = (principal: { username: string; password: string }) => ({
   password: principal.password,
 });
 
-async function platformaticRun(topic: string): Promise<Figures> {
+async function platformaticRun(topic: string): Promise<Pick<Figures, 'produce' | 'consume'>> {
   const producer = new PlatformaticProducer({
     clientId: 'bench-platformatic',
     bootstrapBrokers: TEST_KAFKA_BROKERS,
@@ -121,21 +182,24 @@ async function platformaticRun(topic: string): Promise<Figures> {
 async function main(): Promise<void> {
   const results: Record<'kafkajs' | 'platformatic', Figures[]> = { kafkajs: [], platformatic: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    results.kafkajs.push(await kafkajsRun(await freshTopic(`j${round}`)));
-    results.platformatic.push(await platformaticRun(await freshTopic(`p${round}`)));
+    results.kafkajs.push({ ...(await kafkajsRun(await freshTopic(`j${round}`))), ...(await adapterRun('kafkajs', await freshTopic(`aj${round}`))) });
+    results.platformatic.push({
+      ...(await platformaticRun(await freshTopic(`p${round}`))),
+      ...(await adapterRun('platformatic', await freshTopic(`ap${round}`))),
+    });
     process.stderr.write(`round ${round + 1}: ${JSON.stringify(results)}\n`);
   }
   const fmt = (list: Figures[], key: keyof Figures) => list.map((f) => Math.round(f[key])).join(' / ');
   const table = [
     '',
-    `## Kafka clients, raw (${new Date().toISOString().slice(0, 10)}; npm run bench:kafka-clients, ${MESSAGES} messages of 3.6 KB, ${ROUNDS} alternating rounds)`,
+    `## Kafka clients, raw and through the adapter (${new Date().toISOString().slice(0, 10)}; npm run bench:kafka-clients, ${MESSAGES} messages of 3.6 KB, ${ROUNDS} alternating rounds)`,
     '',
     `Node ${process.version}; Kafka 4.1.1 (local, KRaft, SASL/SCRAM-SHA-512); produce: sends of ${SEND}, acks=all, one in flight; consume: one group member from the start.`,
     '',
-    '| client | produce (messages/s) | consume (messages/s) |',
-    '|---|---|---|',
-    `| kafkajs 2.2.4 | ${fmt(results.kafkajs, 'produce')} | ${fmt(results.kafkajs, 'consume')} |`,
-    `| @platformatic/kafka | ${fmt(results.platformatic, 'produce')} | ${fmt(results.platformatic, 'consume')} |`,
+    '| client | raw produce (messages/s) | raw consume (messages/s) | adapter produce, idempotent (messages/s) | adapter consume, batches (messages/s) |',
+    '|---|---|---|---|---|',
+    `| kafkajs 2.2.4 | ${fmt(results.kafkajs, 'produce')} | ${fmt(results.kafkajs, 'consume')} | ${fmt(results.kafkajs, 'adapterProduce')} | ${fmt(results.kafkajs, 'adapterConsume')} |`,
+    `| @platformatic/kafka | ${fmt(results.platformatic, 'produce')} | ${fmt(results.platformatic, 'consume')} | ${fmt(results.platformatic, 'adapterProduce')} | ${fmt(results.platformatic, 'adapterConsume')} |`,
     '',
   ].join('\n');
   process.stdout.write(`${table}\n`);

@@ -18,7 +18,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decodeSignedEvent, parsePrivateKey, parseTrustedKeys, topicNames, verifyDsse, type AuthorityCode, type DsseEnvelope } from '#contracts';
 import { generateEvents, type GeneratedEvent } from '#datagen';
-import { createKafka, createLogger, runMigrations } from '#platform';
+import { createKafka, createLogger, kafkaClientName, runMigrations } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
 import { batchMarks, cell, latencyRows, measureBatchCheck, measureLookupsRepeated, type BatchFigures, type RepeatedLatency } from './batch-check.js';
@@ -241,6 +241,7 @@ async function consumeOnly(topics: ReturnType<typeof topicNames>, expected: numb
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.CN, topics.HK, topics.MO], fromBeginning: true });
   await consumer.run({
+    autoResolve: true,
     eachBatch: ({ batch }) => {
       seen += batch.messages.length;
       return Promise.resolve();
@@ -372,7 +373,7 @@ function report(results: Record<string, unknown>): void {
   const md = `
 ## ${String(results.time)} — ${results.quick ? 'quick' : 'full'} run, ${String(results.events)} events
 
-Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; Kafka 4.1.1 (local, KRaft); PostgreSQL 15.
+Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; Kafka 4.1.1 (local, KRaft), Kafka client ${kafkaClientName()} (KAFKA_CLIENT); PostgreSQL 15.
 
 | ingest (events/s) | value | ratio ours / it |
 |---|---|---|

@@ -1,8 +1,9 @@
 /**
- * Smoke test against the real local broker (deploy/kafka/kafka.sh start): kafkajs 2.2.4 against Kafka 4.1,
- * SASL/SCRAM-SHA-512 and the ACLs that provisionKafka creates. Runs in a topic namespace of its own
- * (a unique prefix) and removes its topics, ACLs and consumer group afterwards. Over TLS when KAFKA_TLS=true (with
- * KAFKA_CA_FILE), else on the loopback plaintext listener `npm test` uses.
+ * Smoke test against the real local broker (deploy/kafka/kafka.sh start): kafkajs 2.2.4 itself (not the adapter:
+ * its ACL and error-type checks are kafkajs's) against Kafka 4.1, SASL/SCRAM-SHA-512 and the ACLs that
+ * provisionKafka creates. The adapter's own smoke test, on both clients, is kafka-adapter.smoke-spec.ts. Runs in a
+ * topic namespace of its own (a unique prefix) and removes its topics, ACLs and consumer group afterwards. Over TLS
+ * when KAFKA_TLS=true (with KAFKA_CA_FILE), else on the loopback plaintext listener `npm test` uses.
  *
  * Then the TLS listener itself (issue 22, item 1) on the shared broker when it runs TLS, else on a private TLS broker
  * (port 19592): a plaintext client is refused, a client without our CA fails certificate verification, one with it
@@ -17,7 +18,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { topicNames, type TopicSet } from '../../libs/contracts/src/topics.js';
-import { createKafka, kafkaTlsFromEnv, parseBrokerList, type KafkaLogSink, type KafkaTlsOptions } from '../../libs/platform/src/kafka/kafka-client.factory.js';
+import {
+  createKafka,
+  createKafkajsClient,
+  kafkaTlsFromEnv,
+  parseBrokerList,
+  type KafkaLogSink,
+  type KafkaTlsOptions,
+} from '../../libs/platform/src/kafka/kafka-client.factory.js';
 import { provisionKafka, recordationAcls } from '../../libs/platform/src/kafka/kafka-provisioning.js';
 import { PrivateBroker } from '../../libs/testing/src/private-broker.js';
 
@@ -48,7 +56,7 @@ const quietSink: KafkaLogSink = {
 };
 
 function client(principal: Principal, password: string = PASSWORDS[principal], retries = 5): Kafka {
-  return createKafka({
+  return createKafkajsClient({
     brokers: BROKERS,
     tls: TLS,
     clientId: `smoke-${principal}-${RUN_ID}`,
@@ -56,6 +64,19 @@ function client(principal: Principal, password: string = PASSWORDS[principal], r
     password,
     logger: quietSink,
     retry: { retries, initialRetryTime: 100, maxRetryTime: 2_000 },
+  });
+}
+
+/** The same principal through the adapter (provisionKafka takes one). */
+function adapter(principal: Principal): ReturnType<typeof createKafka> {
+  return createKafka({
+    client: 'kafkajs',
+    brokers: BROKERS,
+    tls: TLS,
+    clientId: `smoke-${principal}-${RUN_ID}`,
+    username: principal,
+    password: PASSWORDS[principal],
+    logger: quietSink,
   });
 }
 
@@ -120,14 +141,14 @@ describe('local Kafka broker (SASL/SCRAM + ACLs) with kafkajs', () => {
     toDisconnect.push(admin);
     await admin.connect();
 
-    const first = await provisionKafka(client('admin'), { topics });
+    const first = await provisionKafka(adapter('admin'), { topics });
     expect(first.createdTopics.sort()).toEqual(Object.values(topics).sort());
     // Every topic ACL is new (the registry's group ACL is shared by all topic sets and may exist already).
     const topicAcls = recordationAcls(topics).filter((acl) => acl.resourceType === AclResourceTypes.TOPIC).length;
     expect(first.newAcls).toBeGreaterThanOrEqual(topicAcls);
 
     // Idempotent: a second run creates nothing.
-    const second = await provisionKafka(client('admin'), { topics });
+    const second = await provisionKafka(adapter('admin'), { topics });
     expect(second.createdTopics).toEqual([]);
     expect(second.existingTopics.sort()).toEqual(Object.values(topics).sort());
     expect(second.expandedTopics).toEqual([]);
@@ -246,7 +267,7 @@ describe('local Kafka broker (SASL/SCRAM + ACLs) with kafkajs', () => {
     // kafkajs turns the FindCoordinator refusal into KafkaJSGroupCoordinatorNotFound and only logs the
     // broker's error code (at debug level), so capture the debug log to see the real reason.
     const debugLines: string[] = [];
-    const registryAdmin = createKafka({
+    const registryAdmin = createKafkajsClient({
       brokers: BROKERS,
       clientId: `smoke-registry-debug-${RUN_ID}`,
       username: 'registry',
@@ -311,7 +332,7 @@ describe('TLS listener (SASL_SSL, development CA) and SCRAM password hygiene', (
 
   /** An admin client of the TLS broker: `tls` undefined connects in plaintext. */
   const tlsClient = (tls: KafkaTlsOptions | undefined) =>
-    createKafka({
+    createKafkajsClient({
       brokers,
       tls,
       clientId: `smoke-tls-${RUN_ID}`,

@@ -123,8 +123,9 @@ export class TestSystem {
     try {
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await consumer.run({
-        eachMessage: ({ partition, message }) => {
-          received.push({ ...message, partition, decoded: decodeSignedEvent(message.value, trusted, authority) });
+        autoResolve: true,
+        eachBatch: ({ batch: { partition, messages } }) => {
+          for (const message of messages) received.push({ ...message, partition, decoded: decodeSignedEvent(message.value, trusted, authority) });
           return Promise.resolve();
         },
       });

@@ -76,10 +76,13 @@ describe('transactional outbox across a broker outage', () => {
     await consumer.connect();
     await consumer.subscribe({ topics: [system.topics.HK], fromBeginning: true });
     await consumer.run({
-      eachMessage: ({ partition, message }) => {
-        const envelope = JSON.parse(message.value!.toString());
-        const event = JSON.parse(Buffer.from(envelope.payload, 'base64').toString());
-        seen.push({ id: event.id, subject: event.subject, sequence: event.sequence, partition, offset: message.offset });
+      autoResolve: true,
+      eachBatch: ({ batch: { partition, messages } }) => {
+        for (const message of messages) {
+          const envelope = JSON.parse(message.value!.toString());
+          const event = JSON.parse(Buffer.from(envelope.payload, 'base64').toString());
+          seen.push({ id: event.id, subject: event.subject, sequence: event.sequence, partition, offset: message.offset });
+        }
         return Promise.resolve();
       },
     });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { authorityForTopic, authorityTopics, type TopicSet, type TrustedKey } from '#contracts';
-import { KAFKA_CLIENT, Partitioners, type Batch, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '#platform';
+import { KAFKA_CLIENT, type Consumer, type EachBatchPayload, type Kafka, type Producer } from '#platform';
 import { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { RegistryConfig } from '../registry.config.js';
 import {
@@ -26,7 +26,7 @@ export const REGISTRY_TOPICS = Symbol('REGISTRY_TOPICS');
 /** A Kafka batch is split into chunks of at most this many messages; a group commit takes about GROUP_MESSAGES. */
 const CHUNK = 1000;
 const GROUP_MESSAGES = 2000;
-/** Attempts of a merge transaction that keeps losing lock races before its error goes to kafkajs (which retries too). */
+/** Attempts of a merge transaction that keeps losing lock races before its error goes to the Kafka client (which retries the batch). */
 const MERGE_ATTEMPTS = 20;
 
 /**
@@ -42,8 +42,8 @@ export function failsOnItsData(error: unknown): boolean {
 }
 
 /**
- * The registry's consumer group over the three authority topics, with kafkajs directly (Nest's transport
- * auto-commits per message). Each chunk of a batch is merged in one PostgreSQL transaction that also stores the
+ * The registry's consumer group over the three authority topics, through the Kafka adapter (#platform; kafkajs or
+ * @platformatic/kafka as KAFKA_CLIENT says), not Nest's transport (which auto-commits per message). Each chunk of a batch is merged in one PostgreSQL transaction that also stores the
  * partition's next offset; the database, not Kafka, is the source of truth for where to resume.
  */
 @Injectable()
@@ -116,7 +116,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private async start(): Promise<void> {
-    const producer = this.kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = this.kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1 });
     await producer.connect();
     this.producer = producer;
     const consumer = this.kafka.consumer({
@@ -132,18 +132,17 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     });
     this.consumer = consumer;
     await this.refreshStoredOffsets();
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    consumer.onAssignment((assignment) => {
       // Synchronously, from the cached offsets, before the first fetch can start from Kafka's committed offset; then
       // from the database, in case another instance moved a partition on since.
-      this.seekFromCache(payload.memberAssignment);
-      void this.seekToStoredOffsets(payload.memberAssignment).catch((error: unknown) => this.logger.warn({ err: error }, 'could not seek to stored offsets'));
+      this.seekFromCache(assignment);
+      void this.seekToStoredOffsets(assignment).catch((error: unknown) => this.logger.warn({ err: error }, 'could not seek to stored offsets'));
     });
-    consumer.on(consumer.events.CRASH, ({ payload }) => this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed'));
+    consumer.onCrash((error, restart) => this.logger.error({ err: error, restart }, 'consumer crashed'));
     await consumer.connect();
     await consumer.subscribe({ topics: authorityTopics(this.topics), fromBeginning: true });
+    // Offsets are resolved and committed here, never automatically (the adapter's consumer has no auto-commit).
     await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
       // Batches of several partitions decode at once and then share one merge transaction (GroupCommit).
       partitionsConsumedConcurrently: this.config.CONSUMER_PARTITIONS_CONCURRENTLY,
       eachBatch: (payload) => this.handleBatch(payload),
@@ -184,8 +183,6 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  // kafkajs hands these as closures over the batch, not methods needing `this`.
-  // eslint-disable-next-line @typescript-eslint/unbound-method
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const topicAuthority = authorityForTopic(batch.topic, this.topics);
     const receivedAt = new Date().toISOString();
@@ -209,7 +206,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
         receivedAt,
       }),
     );
-    const fetchedFrom = fetchedOffsetOf(batch);
+    const fetchedFrom = batch.fetchedOffset;
     for (let start = 0; start < messages.length; start += CHUNK) {
       if (!isRunning() || isStale()) return;
       const chunk = messages.slice(start, start + CHUNK);
@@ -380,10 +377,4 @@ export function isLockRace(error: unknown): boolean {
   if (error instanceof MergeContention) return true;
   const code = (error as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (error as { code?: unknown } | null)?.code;
   return code === '40P01';
-}
-
-/** The offset the fetch of this batch started at (kafkajs keeps it on the batch; not in its typings). */
-function fetchedOffsetOf(batch: Batch): string | undefined {
-  const fetched = (batch as Batch & { fetchedOffset?: unknown }).fetchedOffset;
-  return typeof fetched === 'string' || typeof fetched === 'number' ? String(fetched) : undefined;
 }

@@ -103,13 +103,7 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
       });
       if (remaining.size === 0) finish();
       await consumer.run({
-        // The group is this replay's own: committing what was queued only spares a rejoined member re-fetching it.
-        autoCommit: true,
-        autoCommitInterval: 5000,
-        eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 4,
-        // kafkajs hands these as closures over the batch, not methods needing `this`.
-        // eslint-disable-next-line @typescript-eslint/unbound-method
         eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
           const end = ends.find((e) => e.topic === batch.topic && e.partition === batch.partition)!;
           // This consumer commits no offsets: after a rebalance (heartbeats late under load) kafkajs fetches a

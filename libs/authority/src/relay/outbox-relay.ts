@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { KAFKA_CLIENT, Partitioners, type Kafka, type Message, type Producer } from '#platform';
+import { KAFKA_CLIENT, partitionForKey, type Kafka, type Message, type Producer } from '#platform';
 import { AuthorityContext } from '../authority.tokens.js';
 import { AuthorityConfig } from '../authority.config.js';
 import { AuthorityMetrics } from '../metrics/authority-metrics.js';
@@ -17,7 +17,6 @@ const MAX_BACKOFF_MS = 5_000;
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('OutboxRelay');
-  private readonly partitioner = Partitioners.DefaultPartitioner();
   private producer?: Producer;
   private lock?: QueryRunner;
   private partitionCount?: number;
@@ -103,18 +102,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       headers: { 'event-id': event.eventId, 'event-type': event.type, authority: this.context.authority },
     };
     // Pick the partition ourselves (the same murmur2 rule the producer would use) to know each event's offset.
-    const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
-      partitionId,
-      leader: 0,
-      partitionErrorCode: 0,
-      replicas: [0],
-      isr: [0],
-    }));
-    message.partition = this.partitioner({ topic: this.context.topic, partitionMetadata, message });
+    message.partition = partitionForKey(this.context.topic, event.recordationNumber, partitions);
     return message;
   }
 
-  /** kafkajs returns one base offset per partition; messages of a partition are consecutive in send order. */
+  /** The producer returns one base offset per partition; messages of a partition are consecutive in send order. */
   private offsetsOf(pending: PendingEvent[], messages: Message[], metadata: { partition: number; baseOffset?: string }[]): PublishedMark[] {
     const next = new Map(metadata.map((m) => [m.partition, BigInt(m.baseOffset ?? '0')]));
     return pending.map((event, index) => {
@@ -137,7 +129,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
       });
       await producer.connect();
       this.producer = producer;

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { ArrayUnique, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENT_NAMES, type KafkaClientName } from '../kafka/kafka-adapter.js';
 import { BooleanVariable, IntVariable, ReadableFileVariable, envInt, envList } from './env-decorators.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -61,6 +62,13 @@ export class BaseAppConfig extends DatabaseConfig {
 
   @ReadableFileVariable()
   KAFKA_CLIENT_KEY_FILE?: string;
+
+  /**
+   * Which library implements the Kafka adapter (libs/platform/src/kafka): `kafkajs` (default) or `platformatic`
+   * (@platformatic/kafka). Same topics, offsets and semantics either way; bench/RESULTS.md has the comparison.
+   */
+  @IsIn(KAFKA_CLIENT_NAMES, { message: `must be one of: ${KAFKA_CLIENT_NAMES.join(', ')}` })
+  KAFKA_CLIENT: KafkaClientName = DEFAULT_KAFKA_CLIENT;
 
   /** Puts every topic under a prefix (tests use one per run); empty in deployments. */
   @Matches(/^[a-zA-Z0-9._-]{0,100}$/, { message: 'must be letters, digits, dot, underscore or dash' })

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import kafkajs from 'kafkajs';
-import type { Kafka, KafkaConfig, LogEntry, RetryOptions, SASLOptions, logCreator } from 'kafkajs';
+import type { Kafka as KafkajsClient, KafkaConfig, LogEntry, RetryOptions, SASLOptions, logCreator } from 'kafkajs';
+import { kafkaClientName, type Kafka, type KafkaClientName } from './kafka-adapter.js';
+import { wrapKafkajs } from './kafkajs-client.js';
+import { createPlatformaticKafka, type PlatformaticConnection } from './platformatic-client.js';
 
 const { Kafka: KafkaClient, logLevel: LogLevel } = kafkajs;
 
@@ -65,7 +69,13 @@ export function kafkaTlsFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaTlsO
   });
 }
 
+/**
+ * The connection options of every client, whichever library implements it (KAFKA_CLIENT): kafkaConfig() turns
+ * them into kafkajs's configuration, platformaticConnection() into @platformatic/kafka's.
+ */
 export interface CreateKafkaOptions {
+  /** Which library: defaults to KAFKA_CLIENT (validated), else kafkajs. */
+  client?: KafkaClientName;
   brokers: string[];
   /** TLS to the brokers (SASL_SSL); absent: plaintext (SASL_PLAINTEXT, the loopback test listener). */
   tls?: KafkaTlsOptions;
@@ -147,7 +157,7 @@ export function kafkaConfig(options: CreateKafkaOptions): KafkaConfig {
   return {
     clientId: options.clientId,
     brokers: options.brokers,
-    ssl: tlsConfig(options.tls),
+    ssl: options.tls ? nodeTlsOptions(options.tls) : false,
     sasl: { mechanism, username: options.username, password: options.password } as SASLOptions,
     connectionTimeout: options.connectionTimeout ?? 3_000,
     authenticationTimeout: options.authenticationTimeout ?? 5_000,
@@ -158,9 +168,11 @@ export function kafkaConfig(options: CreateKafkaOptions): KafkaConfig {
   };
 }
 
-/** Our TLS shape → the client library's: certificate and host name always verified. */
-function tlsConfig(tls: KafkaTlsOptions | undefined): KafkaConfig['ssl'] {
-  if (!tls) return false;
+/**
+ * Our TLS shape → Node's TLS connection options, which both client libraries hand to `tls.connect`: certificate and
+ * host name always verified.
+ */
+function nodeTlsOptions(tls: KafkaTlsOptions): ConnectionOptions {
   if (Boolean(tls.cert) !== Boolean(tls.key)) throw new Error('createKafka: a client certificate needs its key (and a key its certificate)');
   return {
     rejectUnauthorized: true,
@@ -169,9 +181,56 @@ function tlsConfig(tls: KafkaTlsOptions | undefined): KafkaConfig['ssl'] {
   };
 }
 
-/** A kafkajs client authenticating with SASL (SCRAM-SHA-512 unless told otherwise), over TLS when `tls` is given. */
-export function createKafka(options: CreateKafkaOptions): Kafka {
+/** @platformatic/kafka's connection options, from the same options (same defaults as kafkaConfig). */
+export function platformaticConnection(options: CreateKafkaOptions): PlatformaticConnection {
+  const config = kafkaConfig(options);
+  const retry = { ...DEFAULT_KAFKA_RETRY, ...options.retry };
+  const mechanism = options.mechanism ?? 'scram-sha-512';
+  return {
+    clientId: options.clientId,
+    bootstrapBrokers: options.brokers,
+    sasl: { mechanism: mechanism.toUpperCase() as 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN', username: options.username, password: options.password },
+    connectTimeout: config.connectionTimeout ?? 3_000,
+    requestTimeout: config.requestTimeout ?? 30_000,
+    retries: retry.retries ?? 8,
+    retryDelay: retry.initialRetryTime ?? 300,
+    ...(options.tls ? { tls: nodeTlsOptions(options.tls) } : {}),
+  };
+}
+
+/** The kafkajs client itself: for provisioning (kafka-provisioning.ts) and the kafkajs adapter. */
+export function createKafkajsClient(options: CreateKafkaOptions): KafkajsClient {
   return new KafkaClient(kafkaConfig(options));
+}
+
+const connectionOptions = new WeakMap<Kafka, CreateKafkaOptions>();
+
+/** The options a client was made with (provisioning makes its kafkajs admin from them). */
+export function kafkaOptionsOf(kafka: Kafka): CreateKafkaOptions {
+  const options = connectionOptions.get(kafka);
+  if (!options) throw new Error('not a client made by createKafka');
+  return options;
+}
+
+/**
+ * A Kafka client (the adapter, kafka-adapter.ts) authenticating with SASL (SCRAM-SHA-512 unless told otherwise),
+ * implemented by kafkajs or @platformatic/kafka as `options.client` or KAFKA_CLIENT says.
+ */
+export function createKafka(options: CreateKafkaOptions): Kafka {
+  const client = options.client ?? kafkaClientName();
+  let kafka: Kafka;
+  if (client === 'platformatic') {
+    const sink = options.logger ?? createStderrJsonLogSink();
+    const quiet = options.logLevel === 'NOTHING';
+    kafka = createPlatformaticKafka(platformaticConnection(options), {
+      error: (message, context) => (quiet ? undefined : sink.error(message, context)),
+      warn: (message, context) => (quiet || options.logLevel === 'ERROR' ? undefined : sink.warn(message, context)),
+    });
+  } else {
+    kafka = wrapKafkajs(createKafkajsClient(options));
+  }
+  connectionOptions.set(kafka, options);
+  return kafka;
 }
 
 /** `host:port,host:port` → list; blanks dropped. */

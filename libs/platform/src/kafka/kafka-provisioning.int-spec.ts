@@ -2,14 +2,17 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import kafkajs from 'kafkajs';
 import { topicNames } from '#contracts';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
-import { createKafka } from './kafka-client.factory.js';
+import { createKafka, createKafkajsClient } from './kafka-client.factory.js';
 import { AUTHORITY_TOPIC_MAX_MESSAGE_BYTES, QUARANTINE_TOPIC_MAX_MESSAGE_BYTES, provisionKafka } from './kafka-provisioning.js';
 
 const { ConfigResourceTypes } = kafkajs;
 
 /** Against the real broker: the size limit of the topics is provisioned on new topics and raised on existing ones. */
 describe('provisionKafka: max.message.bytes', () => {
-  const kafka = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'provisioning-int', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'NOTHING' });
+  const options = { brokers: TEST_KAFKA_BROKERS, clientId: 'provisioning-int', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'NOTHING' as const };
+  const kafka = createKafka(options);
+  // Topic configs are read and set up with kafkajs's admin (what provisioning itself uses).
+  const kafkajsAdmin = () => createKafkajsClient(options).admin();
   const prefixes: string[] = [];
   const newPrefix = () => {
     const prefix = `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}-prov.`;
@@ -18,7 +21,7 @@ describe('provisionKafka: max.message.bytes', () => {
   };
 
   async function topicConfig(topic: string): Promise<Record<string, string>> {
-    const admin = kafka.admin();
+    const admin = kafkajsAdmin();
     await admin.connect();
     try {
       const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
@@ -48,7 +51,7 @@ describe('provisionKafka: max.message.bytes', () => {
 
   it('raises the limit of existing topics, keeps their other overrides, and a second run changes nothing', async () => {
     const topics = topicNames(newPrefix());
-    const admin = kafka.admin();
+    const admin = kafkajsAdmin();
     await admin.connect();
     try {
       await admin.createTopics({

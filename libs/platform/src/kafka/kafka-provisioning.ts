@@ -5,9 +5,10 @@ import type {
   AclEntry,
   AclOperationTypes as AclOperation,
   AclResourceTypes as AclResource,
-  Kafka,
   ResourcePatternTypes as ResourcePattern,
 } from 'kafkajs';
+import type { Kafka } from './kafka-adapter.js';
+import { createKafkajsClient, kafkaOptionsOf } from './kafka-client.factory.js';
 import { TOPICS, TOPIC_PARTITIONS, topicNames, type TopicSet } from '../../../contracts/src/topics.js';
 
 const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes, ConfigResourceTypes, ConfigSource } = kafkajs;
@@ -224,6 +225,8 @@ async function raiseMaxMessageBytes(admin: Admin, specs: readonly TopicSpec[]): 
  * Idempotently creates the recordation topics (under an optional prefix) and their ACLs. `kafka` must authenticate as a super user
  * (`admin` on the local broker). Safe to run on every deployment: existing topics are left alone
  * (their partition count and `max.message.bytes` are only ever raised), and CreateAcls does not duplicate existing bindings.
+ * Runs on kafkajs's admin whatever KAFKA_CLIENT says (made from the client's connection options): it is a deployment
+ * step, not the apps' traffic, and kafkajs's ACL and config calls are what it was written and tested against.
  */
 export async function provisionKafka(kafka: Kafka, opts: ProvisionKafkaOptions = {}): Promise<ProvisionKafkaResult> {
   const topics = opts.topics ?? topicNames(opts.topicPrefix ?? '');
@@ -232,7 +235,7 @@ export async function provisionKafka(kafka: Kafka, opts: ProvisionKafkaOptions =
   const timeout = opts.timeoutMs ?? 30_000;
   const acls = [...(opts.acls ?? recordationAcls(topics, opts.registryGroupPrefix ?? REGISTRY_GROUP_PREFIX))];
 
-  const admin = kafka.admin();
+  const admin = createKafkajsClient(kafkaOptionsOf(kafka)).admin();
   await admin.connect();
   try {
     const { brokers } = await admin.describeCluster();

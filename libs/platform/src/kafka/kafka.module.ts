@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, Kafka, KafkaClientName } from './kafka-adapter.js';
 import { KAFKA_PROBE, type KafkaProbe } from '../health/health.module.js';
 import { createLogger } from '../logging/logging.js';
 import { createKafka, kafkaTlsFromFiles, type KafkaLogSink, type KafkaTlsFiles } from './kafka-client.factory.js';
@@ -11,9 +11,11 @@ export interface KafkaConnectionConfig extends KafkaTlsFiles {
   KAFKA_USERNAME: string;
   KAFKA_PASSWORD: string;
   LOG_LEVEL: string;
+  /** Which library implements the adapter (validated by the app's config class; default kafkajs). */
+  KAFKA_CLIENT?: KafkaClientName;
 }
 
-/** kafkajs log lines through the app's JSON logger, at the app's level. */
+/** Kafka client log lines through the app's JSON logger, at the app's level. */
 function kafkaLogSink(service: string, level: string): KafkaLogSink {
   const logger = createLogger(service, level);
   return {
@@ -53,7 +55,7 @@ export class KafkaAdminProbe implements KafkaProbe, OnApplicationShutdown {
   }
 }
 
-/** One kafkajs client per app (SASL/SCRAM as the app's own principal), and the readiness probe. */
+/** One Kafka client (the adapter: kafkajs or @platformatic/kafka, KAFKA_CLIENT) per app (SASL/SCRAM as the app's own principal), and the readiness probe. */
 @Global()
 @Module({})
 export class KafkaModule {
@@ -65,6 +67,7 @@ export class KafkaModule {
           provide: KAFKA_CLIENT,
           useFactory: () =>
             createKafka({
+              client: config.KAFKA_CLIENT,
               brokers: config.KAFKA_BROKERS,
               clientId,
               username: config.KAFKA_USERNAME,
