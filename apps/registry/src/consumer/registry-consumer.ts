@@ -138,6 +138,9 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       this.seekFromCache(payload.memberAssignment);
       void this.seekToStoredOffsets(payload.memberAssignment).catch((error: unknown) => this.logger.warn({ err: error }, 'could not seek to stored offsets'));
     });
+    consumer.on(consumer.events.REQUEST, ({ payload }) => {
+      if (payload.apiName === 'Fetch') this.metrics.fetchRequests.inc({ broker: payload.broker });
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed'));
     await consumer.connect();
     await consumer.subscribe({ topics: authorityTopics(this.topics), fromBeginning: true });
@@ -152,6 +155,32 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       { site: this.config.REGISTRY_SITE, rack: this.config.KAFKA_RACK, group: this.config.KAFKA_CONSUMER_GROUP, topics: authorityTopics(this.topics) },
       'registry consumer running',
     );
+  }
+
+  /** The latest merged offset per partition, to commit to Kafka (one commit in flight at a time; newer offsets replace older). */
+  private readonly toCommit = new Map<string, { topic: string; partition: number; offset: string }>();
+  private committing?: Promise<void>;
+
+  private commitInBackground(topic: string, partition: number, offset: string): void {
+    this.toCommit.set(`${topic}:${partition}`, { topic, partition, offset });
+    this.startCommitting();
+  }
+
+  private startCommitting(): void {
+    this.committing ??= this.commitPending().finally(() => {
+      this.committing = undefined;
+      if (this.toCommit.size && !this.stopping) this.startCommitting();
+    });
+  }
+
+  private async commitPending(): Promise<void> {
+    while (this.toCommit.size && !this.stopping) {
+      const offsets = [...this.toCommit.values()];
+      this.toCommit.clear();
+      await this.consumer
+        ?.commitOffsets(offsets)
+        .catch((error: unknown) => this.logger.debug({ err: error }, 'could not commit offsets to Kafka (informative only)'));
+    }
   }
 
   private async refreshStoredOffsets(): Promise<void> {
@@ -228,8 +257,10 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       for (const quarantined of result.quarantined)
         this.metrics.events.inc({ authority: topicAuthority ?? 'unknown', disposition: `quarantined:${quarantined.reason}` });
       resolveOffset(chunk[chunk.length - 1].offset);
-      // Kafka's committed offset only shows lag to operators; the database's offset is the one we resume from.
-      await this.consumer?.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: result.nextOffset }]).catch(() => undefined);
+      // Kafka's committed offset only shows lag to operators; the database's offset is the one we resume from. So it
+      // is sent in the background: a commit waiting for a group coordinator that died or hangs (its broker killed or
+      // SIGSTOPped) must not hold the merge of the next batches.
+      this.commitInBackground(batch.topic, batch.partition, result.nextOffset);
       this.metrics.lag.set(
         { topic: batch.topic, partition: String(batch.partition) },
         Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(result.nextOffset))),
