@@ -46,7 +46,7 @@ describe('fixed Kafka ports of the tests', () => {
       }
     }
     expect(clashes).toEqual([]);
-    expect(owner.size).toBe(18);
+    expect(owner.size).toBe(2 + 6 + 2 + 2 + 6 + 6);
   });
 
   it('every private broker or cluster of the tests takes its port from PRIVATE_KAFKA_PORTS', () => {

@@ -12,15 +12,18 @@ export const PRIVATE_KAFKA_PORTS = {
   brokerOutage: 19292,
   /** test/faults/scenarios/cluster-faults.ts (three brokers base…base+2; controllers base+100…base+102). */
   clusterFaults: 19392,
+  /** test/faults/scenarios/start-cluster.ts: `npm run start:cluster` itself, on a cluster of its own (as clusterFaults). */
+  startCluster: 19692,
 } as const;
 
 /** Every TCP port a private broker or cluster of the tests listens on, by its user. */
 export function privateKafkaPortsInUse(): Record<keyof typeof PRIVATE_KAFKA_PORTS, number[]> {
-  const { outboxOutage, brokerOutage, clusterFaults } = PRIVATE_KAFKA_PORTS;
-  const cluster = [clusterFaults, clusterFaults + 1, clusterFaults + 2];
+  const { outboxOutage, brokerOutage, clusterFaults, startCluster } = PRIVATE_KAFKA_PORTS;
+  const cluster = (base: number) => [base, base + 1, base + 2, base + 100, base + 101, base + 102];
   return {
     outboxOutage: [outboxOutage, outboxOutage + 1],
     brokerOutage: [brokerOutage, brokerOutage + 1],
-    clusterFaults: [...cluster, ...cluster.map((port) => port + 100)],
+    clusterFaults: cluster(clusterFaults),
+    startCluster: cluster(startCluster),
   };
 }

@@ -4,6 +4,7 @@ import { PRIVATE_KAFKA_PORTS, PrivateCluster, TEST_KAFKA_PRINCIPALS, waitFor } f
 import { checkAgreement } from '../../../apps/registry/src/audit/agreement.js';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 import type { Scenario, ScenarioResult } from '../scenario.js';
+import { startCluster } from './start-cluster.js';
 import { ChildApp, SteadyLoad, connect, eventAccounting, postJson, seconds } from '../support.js';
 
 /** Client ports of the scenario's own three-broker cluster (controllers at +100); clear of start:cluster and the other private brokers. */
@@ -253,4 +254,5 @@ export const CLUSTER_SCENARIOS: Record<string, Scenario> = {
   'cluster-broker-kill': crossBorder('broker-kill'),
   'cluster-broker-stop': crossBorder('broker-stop'),
   'cluster-registry-rebuild': crossBorder('registry-rebuild'),
+  'cluster-start': startCluster,
 };
