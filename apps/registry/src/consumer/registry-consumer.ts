@@ -23,6 +23,8 @@ import { GroupCommit } from './group-commit.js';
 export const TRUSTED_KEYS = Symbol('TRUSTED_KEYS');
 export const REGISTRY_TOPICS = Symbol('REGISTRY_TOPICS');
 
+/** How long a follower-fetching consumer trusts its metadata and the read replica a leader named (see start()). */
+const RACK_METADATA_MAX_AGE_MS = 30_000;
 /** A Kafka batch is split into chunks of at most this many messages; a group commit takes about GROUP_MESSAGES. */
 const CHUNK = 1000;
 const GROUP_MESSAGES = 2000;
@@ -121,8 +123,13 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     this.producer = producer;
     const consumer = this.kafka.consumer({
       groupId: this.config.KAFKA_CONSUMER_GROUP,
-      // Follower fetching (KIP-392): the brokers' RackAwareReplicaSelector serves this rack's replica.
-      ...(this.config.KAFKA_RACK ? { rackId: this.config.KAFKA_RACK } : {}),
+      // Follower fetching (KIP-392): the brokers' RackAwareReplicaSelector serves this rack's replica. kafkajs keeps
+      // the replica the leader named for metadataMaxAge (default 5 min) and, while its broker is down, neither falls
+      // back to the leader (it checks the leader, not that replica, against offlineReplicas) nor, with no fetcher left
+      // for that broker, refreshes its metadata: the site's registry stood still for ~5 min after its own broker's
+      // SIGKILL (cross-border fault suite). 30 s bounds that wait; the price is one metadata request and one fetch
+      // from each leader every 30 s.
+      ...(this.config.KAFKA_RACK ? { rackId: this.config.KAFKA_RACK, metadataMaxAge: RACK_METADATA_MAX_AGE_MS } : {}),
       sessionTimeout: this.config.CONSUMER_SESSION_TIMEOUT_MS,
       heartbeatInterval: 3000,
       maxBytesPerPartition: this.config.CONSUMER_MAX_BYTES_PER_PARTITION,
