@@ -132,3 +132,55 @@ ensure_chromium() {
     exit 1
   fi
 }
+
+# The apps a start script runs (start.sh, start-cluster.sh): start_app adds each, stop_apps ends them all.
+APP_PIDS=()
+
+# start_app NAME LOG PORT VAR=VALUE... : runs dist/apps/NAME/src/main.js on PORT with its own environment, its output
+# in LOG. The variables are exported in a subshell, so no secret appears on a command line (ps shows only node and
+# its script).
+start_app() {
+  local name=$1 log=$2 port=$3
+  shift 3
+  (
+    export PORT="$port"
+    for assignment in "$@"; do export "${assignment?}"; done
+    exec node "dist/apps/$name/src/main.js"
+  ) >"$log" 2>&1 &
+  APP_PIDS+=($!)
+}
+
+# wait_ready NAME PORT LOG [SECONDS]: waits until the app answers /health/ready with 200 (90 s unless told); if it
+# does not, prints its last log lines and exits 1.
+wait_ready() {
+  local name=$1 port=$2 log=$3 deadline=$((SECONDS + ${4:-90}))
+  until node -e "fetch('http://127.0.0.1:$port/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; do
+    if ((SECONDS > deadline)); then
+      echo "$name did not become ready on port $port; last log lines:" >&2
+      tail -n 20 "$log" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+}
+
+# stop_apps: SIGTERM to every app start_app started, and waits for each to finish its graceful shutdown.
+stop_apps() {
+  local pid
+  for pid in "${APP_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${APP_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+
+# watch_apps LOGDIR: stays in the foreground until Ctrl-C (the caller's trap) or until an app dies (exit 1).
+watch_apps() {
+  local pid
+  while true; do
+    for pid in "${APP_PIDS[@]}"; do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        echo "an app exited unexpectedly; see $1" >&2
+        exit 1
+      fi
+    done
+    sleep 1
+  done
+}

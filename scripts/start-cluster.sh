@@ -34,13 +34,11 @@ set -a; source .local/dev-keys.env; set +a
 # the development CA that kafka.sh generates; the apps and the provisioning trust it (KAFKA_CA_FILE).
 use_kafka_tls
 
-PIDS=()
 CLUSTER_STARTED_HERE=0
 cleanup() {
   trap - INT TERM EXIT
   say "stopping the apps"
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_apps
   if [[ "$CLUSTER_STARTED_HERE" == 1 ]]; then
     say "stopping the three brokers we started"
     bash "$KAFKA_SH" stop --brokers 3 || true
@@ -86,49 +84,27 @@ REGISTRY_MO_PORT="${REGISTRY_MO_PORT:-3030}"
 # The apps must not inherit a single-site registry's settings from .env.
 unset DATABASE_SCHEMA KAFKA_CONSUMER_GROUP REGISTRY_SITE KAFKA_RACK
 
-# start_app NAME LOG PORT VAR=VALUE...: the variables are exported in a subshell that then execs node, so no
-# password (SCRAM, database) appears on a command line: ps shows only node and its script.
-start_app() {
-  local name=$1 logname=$2 port=$3; shift 3
-  (
-    export PORT="$port"
-    for assignment in "$@"; do export "${assignment?}"; done
-    exec node "dist/apps/$name/src/main.js"
-  ) >".local/logs/cluster/$logname.log" 2>&1 &
-  PIDS+=($!)
-}
+LOGS=.local/logs/cluster
 
 say "starting three registries and three authority services (logs in .local/logs/cluster/)"
 for site in CN HK MO; do
   lower=${site,,}
   port_var="REGISTRY_${site}_PORT"
-  start_app registry "registry-$lower" "${!port_var}" DATABASE_URL="$DATABASE_URL_REGISTRY" REGISTRY_SITE="$site" DATABASE_SCHEMA="registry_$lower" KAFKA_CONSUMER_GROUP="registry-$lower" \
+  start_app registry "$LOGS/registry-$lower.log" "${!port_var}" DATABASE_URL="$DATABASE_URL_REGISTRY" REGISTRY_SITE="$site" DATABASE_SCHEMA="registry_$lower" KAFKA_CONSUMER_GROUP="registry-$lower" \
     KAFKA_USERNAME=registry KAFKA_PASSWORD="${KAFKA_PASSWORD_REGISTRY:-registry-dev-secret}" TRUSTED_KEYS="$TRUSTED_KEYS"
 done
-start_app mainland mainland "$MAINLAND_PORT" DATABASE_URL="$DATABASE_URL_MAINLAND" KAFKA_USERNAME=authority-cn KAFKA_PASSWORD="${KAFKA_PASSWORD_CN:-cn-dev-secret}" \
+start_app mainland "$LOGS/mainland.log" "$MAINLAND_PORT" DATABASE_URL="$DATABASE_URL_MAINLAND" KAFKA_USERNAME=authority-cn KAFKA_PASSWORD="${KAFKA_PASSWORD_CN:-cn-dev-secret}" \
   SIGNING_KEY_ID="$SIGNING_KEY_ID_CN" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_CN"
-start_app hong-kong hong-kong "$HONG_KONG_PORT" DATABASE_URL="$DATABASE_URL_HONG_KONG" KAFKA_USERNAME=authority-hk KAFKA_PASSWORD="${KAFKA_PASSWORD_HK:-hk-dev-secret}" \
+start_app hong-kong "$LOGS/hong-kong.log" "$HONG_KONG_PORT" DATABASE_URL="$DATABASE_URL_HONG_KONG" KAFKA_USERNAME=authority-hk KAFKA_PASSWORD="${KAFKA_PASSWORD_HK:-hk-dev-secret}" \
   SIGNING_KEY_ID="$SIGNING_KEY_ID_HK" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_HK"
-start_app macao macao "$MACAO_PORT" DATABASE_URL="$DATABASE_URL_MACAO" KAFKA_USERNAME=authority-mo KAFKA_PASSWORD="${KAFKA_PASSWORD_MO:-mo-dev-secret}" \
+start_app macao "$LOGS/macao.log" "$MACAO_PORT" DATABASE_URL="$DATABASE_URL_MACAO" KAFKA_USERNAME=authority-mo KAFKA_PASSWORD="${KAFKA_PASSWORD_MO:-mo-dev-secret}" \
   SIGNING_KEY_ID="$SIGNING_KEY_ID_MO" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_MO"
 
-wait_ready() {
-  local name=$1 port=$2 deadline=$((SECONDS + ${START_TIMEOUT:-300}))
-  until node -e "fetch('http://127.0.0.1:$port/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; do
-    if ((SECONDS > deadline)); then
-      echo "$name did not become ready on port $port; last log lines:" >&2
-      tail -n 20 ".local/logs/cluster/$name.log" >&2
-      exit 1
-    fi
-    sleep 0.5
-  done
-}
-wait_ready registry-cn "$REGISTRY_CN_PORT"
-wait_ready registry-hk "$REGISTRY_HK_PORT"
-wait_ready registry-mo "$REGISTRY_MO_PORT"
-wait_ready mainland "$MAINLAND_PORT"
-wait_ready hong-kong "$HONG_KONG_PORT"
-wait_ready macao "$MACAO_PORT"
+for app in registry-cn:$REGISTRY_CN_PORT registry-hk:$REGISTRY_HK_PORT registry-mo:$REGISTRY_MO_PORT mainland:$MAINLAND_PORT \
+  hong-kong:$HONG_KONG_PORT macao:$MACAO_PORT; do
+  # Seven processes and three brokers on a small machine: a generous limit (START_TIMEOUT seconds).
+  wait_ready "${app%%:*}" "${app##*:}" "$LOGS/${app%%:*}.log" "${START_TIMEOUT:-300}"
+done
 
 say "loading the demo recordations through the authority APIs"
 MAINLAND_URL="http://127.0.0.1:$MAINLAND_PORT" HONG_KONG_URL="http://127.0.0.1:$HONG_KONG_PORT" MACAO_URL="http://127.0.0.1:$MACAO_PORT" \
@@ -164,12 +140,4 @@ cat <<INFO
   Press Ctrl-C to stop everything.
 INFO
 
-while true; do
-  for pid in "${PIDS[@]}"; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "an app exited unexpectedly; see .local/logs/cluster/" >&2
-      exit 1
-    fi
-  done
-  sleep 1
-done
+watch_apps "$LOGS/"

@@ -20,12 +20,10 @@ set -a; source .local/dev-keys.env; set +a
 # the development CA and the broker's certificate; every app and the provisioning trust that CA (KAFKA_CA_FILE).
 use_kafka_tls
 
-PIDS=()
 cleanup() {
   trap - INT TERM EXIT
   say "stopping the apps"
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_apps
   stop_kafka_if_started_here
   say "stopped"
 }
@@ -61,24 +59,12 @@ MAINLAND_PORT="${MAINLAND_PORT:-3001}"
 HONG_KONG_PORT="${HONG_KONG_PORT:-3002}"
 MACAO_PORT="${MACAO_PORT:-3003}"
 
-# start_app NAME PORT VAR=VALUE... : runs dist/apps/NAME/src/main.js with its own environment, logs to .local/logs.
-# The variables are exported in a subshell, so no secret appears on a command line (ps shows only node and its script).
-start_app() {
-  local name=$1 port=$2; shift 2
-  (
-    export PORT="$port"
-    for assignment in "$@"; do export "${assignment?}"; done
-    exec node "dist/apps/$name/src/main.js"
-  ) >".local/logs/$name.log" 2>&1 &
-  PIDS+=($!)
-}
-
 # The identity provider (issue 21): one OIDC issuer per authority (deploy/idp, oidc-provider; Keycloak did not fit
 # this budget, see the README). The apps accept its tokens next to the development tokens.
 IDP_PORT="${IDP_PORT:-3080}"
 say "starting the identity provider on 127.0.0.1:$IDP_PORT (logs in .local/logs/idp.log)"
 IDP_PORT="$IDP_PORT" node deploy/idp/idp.mjs >.local/logs/idp.log 2>&1 &
-PIDS+=($!)
+APP_PIDS+=($!)
 idp_deadline=$((SECONDS + 30))
 until node -e "fetch('http://127.0.0.1:$IDP_PORT/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; do
   if ((SECONDS > idp_deadline)); then
@@ -92,30 +78,18 @@ export OIDC_ISSUER_CN="${OIDC_ISSUER_CN:-http://127.0.0.1:$IDP_PORT/realms/cn}" 
   OIDC_ISSUER_MO="${OIDC_ISSUER_MO:-http://127.0.0.1:$IDP_PORT/realms/mo}"
 
 say "starting the apps (logs in .local/logs/)"
-start_app registry "$REGISTRY_PORT" DATABASE_URL="$DATABASE_URL_REGISTRY" KAFKA_USERNAME=registry \
+start_app registry .local/logs/registry.log "$REGISTRY_PORT" DATABASE_URL="$DATABASE_URL_REGISTRY" KAFKA_USERNAME=registry \
   KAFKA_PASSWORD="${KAFKA_PASSWORD_REGISTRY:-registry-dev-secret}" TRUSTED_KEYS="$TRUSTED_KEYS"
-start_app mainland "$MAINLAND_PORT" DATABASE_URL="$DATABASE_URL_MAINLAND" KAFKA_USERNAME=authority-cn \
+start_app mainland .local/logs/mainland.log "$MAINLAND_PORT" DATABASE_URL="$DATABASE_URL_MAINLAND" KAFKA_USERNAME=authority-cn \
   KAFKA_PASSWORD="${KAFKA_PASSWORD_CN:-cn-dev-secret}" SIGNING_KEY_ID="$SIGNING_KEY_ID_CN" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_CN"
-start_app hong-kong "$HONG_KONG_PORT" DATABASE_URL="$DATABASE_URL_HONG_KONG" KAFKA_USERNAME=authority-hk \
+start_app hong-kong .local/logs/hong-kong.log "$HONG_KONG_PORT" DATABASE_URL="$DATABASE_URL_HONG_KONG" KAFKA_USERNAME=authority-hk \
   KAFKA_PASSWORD="${KAFKA_PASSWORD_HK:-hk-dev-secret}" SIGNING_KEY_ID="$SIGNING_KEY_ID_HK" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_HK"
-start_app macao "$MACAO_PORT" DATABASE_URL="$DATABASE_URL_MACAO" KAFKA_USERNAME=authority-mo \
+start_app macao .local/logs/macao.log "$MACAO_PORT" DATABASE_URL="$DATABASE_URL_MACAO" KAFKA_USERNAME=authority-mo \
   KAFKA_PASSWORD="${KAFKA_PASSWORD_MO:-mo-dev-secret}" SIGNING_KEY_ID="$SIGNING_KEY_ID_MO" SIGNING_PRIVATE_KEY="$SIGNING_PRIVATE_KEY_MO"
 
-wait_ready() {
-  local name=$1 port=$2 deadline=$((SECONDS + 90))
-  until node -e "fetch('http://127.0.0.1:$port/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; do
-    if ((SECONDS > deadline)); then
-      echo "$name did not become ready on port $port; last log lines:" >&2
-      tail -n 20 ".local/logs/$name.log" >&2
-      exit 1
-    fi
-    sleep 0.5
-  done
-}
-wait_ready registry "$REGISTRY_PORT"
-wait_ready mainland "$MAINLAND_PORT"
-wait_ready hong-kong "$HONG_KONG_PORT"
-wait_ready macao "$MACAO_PORT"
+for app in registry:$REGISTRY_PORT mainland:$MAINLAND_PORT hong-kong:$HONG_KONG_PORT macao:$MACAO_PORT; do
+  wait_ready "${app%%:*}" "${app##*:}" ".local/logs/${app%%:*}.log"
+done
 
 say "loading the demo recordations through the authority APIs"
 MAINLAND_URL="http://127.0.0.1:$MAINLAND_PORT" HONG_KONG_URL="http://127.0.0.1:$HONG_KONG_PORT" MACAO_URL="http://127.0.0.1:$MACAO_PORT" \
@@ -153,12 +127,4 @@ cat <<INFO
 INFO
 
 # Stay in the foreground until Ctrl-C or until an app dies.
-while true; do
-  for pid in "${PIDS[@]}"; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "an app exited unexpectedly; see .local/logs/" >&2
-      exit 1
-    fi
-  done
-  sleep 1
-done
+watch_apps .local/logs/

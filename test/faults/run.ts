@@ -32,6 +32,8 @@ async function main(): Promise<void> {
   if (!chosen.length) throw new Error(`no scenario matches --only ${only?.join(',')}; known: ${Object.keys(suite).join(', ')}`);
   const results: ScenarioResult[] = [];
   const started = Date.now();
+  // The machine is shared: every table says how busy it was (1-minute load average at the start and the end).
+  loadAtStart = os.loadavg()[0];
   for (const [name, scenario] of chosen) {
     logger.info({ scenario: name, quick, seed }, 'scenario starting');
     try {
@@ -57,6 +59,8 @@ async function main(): Promise<void> {
   if (results.some((r) => !r.passed)) process.exit(1);
 }
 
+let loadAtStart = 0;
+
 function render(results: ScenarioResult[], ms: number): string {
   const versions = JSON.parse(readFileSync('node_modules/kafkajs/package.json', 'utf8')).version as string;
   const rows = results
@@ -66,7 +70,7 @@ function render(results: ScenarioResult[], ms: number): string {
   return `
 ## ${new Date().toISOString()} — ${quick ? 'quick (CI size)' : 'full'} run, seed ${seed}, ${(ms / 60_000).toFixed(1)} min
 
-Node ${process.version}, kafkajs ${versions}, Kafka 4.1.1 (KRaft, ${cluster ? 'three nodes, racks CN/HK/MO, RF 3, min ISR 2' : 'one node'}), PostgreSQL 15; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB.
+Node ${process.version}, kafkajs ${versions}, Kafka 4.1.1 (KRaft, ${cluster ? 'three nodes, racks CN/HK/MO, RF 3, min ISR 2' : 'one node'}), PostgreSQL 15; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end.
 
 | scenario | runs | events | lost | duplicated | 5xx | result |
 |---|---|---|---|---|---|---|

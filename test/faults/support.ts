@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -38,10 +39,17 @@ export class ChildApp {
     private readonly env: NodeJS.ProcessEnv,
     /** How long a start may take to answer /health (a busy machine running a 3-broker cluster needs more). */
     private readonly startTimeoutMs = 60_000,
+    /** Also append everything the process logs to this file (kept after the run, for what the tail does not hold). */
+    private readonly logFile?: string,
   ) {}
 
-  static async start(name: AppName, env: NodeJS.ProcessEnv, options: { waitForHealth?: boolean; startTimeoutMs?: number } = {}): Promise<ChildApp> {
-    const app = new ChildApp(name, await freePort(), env, options.startTimeoutMs);
+  static async start(
+    name: AppName,
+    env: NodeJS.ProcessEnv,
+    options: { waitForHealth?: boolean; startTimeoutMs?: number; logFile?: string } = {},
+  ): Promise<ChildApp> {
+    if (options.logFile) mkdirSync(dirname(options.logFile), { recursive: true });
+    const app = new ChildApp(name, await freePort(), env, options.startTimeoutMs, options.logFile);
     await app.start(options);
     return app;
   }
@@ -65,6 +73,7 @@ export class ChildApp {
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     const keep = (chunk: string) => {
+      if (this.logFile) appendFileSync(this.logFile, chunk);
       this.logTail.push(...chunk.split('\n').filter(Boolean));
       if (this.logTail.length > 200) this.logTail.splice(0, this.logTail.length - 200);
     };
@@ -232,23 +241,32 @@ export class SteadyLoad<T> {
   readonly accepted: T[] = [];
   /** Answers of 500 and above other than 503 (a 503 is the clear "try again" an outage must give). */
   failures: string[] = [];
+  /** The 503 answers by the reason they gave (`reason`, else `message`): a refusal must say why. */
+  readonly refusals = new Map<string, number>();
+  /** When each request was sent and answered 201 (performance.now()), for the fault's timeline. */
+  readonly acceptedAt: { sent: number; answered: number }[] = [];
   private sent = 0;
   private timer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly rate: number,
-    private readonly request: (index: number) => Promise<{ status: number; accepted?: T; detail?: string }>,
+    private readonly request: (index: number) => Promise<{ status: number; accepted?: T; detail?: string; reason?: string }>,
   ) {}
 
   start(): void {
     this.timer = setInterval(() => {
       const index = this.sent++;
+      const sentAt = performance.now();
       const attempt = this.request(index)
         .then(
-          ({ status, accepted, detail }) => {
+          ({ status, accepted, detail, reason }) => {
             this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
-            if (accepted !== undefined) this.accepted.push(accepted);
+            if (accepted !== undefined) {
+              this.accepted.push(accepted);
+              this.acceptedAt.push({ sent: sentAt, answered: performance.now() });
+            }
+            if (status === 503) this.refusals.set(reason ?? '(no reason given)', (this.refusals.get(reason ?? '(no reason given)') ?? 0) + 1);
             if (status >= 500 && status !== 503) this.failures.push(`${status} ${detail ?? ''}`.trim());
           },
           (error: unknown) => {

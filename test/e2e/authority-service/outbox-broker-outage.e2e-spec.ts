@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createKafka, provisionKafka } from '#platform';
-import { PrivateBroker, TEST_KAFKA_PRINCIPALS, waitFor } from '#testing';
+import { PRIVATE_KAFKA_PORTS, PrivateBroker, TEST_KAFKA_PRINCIPALS, waitFor } from '#testing';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 
 /**
@@ -18,7 +18,7 @@ describe('transactional outbox across a broker outage', () => {
   const accepted: string[] = [];
 
   beforeAll(async () => {
-    broker = await PrivateBroker.start(19192);
+    broker = await PrivateBroker.start(PRIVATE_KAFKA_PORTS.outboxOutage);
     system = await TestSystem.create('outage');
     await provisionKafka(createKafka({ brokers: broker.brokers, clientId: 'outage-provision', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'NOTHING' }), {
       topicPrefix: system.prefix,

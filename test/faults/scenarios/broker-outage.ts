@@ -1,10 +1,10 @@
 import { createKafka, provisionKafka } from '#platform';
-import { PrivateBroker, TEST_KAFKA_PRINCIPALS, waitFor } from '#testing';
+import { PRIVATE_KAFKA_PORTS, PrivateBroker, TEST_KAFKA_PRINCIPALS, waitFor } from '#testing';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 import type { Scenario } from '../scenario.js';
 import { ChildApp, SteadyLoad, connect, eventAccounting, postJson, seconds } from '../support.js';
 
-const BROKER_PORT = 19292;
+const BROKER_PORT = PRIVATE_KAFKA_PORTS.brokerOutage;
 
 /**
  * Scenario 2: the Kafka broker stopped for 30 s while two authority services accept writes at a steady rate. Every

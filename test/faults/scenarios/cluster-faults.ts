@@ -1,17 +1,21 @@
+import { rmSync } from 'node:fs';
 import { createKafka, provisionKafka } from '#platform';
-import { PrivateCluster, TEST_KAFKA_PRINCIPALS, waitFor } from '#testing';
+import { PRIVATE_KAFKA_PORTS, PrivateCluster, TEST_KAFKA_PRINCIPALS, waitFor } from '#testing';
 import { checkAgreement } from '../../../apps/registry/src/audit/agreement.js';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
 import type { Scenario, ScenarioResult } from '../scenario.js';
+import { startCluster } from './start-cluster.js';
 import { ChildApp, SteadyLoad, connect, eventAccounting, postJson, seconds } from '../support.js';
 
-/** Client ports of the scenario's own three-broker cluster (controllers at +100); clear of 9092 and the private broker. */
-const CLUSTER_PORT_BASE = 19392;
+/** Client ports of the scenario's own three-broker cluster (controllers at +100); clear of start:cluster and the other private brokers. */
+const CLUSTER_PORT_BASE = PRIVATE_KAFKA_PORTS.clusterFaults;
 const SITES = ['CN', 'HK', 'MO'] as const;
 type Site = (typeof SITES)[number];
 const APP_OF = { CN: 'mainland', HK: 'hong-kong', MO: 'macao' } as const;
 /** Seven JVM/Node processes of the scenario on a 2-core machine others share: starts are slow. */
 const START = { startTimeoutMs: 300_000 };
+/** Each app's log (warnings and errors, kafkajs's included) of the last run, for what a failure's tail does not hold. */
+const LOG_DIR = '.local/logs/faults';
 
 export type CrossBorderFault = 'broker-kill' | 'broker-stop' | 'registry-rebuild';
 
@@ -30,6 +34,7 @@ const TITLES: Record<CrossBorderFault, (s: number) => string> = {
 export function crossBorder(fault: CrossBorderFault): Scenario {
   return async ({ quick }) => {
     const faultMs = quick ? 10_000 : 30_000;
+    rmSync(`${LOG_DIR}/${fault}`, { recursive: true, force: true });
     const rate = quick ? 3 : 10;
     const cluster = await PrivateCluster.start(CLUSTER_PORT_BASE);
     const system = await TestSystem.create(`xb-${fault}`);
@@ -41,7 +46,7 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
         replicationFactor: 3,
         minInsyncReplicas: 2,
       });
-      const onCluster = { KAFKA_BROKERS: cluster.brokers.join(','), LOG_LEVEL: 'error', RATE_LIMIT_PER_MINUTE: '1000000' };
+      const onCluster = { KAFKA_BROKERS: cluster.brokers.join(','), LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000' };
       const registries = {} as Record<Site, ChildApp>;
       for (const site of SITES) {
         registries[site] = await ChildApp.start(
@@ -52,13 +57,16 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
             KAFKA_CONSUMER_GROUP: `registry-${site.toLowerCase()}-${system.prefix}`,
             CONSUMER_SESSION_TIMEOUT_MS: '10000',
           }),
-          START,
+          { ...START, logFile: `${LOG_DIR}/${fault}/registry-${site}.log` },
         );
         apps.push(registries[site]);
       }
       const services = {} as Record<Site, ChildApp>;
       for (const site of SITES) {
-        services[site] = await ChildApp.start(APP_OF[site], system.authorityEnv(site, onCluster), START);
+        services[site] = await ChildApp.start(APP_OF[site], system.authorityEnv(site, onCluster), {
+          ...START,
+          logFile: `${LOG_DIR}/${fault}/${APP_OF[site]}.log`,
+        });
         apps.push(services[site]);
       }
 
@@ -72,10 +80,16 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
               body,
               `xb-${authority}-${index}`,
             );
-            return { status, accepted: status === 201 ? String(answer.eventId) : undefined, detail: JSON.stringify(answer).slice(0, 200) };
+            return {
+              status,
+              accepted: status === 201 ? String(answer.eventId) : undefined,
+              detail: JSON.stringify(answer).slice(0, 200),
+              reason: status === 503 ? [answer.reason, answer.message].find((text): text is string => typeof text === 'string' && text !== '') : undefined,
+            };
           }),
       );
       loads.forEach((load) => load.start());
+      const loadStart = performance.now();
       const acceptedNow = () => loads.reduce((sum, load) => sum + load.accepted.length, 0);
       await waitFor(() => loads.every((load) => load.accepted.length >= 10) || undefined, {
         timeoutMs: 300_000,
@@ -106,9 +120,11 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
         description: 'the fault to last',
       });
       const acceptedDuring = acceptedNow() - acceptedBefore;
+      // The fault's end: the restart (or SIGCONT) is issued; the broker answers again some seconds later.
+      const faultEnd = performance.now();
       if (fault === 'broker-kill') await cluster.startNode(2);
       if (fault === 'broker-stop') await cluster.signal(2, 'SIGCONT');
-      const faultEnd = performance.now();
+      const recovered = performance.now();
       await waitFor(() => acceptedNow() >= acceptedBefore + acceptedDuring + 30 || undefined, {
         timeoutMs: 120_000,
         description: 'writes accepted after the fault',
@@ -134,11 +150,17 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
         SITES.map((site) => registries[site].url),
         { token: TOKENS.auditor, waitMs: 120_000, show: 3 },
       );
+      const fetching = await followerFetching(
+        SITES.map((site) => registries[site].url),
+        cluster.ports,
+      );
       const lost = accounting.reduce((sum, a) => sum + a.lost, 0);
       const appliedTwice = accounting.reduce((sum, a) => sum + a.appliedTwice, 0);
       const copies = accounting.reduce((sum, a) => sum + a.copies, 0);
       const statuses = new Map<number, number>();
       for (const load of loads) for (const [status, n] of load.statuses) statuses.set(status, (statuses.get(status) ?? 0) + n);
+      const refusals = new Map<string, number>();
+      for (const load of loads) for (const [reason, n] of load.refusals) refusals.set(reason, (refusals.get(reason) ?? 0) + n);
       const http5xx = loads.reduce((sum, load) => sum + load.failures.length, 0);
       const alive = apps.every((app) => app.running);
       const result: ScenarioResult = {
@@ -148,14 +170,25 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
         lost,
         duplicated: appliedTwice,
         http5xx,
-        passed: lost === 0 && appliedTwice === 0 && http5xx === 0 && alive && agreement.agree && agreement.at === 'latest' && accepted.length > 0,
+        passed:
+          lost === 0 &&
+          appliedTwice === 0 &&
+          http5xx === 0 &&
+          alive &&
+          agreement.agree &&
+          agreement.at === 'latest' &&
+          accepted.length > 0 &&
+          fetching.every((f) => f.localShare >= 0.9),
         notes: [
-          `${loads.reduce((sum, load) => sum + load.requests, 0)} writes at ${rate * 3}/s (${rate}/s per authority), ${accepted.length} answered 201 (${acceptedDuring} during the fault); statuses ${[
+          `${loads.reduce((sum, load) => sum + load.requests, 0)} writes at ${rate * 3}/s (${rate}/s per authority), ${accepted.length} answered 201 (${acceptedDuring} answered during the fault); statuses ${[
             ...statuses,
           ]
             .sort(([a], [b]) => a - b)
             .map(([s, n]) => `${s === 0 ? 'no answer' : s}×${n}`)
             .join(' ')}`,
+          `201s for writes sent during the ${seconds(faultEnd - faultStart)} fault: ${SITES.map((site, i) => `${site} ${loads[i].acceptedAt.filter((a) => a.sent >= faultStart && a.sent <= faultEnd).length}`).join(', ')}${fault === 'broker-kill' ? ` (the restarted broker answered ${seconds(recovered - faultEnd)} after its start)` : ''}; longest time without a 201 from ${seconds(faultStart - loadStart)} before the fault to the end: ${SITES.map((site, i) => `${site} ${seconds(longestGap(loads[i].acceptedAt, faultStart, loadEnd))}`).join(', ')}`,
+          `503 reasons: ${[...refusals].map(([reason, n]) => `${n}× "${reason}"`).join('; ') || 'none'}`,
+          `Fetch requests to the own rack's broker (after the fault, ${fetching[0].window} fetches each): ${fetching.map((f, i) => `${SITES[i]} ${(100 * f.localShare).toFixed(0)} % (${f.byBroker})`).join('; ')}`,
           `every 201 in all three registries; caught up after the ${fault === 'registry-rebuild' ? 'load' : 'fault'} ended: ${SITES.map((site) => `${site} ${seconds(Math.max(0, caughtUp[site] - (fault === 'registry-rebuild' ? loadEnd : faultEnd)))}`).join(', ')}`,
           ...(fault === 'registry-rebuild'
             ? [`HK rebuilt from offset 0 while CN and MO served: all ${accepted.length} writes in it ${seconds(caughtUp.HK - rebuildStart)} after its restart`]
@@ -175,9 +208,51 @@ export function crossBorder(fault: CrossBorderFault): Scenario {
   };
 }
 
+/** The longest time between two 201 answers (or from `from` to the first, or from the last to `to`). */
+function longestGap(answers: { answered: number }[], from: number, to: number): number {
+  const times = [from, ...answers.map((a) => a.answered).filter((t) => t > from && t < to), to].sort((a, b) => a - b);
+  return times.slice(1).reduce((longest, t, i) => Math.max(longest, t - times[i]), 0);
+}
+
+const FETCH_METRIC = /^registry_kafka_fetch_requests_total\{broker="([^"]+)"\} (\d+)/gm;
+
+async function fetchCounts(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(30_000) })).text();
+  return new Map([...text.matchAll(FETCH_METRIC)].map((m) => [m[1], Number(m[2])]));
+}
+
+/**
+ * Follower fetching on the wire (issue 17, item 2): the Fetch requests each registry's consumer sent (kafkajs
+ * instrumentation, registry_kafka_fetch_requests_total by broker) over a window of at least `window` of them, and the
+ * share that went to the broker of the registry's own rack (sites and brokers in the same order, CN HK MO).
+ */
+async function followerFetching(registries: string[], ports: number[], window = 30): Promise<{ localShare: number; byBroker: string; window: number }[]> {
+  const before = await Promise.all(registries.map(fetchCounts));
+  const delta = (after: Map<string, number>, i: number) =>
+    new Map([...after].map(([broker, n]) => [broker, n - (before[i].get(broker) ?? 0)] as const).filter(([, n]) => n > 0));
+  const after = await waitFor(
+    async () => {
+      const now = await Promise.all(registries.map(fetchCounts));
+      return now.every((counts, i) => [...delta(counts, i).values()].reduce((a, b) => a + b, 0) >= window) ? now : undefined;
+    },
+    { timeoutMs: 180_000, intervalMs: 1000, description: `${window} Fetch requests from every registry` },
+  );
+  return after.map((counts, i) => {
+    const sent = delta(counts, i);
+    const total = [...sent.values()].reduce((a, b) => a + b, 0);
+    const rackOf = (broker: string) => PrivateCluster.RACKS[ports.indexOf(Number(broker.split(':').pop()))] ?? broker;
+    return {
+      localShare: (sent.get(`127.0.0.1:${ports[i]}`) ?? 0) / total,
+      byBroker: [...sent].map(([broker, n]) => `${rackOf(broker)} ${n}`).join(', '),
+      window,
+    };
+  });
+}
+
 /** The cross-border scenarios, by the name `--only` takes (npm run test:faults:cluster). */
 export const CLUSTER_SCENARIOS: Record<string, Scenario> = {
   'cluster-broker-kill': crossBorder('broker-kill'),
   'cluster-broker-stop': crossBorder('broker-stop'),
   'cluster-registry-rebuild': crossBorder('registry-rebuild'),
+  'cluster-start': startCluster,
 };

@@ -23,6 +23,8 @@ import { GroupCommit } from './group-commit.js';
 export const TRUSTED_KEYS = Symbol('TRUSTED_KEYS');
 export const REGISTRY_TOPICS = Symbol('REGISTRY_TOPICS');
 
+/** How long a follower-fetching consumer trusts its metadata and the read replica a leader named (see start()). */
+const RACK_METADATA_MAX_AGE_MS = 30_000;
 /** A Kafka batch is split into chunks of at most this many messages; a group commit takes about GROUP_MESSAGES. */
 const CHUNK = 1000;
 const GROUP_MESSAGES = 2000;
@@ -121,8 +123,13 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     this.producer = producer;
     const consumer = this.kafka.consumer({
       groupId: this.config.KAFKA_CONSUMER_GROUP,
-      // Follower fetching (KIP-392): the brokers' RackAwareReplicaSelector serves this rack's replica.
-      ...(this.config.KAFKA_RACK ? { rackId: this.config.KAFKA_RACK } : {}),
+      // Follower fetching (KIP-392): the brokers' RackAwareReplicaSelector serves this rack's replica. kafkajs keeps
+      // the replica the leader named for metadataMaxAge (default 5 min) and, while its broker is down, neither falls
+      // back to the leader (it checks the leader, not that replica, against offlineReplicas) nor, with no fetcher left
+      // for that broker, refreshes its metadata: the site's registry stood still for ~5 min after its own broker's
+      // SIGKILL (cross-border fault suite). 30 s bounds that wait; the price is one metadata request and one fetch
+      // from each leader every 30 s.
+      ...(this.config.KAFKA_RACK ? { rackId: this.config.KAFKA_RACK, metadataMaxAge: RACK_METADATA_MAX_AGE_MS } : {}),
       sessionTimeout: this.config.CONSUMER_SESSION_TIMEOUT_MS,
       heartbeatInterval: 3000,
       maxBytesPerPartition: this.config.CONSUMER_MAX_BYTES_PER_PARTITION,
@@ -138,6 +145,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       this.seekFromCache(assignment);
       void this.seekToStoredOffsets(assignment).catch((error: unknown) => this.logger.warn({ err: error }, 'could not seek to stored offsets'));
     });
+    consumer.onFetchRequest((broker) => this.metrics.fetchRequests.inc({ broker }));
     consumer.onCrash((error, restart) => this.logger.error({ err: error, restart }, 'consumer crashed'));
     await consumer.connect();
     await consumer.subscribe({ topics: authorityTopics(this.topics), fromBeginning: true });
@@ -151,6 +159,32 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       { site: this.config.REGISTRY_SITE, rack: this.config.KAFKA_RACK, group: this.config.KAFKA_CONSUMER_GROUP, topics: authorityTopics(this.topics) },
       'registry consumer running',
     );
+  }
+
+  /** The latest merged offset per partition, to commit to Kafka (one commit in flight at a time; newer offsets replace older). */
+  private readonly toCommit = new Map<string, { topic: string; partition: number; offset: string }>();
+  private committing?: Promise<void>;
+
+  private commitInBackground(topic: string, partition: number, offset: string): void {
+    this.toCommit.set(`${topic}:${partition}`, { topic, partition, offset });
+    this.startCommitting();
+  }
+
+  private startCommitting(): void {
+    this.committing ??= this.commitPending().finally(() => {
+      this.committing = undefined;
+      if (this.toCommit.size && !this.stopping) this.startCommitting();
+    });
+  }
+
+  private async commitPending(): Promise<void> {
+    while (this.toCommit.size && !this.stopping) {
+      const offsets = [...this.toCommit.values()];
+      this.toCommit.clear();
+      await this.consumer
+        ?.commitOffsets(offsets)
+        .catch((error: unknown) => this.logger.debug({ err: error }, 'could not commit offsets to Kafka (informative only)'));
+    }
   }
 
   private async refreshStoredOffsets(): Promise<void> {
@@ -225,8 +259,10 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
       for (const quarantined of result.quarantined)
         this.metrics.events.inc({ authority: topicAuthority ?? 'unknown', disposition: `quarantined:${quarantined.reason}` });
       resolveOffset(chunk[chunk.length - 1].offset);
-      // Kafka's committed offset only shows lag to operators; the database's offset is the one we resume from.
-      await this.consumer?.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: result.nextOffset }]).catch(() => undefined);
+      // Kafka's committed offset only shows lag to operators; the database's offset is the one we resume from. So it
+      // is sent in the background: a commit waiting for a group coordinator that died or hangs (its broker killed or
+      // SIGSTOPped) must not hold the merge of the next batches.
+      this.commitInBackground(batch.topic, batch.partition, result.nextOffset);
       this.metrics.lag.set(
         { topic: batch.topic, partition: String(batch.partition) },
         Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(result.nextOffset))),

@@ -70,6 +70,18 @@ export class RegistryMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Fetch requests the consumer sent, by the broker (host:port) it sent them to: with KAFKA_RACK set, after the first
+   * fetch from each leader the brokers' RackAwareReplicaSelector names the replica in the consumer's rack (KIP-392)
+   * and kafkajs sends the following fetches there. What follower fetching does, seen on the wire from the client.
+   */
+  readonly fetchRequests = new Counter({
+    name: 'registry_kafka_fetch_requests_total',
+    help: 'Kafka Fetch requests sent by the registry consumer, by broker (host:port); shows follower fetching from the own rack',
+    labelNames: ['broker'] as const,
+    registers: [this.registry],
+  });
+
   readonly httpRequests = httpRequestsCounter(this.registry, 'registry');
 
   constructor() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { QueryFailedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
-import { isDatabaseUnavailable, isStatementTimeout } from './http-error.filter.js';
+import { isDatabaseBusy, isDatabaseUnavailable, isStatementTimeout } from './http-error.filter.js';
 
 describe('isDatabaseUnavailable', () => {
   it('recognises the ways a lost PostgreSQL shows up', () => {
@@ -29,5 +29,14 @@ describe('isStatementTimeout', () => {
     ).toBe(true);
     expect(isStatementTimeout(new QueryFailedError('SELECT', [], Object.assign(new Error('duplicate key'), { code: '23505' })))).toBe(false);
     expect(isStatementTimeout(undefined)).toBe(false);
+  });
+});
+
+describe('isDatabaseBusy', () => {
+  it("recognises pg-pool's wait for a free connection running out, not a database that cannot be reached", () => {
+    expect(isDatabaseBusy(new Error('timeout exceeded when trying to connect'))).toBe(true);
+    expect(isDatabaseBusy(new Error('Connection terminated due to connection timeout'))).toBe(false);
+    expect(isDatabaseBusy(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(false);
+    expect(isDatabaseBusy(undefined)).toBe(false);
   });
 });

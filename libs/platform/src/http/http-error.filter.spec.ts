@@ -51,3 +51,17 @@ describe('sendError for body-parser errors', () => {
     expect(capture(httpError(500, 'boom')).status).toBe(500);
   });
 });
+
+// Issue 17 (cross-border faults): every refusal of a write is a 503 that says why, never a 500 or a silent loss.
+describe('sendError for a database that cannot take the write', () => {
+  it('answers an exhausted connection pool with 503 reason database-busy', () => {
+    const { status, body } = capture(new Error('timeout exceeded when trying to connect'));
+    expect([status, body.reason]).toEqual([503, 'database-busy']);
+    expect(body.message).toMatch(/nothing was stored, retry later/);
+  });
+
+  it('answers a database that cannot be reached with 503 reason database-unavailable', () => {
+    const { status, body } = capture(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+    expect([status, body.reason]).toEqual([503, 'database-unavailable']);
+  });
+});

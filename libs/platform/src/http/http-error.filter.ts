@@ -22,6 +22,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
+/**
+ * Every connection of the app's pool stayed busy for the pool's whole wait (pg-pool's connectionTimeoutMillis): the
+ * database answers, but the service has more work than connections (an overloaded machine). Distinct from a
+ * database that cannot be reached, so the 503 can say which.
+ */
+export function isDatabaseBusy(error: unknown): boolean {
+  const candidate = error as { message?: string; driverError?: unknown } | undefined;
+  if (!candidate) return false;
+  return candidate.message === 'timeout exceeded when trying to connect' || (candidate.driverError !== undefined && isDatabaseBusy(candidate.driverError));
+}
+
 /** PostgreSQL cancelled the statement: it ran past statement_timeout (query_canceled). */
 export function isStatementTimeout(error: unknown): boolean {
   const candidate = error as { code?: string; driverError?: unknown } | undefined;
@@ -96,8 +107,27 @@ function describeError(exception: unknown): { status: number; body: Record<strin
       },
     };
   }
+  if (isDatabaseBusy(exception)) {
+    return {
+      status: 503,
+      body: {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        reason: 'database-busy',
+        message: 'no database connection became free in time (the service is overloaded); nothing was stored, retry later',
+      },
+    };
+  }
   if (isDatabaseUnavailable(exception)) {
-    return { status: 503, body: { statusCode: 503, error: 'Service Unavailable', message: 'the database is unavailable; nothing was stored, retry later' } };
+    return {
+      status: 503,
+      body: {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        reason: 'database-unavailable',
+        message: 'the database is unavailable; nothing was stored, retry later',
+      },
+    };
   }
   return { status: 500, body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' } };
 }

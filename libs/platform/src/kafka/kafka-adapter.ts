@@ -99,6 +99,8 @@ export interface ConsumerOptions {
   groupId: string;
   /** Follower fetching (KIP-392): the rack this consumer fetches from. */
   rackId?: string;
+  /** How long metadata (and the read replica a leader named) is trusted before it is fetched again, ms. */
+  metadataMaxAge?: number;
   sessionTimeout?: number;
   heartbeatInterval?: number;
   maxBytesPerPartition?: number;
@@ -131,6 +133,11 @@ export interface Consumer {
   onAssignment(listener: (assignment: Record<string, number[]>) => void): void;
   /** Called when the client gives up on the current session (it restarts on its own when `restart`). */
   onCrash(listener: (error: unknown, restart: boolean) => void): void;
+  /**
+   * Called for each Fetch request sent, with the broker (host:port) it went to: follower fetching seen from the client.
+   * kafkajs reports it; @platformatic/kafka has no such event, so there it is never called.
+   */
+  onFetchRequest(listener: (broker: string) => void): void;
   seek(position: TopicPartitionOffset): void;
   commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
   pause(topics: { topic: string; partitions?: number[] }[]): void;

@@ -30,6 +30,11 @@ function consumerOf(kafka: kjs.Kafka, options: ConsumerOptions): Consumer {
     onCrash: (listener) => {
       consumer.on(consumer.events.CRASH, ({ payload }) => listener(payload.error, payload.restart));
     },
+    onFetchRequest: (listener) => {
+      consumer.on(consumer.events.REQUEST, ({ payload }) => {
+        if (payload.apiName === 'Fetch') listener(payload.broker);
+      });
+    },
     seek: (position) => consumer.seek(position),
     commitOffsets: (offsets) => consumer.commitOffsets(offsets),
     pause: (topics) => consumer.pause(topics),

@@ -200,6 +200,7 @@ class PlatformaticGroupConsumer implements Consumer {
       ...baseOptions(this.connection),
       groupId: this.options.groupId,
       ...(this.options.rackId ? { clientRack: this.options.rackId } : {}),
+      ...(this.options.metadataMaxAge ? { metadataMaxAge: this.options.metadataMaxAge } : {}),
       sessionTimeout: this.options.sessionTimeout ?? 30_000,
       heartbeatInterval: this.options.heartbeatInterval ?? 3_000,
       rebalanceTimeout: Math.max(60_000, this.options.sessionTimeout ?? 30_000),
@@ -232,6 +233,9 @@ class PlatformaticGroupConsumer implements Consumer {
   onCrash(listener: (error: unknown, restart: boolean) => void): void {
     this.crashListeners.push(listener);
   }
+
+  /** @platformatic/kafka emits no per-request event: the fetch-request metric stays empty on this client. */
+  onFetchRequest(): void {}
 
   async run(run: ConsumerRun): Promise<void> {
     this.handler = { partitionsConsumedConcurrently: 1, autoResolve: false, ...run };
