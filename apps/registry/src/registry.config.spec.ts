@@ -130,6 +130,9 @@ describe('registry config: the access trail', () => {
       DATABASE_URL: `postgres://registry:${strong}@db.internal:5432/recordation_exchange`,
       KAFKA_PASSWORD: strong,
       METRICS_TOKEN: strong,
+      OIDC_ISSUER_CN: 'https://idp.cn.example/realms/cn',
+      OIDC_ISSUER_HK: 'https://idp.hk.example/realms/hk',
+      OIDC_ISSUER_MO: 'https://idp.mo.example/realms/mo',
     };
     expect(problemsOf(production)).toEqual([]);
     expect(problemsOf({ ...production, ACCESS_TRAIL_ENABLED: 'false' })).toEqual([

@@ -6,6 +6,7 @@ function capture(exception: unknown): { status: number; body: Record<string, unk
   const sent = { status: 0, body: {} as Record<string, unknown> };
   const response = {
     headersSent: false,
+    hasHeader: () => false,
     setHeader: () => response,
     status: (status: number) => {
       sent.status = status;

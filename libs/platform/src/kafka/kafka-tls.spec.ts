@@ -87,6 +87,9 @@ describe('Kafka TLS configuration', () => {
       KAFKA_PASSWORD: 'a-real-kafka-password-of-32-characters!',
       DATABASE_URL: 'postgres://registry:a-real-database-password-of-32-chars!@db:5432/rx',
       KAFKA_TLS: 'true',
+      OIDC_ISSUER_CN: 'https://idp.cn.example/realms/cn',
+      OIDC_ISSUER_HK: 'https://idp.hk.example/realms/hk',
+      OIDC_ISSUER_MO: 'https://idp.mo.example/realms/mo',
     };
     expect(problemsOf(production)).toEqual([{ variable: 'KAFKA_CA_FILE', reason: expect.stringMatching(/must be set when KAFKA_TLS=true in production/) }]);
     expect(problemsOf({ ...production, KAFKA_CA_FILE: ca })).toEqual([]);
