@@ -1,12 +1,14 @@
 /**
  * The Secrets (and the public-key ConfigMap) that deploy/k8s/ reads but does not hold: fresh Ed25519 signing keys,
- * database role passwords and bearer credentials, generated once per deployment.
+ * database role passwords and each registry's metrics scrape credential, generated once per deployment.
  *
  *   npm run k8s:secrets -- --tokens-out k8s-tokens.env | kubectl apply -n recordation-exchange -f -
  *
- * stdout: the manifests (YAML). The bearer credentials go into the Secrets only as `sha256:<hex>`; the credentials
- * themselves, to hand to publishers, officers, auditors and admins, are written to the --tokens-out file (mode 0600,
- * never overwritten). Kafka passwords are not here: Strimzi's User Operator generates them (Secret per KafkaUser).
+ * stdout: the manifests (YAML). The metrics credentials go into the Secrets only as `sha256:<hex>`; the credentials
+ * themselves, for the Prometheus that scrapes each registry, are written to the --tokens-out file (mode 0600, never
+ * overwritten). No static bearer token of people or systems: the image runs in production mode, where publishers,
+ * officers, auditors and admins sign in through their authority's identity provider (deploy/k8s/apps/oidc.yaml).
+ * Kafka passwords are not here: Strimzi's User Operator generates them (Secret per KafkaUser).
  * Each authority's private key is in a Secret of its own (<app>-signing-key) that only its Deployment reads; the
  * registries get the public keys (ConfigMap trusted-keys).
  */
@@ -35,7 +37,7 @@ export interface K8sObject {
 
 export interface K8sSecrets {
   objects: K8sObject[];
-  /** The bearer credentials themselves (NAME → value), for the people and systems that present them. */
+  /** The bearer credentials themselves (NAME → value), for the systems that present them (the metrics scrapers). */
   tokens: Record<string, string>;
 }
 
@@ -62,8 +64,6 @@ export function buildK8sSecrets(now = new Date()): K8sSecrets {
   const tokens: Record<string, string> = {};
   const trusted: string[] = [];
   const stamp = now.toISOString().slice(0, 10);
-  const auditorToken = randomSecret();
-  tokens.AUDITOR_TOKEN = auditorToken;
   for (const authority of AUTHORITIES) {
     const { app, role, database } = K8S_SITES[authority];
     const site = authority.toLowerCase();
@@ -72,16 +72,9 @@ export function buildK8sSecrets(now = new Date()): K8sSecrets {
     trusted.push(`${authority}:${keyId}:${pair.publicKey}`);
     objects.push(secret(`${app}-signing-key`, { 'key-id': keyId, 'private-key': pair.privateKey }));
 
-    const publisher = randomSecret();
-    const officer = randomSecret();
-    const admin = randomSecret();
-    tokens[`PUBLISHER_TOKEN_${authority}`] = publisher;
-    tokens[`OFFICER_TOKEN_${authority}`] = officer;
-    tokens[`ADMIN_TOKEN_REGISTRY_${authority}`] = admin;
-    objects.push(secret(`${app}-credentials`, { 'publisher-token': hashed(publisher) }));
-    objects.push(
-      secret(`registry-${site}-credentials`, { 'officer-token': hashed(officer), 'auditor-token': hashed(auditorToken), 'admin-token': hashed(admin) }),
-    );
+    const metrics = randomSecret();
+    tokens[`METRICS_TOKEN_REGISTRY_${authority}`] = metrics;
+    objects.push(secret(`registry-${site}-credentials`, { 'metrics-token': hashed(metrics) }));
 
     objects.push(databaseRole(database, app, role), databaseRole(database, 'registry', 'registry'));
   }
@@ -103,7 +96,7 @@ function main(args: string[]): void {
     { mode: 0o600 },
   );
   process.stdout.write(objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
-  process.stderr.write(`k8s-secrets: ${objects.length} objects on stdout; credentials to hand out in ${tokensOut}\n`);
+  process.stderr.write(`k8s-secrets: ${objects.length} objects on stdout; the metrics scrape credentials in ${tokensOut}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

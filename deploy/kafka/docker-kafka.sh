@@ -5,7 +5,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 data=/var/lib/kafka/data
 mkdir -p "$data"
+# One node (as kafka.sh's single broker); the client listener is SASL_PLAINTEXT on the compose network (the demo runs
+# in development mode, KAFKA_TLS unset): every @NAME@ token of the template is replaced (test/consistency checks it).
 sed -e "s#@KAFKA_PORT@#9092#g; s#@CONTROLLER_PORT@#9093#g; s#@KAFKA_DATA_DIR@#$data#g" \
+    -e "s#@NODE_ID@#1#g; s#@QUORUM_VOTERS@#1@127.0.0.1:9093#g; s#@REPLICATION_FACTOR@#1#g; s#@MIN_ISR@#1#g" \
+    -e "s#@CLIENT_PROTOCOL@#SASL_PLAINTEXT#g" \
     -e "s#@ADMIN_PASSWORD@#${KAFKA_PASSWORD_ADMIN}#g" \
     -e "s#^listeners=CLIENT://127.0.0.1:9092#listeners=CLIENT://0.0.0.0:9092#" \
     -e "s#^advertised.listeners=CLIENT://127.0.0.1:9092#advertised.listeners=CLIENT://kafka:9092#" \

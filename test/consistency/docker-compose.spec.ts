@@ -2,7 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { appVariables, readEnvExample, root } from './env-example.js';
+import { AUTHORITIES, generateSigningKeyPair, type AuthorityCode } from '#contracts';
+import type { ConfigError } from '#platform';
+import { AUTHORITY_APP_DEFAULTS, loadAuthorityConfig } from '../../libs/authority/src/authority.config.js';
+import { loadRegistryConfig } from '../../apps/registry/src/registry.config.js';
+import { appVariables, imageEnvironment, readEnvExample, root } from './env-example.js';
 
 /** docker-compose.yml cannot run here (no Docker engine), so this keeps it in step with the local scripts. */
 interface Service {
@@ -41,6 +45,46 @@ function keyDirectoryOf(app: string): string | undefined {
   return [...mounts(compose.services.keys)].find(([source]) => source === volume)?.[1].target.replace(/^\/keys\//, '');
 }
 const pom = readFileSync(new URL('deploy/kafka/pom.xml', root), 'utf8');
+const dockerKafka = readFileSync(new URL('deploy/kafka/docker-kafka.sh', root), 'utf8');
+const brokerTemplate = readFileSync(new URL('deploy/kafka/server.properties.template', root), 'utf8');
+
+/** What keys.sh's `dev-keys.js` generates (SIGNING_KEY_ID_<code>, SIGNING_PRIVATE_KEY_<code>, TRUSTED_KEYS), freshly. */
+const devKeys: Record<string, string> = (() => {
+  const keys: Record<string, string> = {};
+  const trusted: string[] = [];
+  for (const code of AUTHORITIES) {
+    const pair = generateSigningKeyPair();
+    const keyId = `${code.toLowerCase()}-dev-2026-12-02`;
+    Object.assign(keys, { [`SIGNING_KEY_ID_${code}`]: keyId, [`SIGNING_PRIVATE_KEY_${code}`]: pair.privateKey });
+    trusted.push(`${code}:${keyId}:${pair.publicKey}`);
+  }
+  return { ...keys, TRUSTED_KEYS: trusted.join(',') };
+})();
+
+/**
+ * The environment an app starts with under `docker compose up` (no .env, no shell variables): the image's ENV, the
+ * variables of its key file (read by its command before `exec node`), then the service's environment with each
+ * `${NAME:-default}` at its default.
+ */
+function startupEnv(app: string, environment = compose.services[app].environment ?? {}): Record<string, string> {
+  const env: Record<string, string> = { ...imageEnvironment() };
+  for (const { name, from } of keyFiles.get(keyDirectoryOf(app) ?? '') ?? []) env[name] = devKeys[from];
+  for (const [name, value] of Object.entries(environment)) env[name] = String(value).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+  return env;
+}
+
+/** The problems the app's start-up validation refuses it with (its config loader, the production checks), or []. */
+function startupProblems(app: string, env: Record<string, string>): { variable: string; reason: string }[] {
+  const code = (Object.keys(AUTHORITY_APP_DEFAULTS) as AuthorityCode[]).find((c) => AUTHORITY_APP_DEFAULTS[c].app === app);
+  try {
+    if (code) loadAuthorityConfig(code, env);
+    else loadRegistryConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ConfigError') return (error as ConfigError).problems;
+    throw error;
+  }
+}
 const { sections, optional } = readEnvExample();
 const APPS = ['registry', 'mainland', 'hong-kong', 'macao'] as const;
 
@@ -168,5 +212,26 @@ describe('docker-compose.yml matches .env.example and the local scripts', () => 
       const service = compose.services[name];
       expect({ name, checked: Boolean(service.healthcheck?.test?.length) || service.build === '.' }).toEqual({ name, checked: true });
     }
+  });
+
+  it.each(APPS)('%s passes its start-up validation with the environment compose gives it, in the mode it runs in', (app) => {
+    const env = startupEnv(app);
+    expect(startupProblems(app, env)).toEqual([]);
+    // the demo's development credentials are accepted only because the service says so over the image's production mode
+    expect({ app, NODE_ENV: env.NODE_ENV }).toEqual({ app, NODE_ENV: 'development' });
+  });
+
+  it("would be refused at start-up in the image's production mode (the check can fail)", () => {
+    const { NODE_ENV: _mode, ...environment } = compose.services.registry.environment ?? {};
+    const refused = startupProblems('registry', startupEnv('registry', environment)).map((p) => p.variable);
+    expect(refused).toEqual(expect.arrayContaining(['OFFICER_TOKEN_CN', 'KAFKA_PASSWORD', 'DATABASE_URL', 'OIDC_ISSUER_CN', 'TRUSTED_KEYS']));
+  });
+
+  it('renders the broker configuration whole (every @NAME@ of the template), with the client listener plaintext as the apps expect', () => {
+    const tokens = (text: string) => new Set([...text.matchAll(/@([A-Z_]+)@/g)].map(([, name]) => name).filter((name) => name !== 'NAME'));
+    const replaced = new Set([...dockerKafka.matchAll(/s#@([A-Z_]+)@#/g)].map(([, name]) => name));
+    expect([...tokens(brokerTemplate)].filter((name) => !replaced.has(name))).toEqual([]);
+    expect(dockerKafka).toContain('s#@CLIENT_PROTOCOL@#SASL_PLAINTEXT#g');
+    for (const app of APPS) expect({ app, KAFKA_TLS: startupEnv(app).KAFKA_TLS }).toEqual({ app, KAFKA_TLS: undefined });
   });
 });

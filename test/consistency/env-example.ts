@@ -30,7 +30,20 @@ export function readEnvExample(text = readFileSync(new URL('.env.example', root)
   return { sections, optional };
 }
 
-/** What an app may be given: the shared section and its own. */
+/** What an app may be given: the shared section, the OIDC_* variables of [oidc] (every app reads them) and its own. */
 export function appVariables({ sections }: EnvExample, app: string): Set<string> {
-  return new Set([...(sections.get('shared')?.keys() ?? []), ...(sections.get(app)?.keys() ?? [])]);
+  const oidc = [...(sections.get('oidc')?.keys() ?? [])].filter((name) => name.startsWith('OIDC_'));
+  return new Set([...(sections.get('shared')?.keys() ?? []), ...oidc, ...(sections.get(app)?.keys() ?? [])]);
+}
+
+/**
+ * The image's environment: the `ENV` lines of the Dockerfile's last stage (NODE_ENV=production, the mode whose start-up
+ * checks refuse development credentials). A manifest's environment is laid over it, as Docker and the kubelet do.
+ */
+export function imageEnvironment(dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8')): Record<string, string> {
+  const stages = dockerfile.split(/^FROM /m);
+  const last = stages[stages.length - 1];
+  const env: Record<string, string> = {};
+  for (const [, rest] of last.matchAll(/^ENV (.+)$/gm)) for (const [, name, value] of rest.matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)) env[name] = value;
+  return env;
 }

@@ -12,7 +12,8 @@ import { KAFKA_PRINCIPALS, REGISTRY_GROUP_PREFIX, recordationAcls, recordationTo
 import { AUTHORITY_APP_DEFAULTS, AuthorityConfig, loadAuthorityConfig } from '../../libs/authority/src/authority.config.js';
 import { RegistryConfig, loadRegistryConfig } from '../../apps/registry/src/registry.config.js';
 import { buildK8sSecrets, type K8sObject } from '../../scripts/k8s-secrets.js';
-import { appVariables, readEnvExample, root } from './env-example.js';
+import { ConfigError, OIDC_ISSUER_VARIABLES, STATIC_TOKEN_VARIABLES } from '#platform';
+import { appVariables, imageEnvironment, readEnvExample, root } from './env-example.js';
 
 /**
  * deploy/k8s/ cannot be applied here (no cluster): this validates every object against its schema (Kubernetes' own
@@ -85,7 +86,8 @@ function resolvedEnv(deployment: Obj): Record<string, string> {
       continue;
     }
     const kind = variable.valueFrom?.secretKeyRef ? 'Secret' : 'ConfigMap';
-    const source = generated.objects.find((o) => o.kind === kind && o.metadata.name === ref.name);
+    // From npm run k8s:secrets, or a ConfigMap of deploy/k8s itself (oidc).
+    const source = [...generated.objects, ...(manifests as K8sObject[])].find((o) => o.kind === kind && o.metadata.name === ref.name);
     const value = (source?.stringData ?? source?.data)?.[ref.key];
     if (value === undefined)
       throw new Error(`${deployment.metadata.name}: ${variable.name} refers to ${kind} ${ref.name} key ${ref.key}, which nothing provides`);
@@ -93,6 +95,21 @@ function resolvedEnv(deployment: Obj): Record<string, string> {
   }
   if (env.KAFKA_CA_FILE) env.KAFKA_CA_FILE = MOUNTED_CA;
   return env;
+}
+
+/** What the app's start-up validation sees: the image's environment (NODE_ENV=production) under the Deployment's. */
+const startupEnv = (deployment: Obj): Record<string, string> => ({ ...imageEnvironment(), ...resolvedEnv(deployment) });
+
+/** The problems start-up would refuse the app with (loadConfig, the production checks, the app's own), or []. */
+function startupProblems(load: () => unknown): { variable: string; reason: string }[] {
+  try {
+    load();
+    return [];
+  } catch (error) {
+    // by name: the apps' configs reach ConfigError through #platform
+    if (error instanceof Error && error.name === 'ConfigError') return (error as ConfigError).problems;
+    throw error;
+  }
 }
 
 /** Every variable a config class declares (class-validator metadata, inherited ones included). */
@@ -303,7 +320,10 @@ describe('deploy/k8s: the apps', () => {
     for (const { name } of envOf(deployment)) {
       expect({ name, declared: authorityVariables.has(name), listed: known.has(name) }).toEqual({ name, declared: true, listed: true });
     }
-    const env = resolvedEnv(deployment);
+    // as start-up would: the image's production mode, the production checks, the authority's own
+    const env = startupEnv(deployment);
+    expect(env.NODE_ENV).toBe('production');
+    expect(startupProblems(() => loadAuthorityConfig(code, env))).toEqual([]);
     const config = loadAuthorityConfig(code, env);
     expect([config.DATABASE_SCHEMA, config.KAFKA_USERNAME, String(config.PORT)]).toEqual([
       AUTHORITY_APP_DEFAULTS[code].DATABASE_SCHEMA,
@@ -323,7 +343,10 @@ describe('deploy/k8s: the apps', () => {
         listed: true,
       });
     }
-    const config = loadRegistryConfig(resolvedEnv(deployment));
+    const env = startupEnv(deployment);
+    expect(env.NODE_ENV).toBe('production');
+    expect(startupProblems(() => loadRegistryConfig(env))).toEqual([]);
+    const config = loadRegistryConfig(env);
     expect(String(config.PORT)).toBe(envExample.sections.get('registry')?.get('PORT'));
     expect(pinnedTo(deployment.spec.template.spec)).toEqual([code]);
   });
@@ -389,14 +412,31 @@ describe('deploy/k8s: the apps', () => {
     }
   });
 
-  it("gives each registry only its own jurisdiction's officers' credential", () => {
-    for (const [code, deployment] of registries) {
-      expect(
-        envOf(deployment)
-          .map((e) => e.name)
-          .filter((n) => n.startsWith('OFFICER_TOKEN_')),
-      ).toEqual([`OFFICER_TOKEN_${code}`]);
+  it('sets no static bearer token (production refuses them); every app reads the three https issuers and the audience from ConfigMap oidc', () => {
+    const oidc = one('ConfigMap', 'oidc');
+    for (const deployment of deployments) {
+      const names = envOf(deployment).map((e) => e.name);
+      expect(names.filter((n) => (STATIC_TOKEN_VARIABLES as readonly string[]).includes(n))).toEqual([]);
+      for (const name of [...OIDC_ISSUER_VARIABLES, 'OIDC_AUDIENCE'])
+        expect(envOf(deployment).find((e) => e.name === name)?.valueFrom?.configMapKeyRef).toEqual({ name: 'oidc', key: name });
     }
+    for (const name of OIDC_ISSUER_VARIABLES) expect(String(oidc.data[name])).toMatch(/^https:\/\//);
+  });
+
+  it('would refuse to start (the start-up check can fail) with a static token, an http issuer, or no METRICS_TOKEN', () => {
+    const [, registry] = registries[0];
+    const [code, authority] = authorities[0];
+    const strongHash = `sha256:${'ab'.repeat(32)}`;
+    const refused = (load: () => unknown) => startupProblems(load).map((p) => p.variable);
+    expect(refused(() => loadRegistryConfig({ ...startupEnv(registry), OFFICER_TOKEN_CN: strongHash }))).toEqual(['OFFICER_TOKEN_CN']);
+    expect(refused(() => loadRegistryConfig({ ...startupEnv(registry), OIDC_ISSUER_HK: 'http://idp.internal/realms/hk' }))).toEqual(['OIDC_ISSUER_HK']);
+    const { METRICS_TOKEN: _metrics, ...noMetrics } = startupEnv(registry);
+    expect(refused(() => loadRegistryConfig(noMetrics))).toEqual(['METRICS_TOKEN']);
+    expect(refused(() => loadAuthorityConfig(code, { ...startupEnv(authority), [`PUBLISHER_TOKEN_${code}`]: strongHash }))).toEqual([
+      `PUBLISHER_TOKEN_${code}`,
+    ]);
+    const { KAFKA_CA_FILE: _ca, ...noCa } = startupEnv(authority);
+    expect(refused(() => loadAuthorityConfig(code, noCa))).toEqual(['KAFKA_CA_FILE']);
   });
 
   it('stores bearer credentials only as sha256 hashes', () => {
@@ -503,14 +543,12 @@ describe('scripts/k8s-secrets.ts', () => {
 
   it('generates fresh keys and credentials on every run', () => {
     const second = buildK8sSecrets();
-    expect(second.tokens.AUDITOR_TOKEN).not.toBe(first.tokens.AUDITOR_TOKEN);
+    expect(second.tokens.METRICS_TOKEN_REGISTRY_HK).not.toBe(first.tokens.METRICS_TOKEN_REGISTRY_HK);
     const key = (s: typeof first) => s.objects.find((o) => o.metadata.name === 'mainland-signing-key')?.stringData?.['private-key'];
     expect(key(second)).not.toBe(key(first));
   });
 
-  it('hands out a credential for every role the registries and authorities accept', () => {
-    expect(Object.keys(first.tokens).sort()).toEqual(
-      ['AUDITOR_TOKEN', ...AUTHORITIES.flatMap((c: AuthorityCode) => [`PUBLISHER_TOKEN_${c}`, `OFFICER_TOKEN_${c}`, `ADMIN_TOKEN_REGISTRY_${c}`])].sort(),
-    );
+  it("hands out only each registry's metrics scrape credential: people and systems sign in through OIDC", () => {
+    expect(Object.keys(first.tokens).sort()).toEqual(AUTHORITIES.map((c: AuthorityCode) => `METRICS_TOKEN_REGISTRY_${c}`).sort());
   });
 });

@@ -11,7 +11,10 @@ export class AuthorityConfig extends BaseAppConfig {
   @IsNotEmpty({ message: 'must hold the Ed25519 private key (base64 PKCS#8 DER or PEM)' })
   SIGNING_PRIVATE_KEY: string;
 
-  /** This authority's publishers' credential (required), and the others' so that they get a clear 403. */
+  /**
+   * This authority's publishers' static credential (development; required unless its OIDC_ISSUER_<code> is set, and
+   * refused in production, where publishers are the authority's OIDC clients), and the others' so they get a clear 403.
+   */
   @IsOptional() @IsString() @IsNotEmpty() PUBLISHER_TOKEN_CN?: string;
   @IsOptional() @IsString() @IsNotEmpty() PUBLISHER_TOKEN_HK?: string;
   @IsOptional() @IsString() @IsNotEmpty() PUBLISHER_TOKEN_MO?: string;
@@ -36,11 +39,15 @@ export const AUTHORITY_APP_DEFAULTS: Record<AuthorityCode, { app: string; PORT: 
   MO: { app: 'macao', PORT: '3003', DATABASE_SCHEMA: 'macao', KAFKA_USERNAME: 'authority-mo' },
 };
 
-/** Loads and checks the config of one authority's service; its own publisher credential is required. */
+/**
+ * Loads and checks the config of one authority's service: its publishers need a way in, their static credential
+ * (development) or their authority's identity provider (OIDC_ISSUER_<code>; production accepts only that).
+ */
 export function loadAuthorityConfig(authority: AuthorityCode, env: NodeJS.ProcessEnv = process.env): AuthorityConfig {
   const { app: _app, ...defaults } = AUTHORITY_APP_DEFAULTS[authority];
   const config = loadConfig(AuthorityConfig, { ...defaults, ...env });
   const own = `PUBLISHER_TOKEN_${authority}` as const;
-  if (!config[own]) throw new ConfigError([{ variable: own, reason: "is not set (the credential this authority's publishers present)" }]);
+  if (!config[own] && !config[`OIDC_ISSUER_${authority}`])
+    throw new ConfigError([{ variable: own, reason: `is not set (the credential this authority's publishers present; or set OIDC_ISSUER_${authority})` }]);
   return config;
 }

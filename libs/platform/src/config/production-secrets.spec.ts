@@ -132,4 +132,21 @@ describe('production mode (NODE_ENV=production) refuses development secrets', ()
       'SIGNING_KEY_ID',
     ]);
   });
+
+  it('starts an authority service in production with its publishers signing in through OIDC, no static token (the deployments)', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: `postgres://hong_kong:${strong()}@db:5432/rx`,
+      KAFKA_PASSWORD: strong(),
+      SIGNING_KEY_ID: 'hk-2027',
+      SIGNING_PRIVATE_KEY: 'irrelevant here',
+      OIDC_ISSUER_CN: productionRegistry.OIDC_ISSUER_CN,
+      OIDC_ISSUER_HK: productionRegistry.OIDC_ISSUER_HK,
+      OIDC_ISSUER_MO: productionRegistry.OIDC_ISSUER_MO,
+    };
+    expect(problemsOf(() => loadAuthorityConfig('HK', production))).toEqual({});
+    // Neither its issuer nor a static token: its publishers would have no way in (in any mode).
+    const { NODE_ENV: _mode, OIDC_ISSUER_HK: _issuer, ...development } = production;
+    expect(problemsOf(() => loadAuthorityConfig('HK', development))).toEqual({ PUBLISHER_TOKEN_HK: expect.stringMatching(/not set.*OIDC_ISSUER_HK/) });
+  });
 });
