@@ -420,7 +420,8 @@ describe('deploy/k8s: the apps', () => {
       for (const name of [...OIDC_ISSUER_VARIABLES, 'OIDC_AUDIENCE'])
         expect(envOf(deployment).find((e) => e.name === name)?.valueFrom?.configMapKeyRef).toEqual({ name: 'oidc', key: name });
     }
-    for (const name of OIDC_ISSUER_VARIABLES) expect(String(oidc.data[name])).toMatch(/^https:\/\//);
+    const data = oidc.data as Record<string, unknown>;
+    for (const name of OIDC_ISSUER_VARIABLES) expect(String(data[name])).toMatch(/^https:\/\//);
   });
 
   it('would refuse to start (the start-up check can fail) with a static token, an http issuer, or no METRICS_TOKEN', () => {

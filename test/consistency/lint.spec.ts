@@ -8,9 +8,9 @@ const root = new URL('../../', import.meta.url);
 const eslint = new ESLint({ cwd: fileURLToPath(root) });
 
 describe('lint', () => {
-  it('`npm run lint` runs ESLint and prettier --check, and `npm test` runs it before Jest', () => {
+  it('`npm run lint` type-checks the whole tree (tests included), runs ESLint and prettier --check, and `npm test` runs it before Jest', () => {
     const scripts = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts.lint).toBe('eslint . && prettier --check .');
+    expect(scripts.lint).toBe('tsc -p tsconfig.json --noEmit && eslint . && prettier --check .');
     expect(scripts.format).toMatch(/^prettier --write \./);
     const testSh = readFileSync(new URL('scripts/test.sh', root), 'utf8');
     const lintAt = testSh.indexOf('npm run -s lint || { lint=failed; status=1; }');

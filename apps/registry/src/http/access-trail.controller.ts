@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { DataSource } from 'typeorm';
 import { AUTHORITIES, IsTimestamp, type AuthorityCode } from '#contracts';
 import { FieldValidationException, Roles } from '#platform';
+import type { AccessEntry } from '../access-trail/access-entry.js';
 import { csvLine } from '../audit/export.js';
 import { RegistryTables } from '../store/registry-tables.js';
 
@@ -60,22 +61,8 @@ export class AccessQuery {
   format?: 'json' | 'ndjson' | 'csv';
 }
 
-interface AccessRow {
-  id: string;
-  at: Date;
-  subject: string;
-  authority: string | null;
-  role: string;
-  method: string;
-  route: string;
-  path: string;
-  query: Record<string, unknown>;
-  body: Record<string, unknown> | null;
-  status: number;
-  shown: string[];
-  shown_count: number;
-  duration_ms: number;
-}
+/** A stored entry as the table returns it (snake_case columns). */
+type AccessRow = Omit<AccessEntry, 'shownCount' | 'durationMs'> & { id: string; shown_count: number; duration_ms: number };
 
 const CSV_COLUMNS = ['id', 'at', 'subject', 'authority', 'role', 'method', 'route', 'path', 'status', 'query', 'body', 'shown', 'shownCount', 'durationMs'];
 const EXPORT_PAGE = 1000;
