@@ -161,6 +161,9 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
             }
           }
           resolveOffset(last);
+          // The group is this replay's own: committing what was queued only spares a member that rejoins after a
+          // rebalance fetching it all again (what is queued twice is skipped anyway). Not awaited: informative only.
+          void consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) }]).catch(() => undefined);
           await heartbeat();
         },
       });
