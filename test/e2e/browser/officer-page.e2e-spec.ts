@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchHeadlessChromium } from '../../support/chromium.js';
 import request from 'supertest';
 import { waitFor } from '#testing';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * The officers' page in headless Chromium (Debian's chromium, driven by playwright-core; no browser download):
@@ -50,18 +49,7 @@ describe("officers' web page", () => {
       { description: 'three events in the registry' },
     );
     baseUrl = `http://127.0.0.1:${(registry.getHttpServer().address() as AddressInfo).port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchHeadlessChromium();
   });
 
   afterAll(async () => {

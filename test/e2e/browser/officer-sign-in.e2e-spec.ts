@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchHeadlessChromium } from '../../support/chromium.js';
 import request from 'supertest';
 import { waitFor } from '#testing';
 import { IDP_USERS, TestIdp } from '../../support/idp.js';
 import { TOKENS, TestSystem, recordationBody } from '../../support/system.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * Issue 21, item 3: an officer signs in on the officers' page through the real login form of the Hong Kong provider
@@ -39,18 +38,7 @@ describe("officers' page: sign-in through the authority's identity provider", ()
       { description: 'the recordation in the registry' },
     );
     baseUrl = `http://127.0.0.1:${(registry.getHttpServer().address() as AddressInfo).port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchHeadlessChromium();
   });
 
   afterAll(async () => {

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
  */
 export const MIN_PRODUCTION_SECRET_LENGTH = 32;
 
-/** Every credential the apps read: bearer tokens, the metrics token, the Kafka password. */
-export const CREDENTIAL_VARIABLES = [
+/** Static bearer tokens of people and systems: the development mode only; production signs in through OIDC (issue 21). */
+export const STATIC_TOKEN_VARIABLES = [
   'PUBLISHER_TOKEN_CN',
   'PUBLISHER_TOKEN_HK',
   'PUBLISHER_TOKEN_MO',
@@ -17,9 +17,10 @@ export const CREDENTIAL_VARIABLES = [
   'OFFICER_TOKEN_MO',
   'AUDITOR_TOKEN',
   'ADMIN_TOKEN',
-  'METRICS_TOKEN',
-  'KAFKA_PASSWORD',
 ] as const;
+
+/** Every credential the apps read: bearer tokens, the metrics token, the Kafka password. */
+export const CREDENTIAL_VARIABLES = [...STATIC_TOKEN_VARIABLES, 'METRICS_TOKEN', 'KAFKA_PASSWORD'] as const;
 
 /** The published development values (.env.example, scripts/start.sh, the test systems). */
 export const DEVELOPMENT_SECRETS: readonly string[] = [
@@ -55,18 +56,6 @@ const DEVELOPMENT_HASHES = new Set(DEVELOPMENT_SECRETS.map((secret) => createHas
 
 /** Key ids of the development and test signing keys (scripts/dev-keys.ts, libs/testing). */
 const DEVELOPMENT_KEY_ID = /^(cn|hk|mo)-(dev|test)-/i;
-
-/** Static bearer tokens of people and systems: the development mode only; production signs in through OIDC (issue 21). */
-export const STATIC_TOKEN_VARIABLES = [
-  'PUBLISHER_TOKEN_CN',
-  'PUBLISHER_TOKEN_HK',
-  'PUBLISHER_TOKEN_MO',
-  'OFFICER_TOKEN_CN',
-  'OFFICER_TOKEN_HK',
-  'OFFICER_TOKEN_MO',
-  'AUDITOR_TOKEN',
-  'ADMIN_TOKEN',
-] as const;
 
 export const OIDC_ISSUER_VARIABLES = ['OIDC_ISSUER_CN', 'OIDC_ISSUER_HK', 'OIDC_ISSUER_MO'] as const;
 
