@@ -5,7 +5,6 @@ import {
   ArrayMinSize,
   ArrayUnique,
   IsArray,
-  IsEmail,
   IsIn,
   IsInt,
   IsObject,
@@ -18,7 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { AUTHORITIES, type AuthorityCode } from './authorities.js';
-import { IsCalendarDate, IsStorableText, IsTrimmedText } from './validators.js';
+import { IsCalendarDate, IsEmailAddress, IsStorableText, IsTrimmedText } from './validators.js';
 
 /**
  * The canonical recordation. JSON names are a contract shared by the three authorities and the registry:
@@ -323,7 +322,7 @@ export class RepresentativeDto implements Representative {
   name: string;
 
   @IsOptional()
-  @IsEmail({}, { message: 'must be an email address' })
+  @IsEmailAddress()
   email?: string;
 
   @IsOptional()

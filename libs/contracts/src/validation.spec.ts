@@ -52,6 +52,11 @@ describe('validatePlain with the recordation contract', () => {
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
   });
 
+  it('refuses an email with a lone surrogate as that field, instead of throwing (validator isEmail raised URIError)', () => {
+    const result = validatePlain(CreateRecordationDto, { ...valid, representative: { name: 'Ms Chan', email: 'chan\uD800@example.org' } });
+    expect(result).toEqual({ ok: false, errors: [{ field: 'representative.email', reason: 'must be an email address' }] });
+  });
+
   it('refuses non-objects', () => {
     expect(fieldsOf([valid])).toEqual(['(body)']);
     expect(fieldsOf('text')).toEqual(['(body)']);

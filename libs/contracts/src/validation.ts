@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { acceptedByCompiledContract } from './compiled-validation.js';
 
 /** One reason one field was refused; `field` is a dotted path such as `mark.transliterations.0.script`. */
 export interface FieldError {
@@ -26,6 +27,12 @@ function forbiddenKeyPaths(value: unknown, path: string, found: FieldError[], de
       else forbiddenKeyPaths((value as Record<string, unknown>)[key], joinPath(path, key), found, depth + 1);
     }
   }
+}
+
+function hasForbiddenKeys(value: unknown): boolean {
+  const found: FieldError[] = [];
+  forbiddenKeyPaths(value, '', found);
+  return found.length > 0;
 }
 
 function joinPath(parent: string, child: string): string {
@@ -57,9 +64,12 @@ export function validatePlain<T extends object>(cls: ClassConstructor<T>, plain:
 
 /**
  * The same checks as validatePlain, for a caller that keeps the plain value it passed (the registry's decoding of
- * every event: the copy validatePlain hands back was a twentieth of decoding an event).
+ * every event: the copy validatePlain hands back was a twentieth of decoding an event). A value the compiled
+ * contract accepts (compiled-validation.ts) is not run through class-validator again: most are, and the rest get
+ * class-validator's own verdict and messages.
  */
 export function findContractErrors(cls: ClassConstructor<object>, plain: unknown): FieldError[] {
+  if (acceptedByCompiledContract(cls, plain) && !hasForbiddenKeys(plain)) return [];
   const checked = checkPlain(cls, plain);
   return checked.ok ? [] : checked.errors;
 }
@@ -73,12 +83,19 @@ function checkPlain<T extends object>(cls: ClassConstructor<T>, plain: unknown):
   if (forbidden.length) return { ok: false, errors: forbidden };
 
   const instance = plainToInstance(cls, plain, { enableImplicitConversion: false });
-  const errors = validateSync(instance, {
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
-    validationError: { target: false, value: false },
-  });
+  let errors: ValidationError[];
+  try {
+    errors = validateSync(instance, {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      validationError: { target: false, value: false },
+    });
+  } catch (error) {
+    // A constraint function that throws on some input (validator's isEmail did, on a lone surrogate) refuses the
+    // value instead of failing the request or the consumer.
+    return { ok: false, errors: [{ field: '(body)', reason: `could not be validated: ${(error as Error).message}` }] };
+  }
   if (errors.length) return { ok: false, errors: flattenValidationErrors(errors) };
   return { ok: true, instance };
 }

@@ -1,5 +1,5 @@
 import { applyDecorators } from './decorators.js';
-import { IsString, Length, Matches, isISO8601, registerDecorator, type ValidationOptions } from 'class-validator';
+import { IsString, Length, Matches, isEmail, isISO8601, registerDecorator, type ValidationOptions } from 'class-validator';
 
 /** A string of whole UTF-16 characters: no lone surrogate, which PostgreSQL cannot store in jsonb. */
 export const WELL_FORMED_TEXT = /^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/;
@@ -83,5 +83,20 @@ export function IsCalendarDate(options?: ValidationOptions): PropertyDecorator {
       propertyName: propertyName as string,
       options: { message: 'must be a calendar date YYYY-MM-DD between 1900 and 2999', ...options },
       validator: { validate: (value: unknown) => parseCalendarDate(value) !== undefined },
+    });
+}
+
+/**
+ * An email address (validator's isEmail), refusing ill-formed text first: isEmail decodes the address and throws
+ * `URIError` on a lone surrogate, which failed the whole validation of a request or event instead of one field.
+ */
+export function IsEmailAddress(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isEmail',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: 'must be an email address', ...options },
+      validator: { validate: (value: unknown) => typeof value === 'string' && WELL_FORMED_TEXT.test(value) && isEmail(value) },
     });
 }
