@@ -71,7 +71,11 @@ export async function replayRegistry(options: ReplayOptions): Promise<ReplayResu
     // Aliases are administrators' data, not events: the replay starts from the live table.
     await client.query(`INSERT INTO ${target.aliases} SELECT * FROM ${live.aliases}`);
     const aliases = await new MarkGrouping(target).loadAliases(dataSource.manager);
-    const load = new RegistryBulkLoad(client, target, options.flushEvery);
+    const load = new RegistryBulkLoad(client, target, options.flushEvery, async () => {
+      const indexClient = new pg.Client({ connectionString: options.databaseUrl, application_name: 'registry-replay-indexes' });
+      await indexClient.connect();
+      return indexClient;
+    });
     await load.begin();
 
     const ends = await endOffsets(options.kafka, authorityTopics(options.topics));

@@ -128,7 +128,12 @@ describe('RegistryBulkLoad', () => {
       group.forEach((i, k) => (outcomes[i].grouped = summary(results[k])));
       start += group.length;
     }
-    const load = new RegistryBulkLoad(client, bulk, 100);
+    // With a second connection, as the replay runs it: the events' indexes are built there beside the grouping.
+    const load = new RegistryBulkLoad(client, bulk, 100, async () => {
+      const indexClient = new pg.Client({ connectionString: database.url });
+      await indexClient.connect();
+      return indexClient;
+    });
     await load.begin();
     // What a replay's consumer gets after a rebalance (it commits no offsets): a partition again from an earlier
     // offset. Every fifth batch is added twice, the second time with the rest of its partition's previous batch.

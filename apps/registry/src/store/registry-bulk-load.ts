@@ -61,13 +61,19 @@ export class RegistryBulkLoad {
   private readonly unflushedHeld = new Map<string, PendingEvent>();
   private quarantine: CopyValue[][] = [];
   private readonly nextOffsets = new Map<string, { topic: string; partition: number; next: bigint }>();
-  private readonly dropped: { name: string; definition: string }[] = [];
+  private readonly dropped: { table: string; name: string; definition: string }[] = [];
   readonly counts: Record<Disposition | 'quarantined', number> = { applied: 0, stale: 0, duplicate: 0, held: 0, quarantined: 0 };
 
+  /**
+   * @param indexConnection a second connection to the same database (closed by the load when done): with it, the
+   *   events' indexes are built on it while this connection groups and writes the recordations (two cores busy
+   *   instead of one waiting on the other); without it, every index is built after the rows, on `client`.
+   */
   constructor(
     private readonly client: pg.ClientBase,
     private readonly tables: RegistryTables,
     private readonly flushEvery = 10_000,
+    private readonly indexConnection?: () => Promise<pg.ClientBase & { end(): Promise<void> }>,
   ) {}
 
   /** Checks the tables are empty and drops their secondary indexes (rebuilt by `finish`, as the migrations define them). */
@@ -76,15 +82,15 @@ export class RegistryBulkLoad {
       `SELECT (SELECT count(*) FROM ${this.tables.events}) + (SELECT count(*) FROM ${this.tables.recordations}) AS n`,
     );
     if (Number(rows[0].n) > 0) throw new Error(`a bulk load needs empty tables; ${this.tables.schema} holds rows`);
-    const indexes = await this.client.query<{ indexname: string; indexdef: string }>(
-      `SELECT i.indexname, i.indexdef FROM pg_indexes i
+    const indexes = await this.client.query<{ tablename: string; indexname: string; indexdef: string }>(
+      `SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i
        WHERE i.schemaname = $1 AND i.tablename = ANY($2::text[])
          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname AND c.connamespace = $1::regnamespace)`,
       [this.tables.schema, [...LOADED_TABLES]],
     );
     for (const index of indexes.rows) {
       await this.client.query(`DROP INDEX ${quoteIdent(this.tables.schema)}.${quoteIdent(index.indexname)}`);
-      this.dropped.push({ name: index.indexname, definition: index.indexdef });
+      this.dropped.push({ table: index.tablename, name: index.indexname, definition: index.indexdef });
     }
   }
 
@@ -201,14 +207,28 @@ export class RegistryBulkLoad {
     await this.flush();
     await this.writeEvents([...this.heldPending.values()]);
     this.heldPending.clear();
-    const written = await writeRegistryState(this.client, this.tables, this.state.recordations, aliases, similarPictures);
-    await copyRows(
+    // The events and the quarantine are complete: their indexes can be built beside the rest of the work.
+    const complete = new Set(['events', 'quarantine']);
+    const beside = this.indexConnection ? this.dropped.filter((index) => complete.has(index.table)) : [];
+    const building = beside.length ? rebuildIndexesOn(this.indexConnection!, beside) : Promise.resolve();
+    let written: Awaited<ReturnType<typeof writeRegistryState>>;
+    try {
+      written = await writeRegistryState(this.client, this.tables, this.state.recordations, aliases, similarPictures);
+      await copyRows(
+        this.client,
+        this.tables.consumerOffsets,
+        ['topic', 'partition', 'next_offset'],
+        [...this.nextOffsets.values()].map((o) => [o.topic, o.partition, o.next.toString()]),
+      );
+    } finally {
+      // Never left running (or failing unobserved) when the writes above fail.
+      await building.catch(() => undefined);
+    }
+    await building;
+    await rebuildIndexes(
       this.client,
-      this.tables.consumerOffsets,
-      ['topic', 'partition', 'next_offset'],
-      [...this.nextOffsets.values()].map((o) => [o.topic, o.partition, o.next.toString()]),
+      this.dropped.filter((index) => !beside.includes(index)),
     );
-    await rebuildIndexes(this.client, this.dropped);
     await this.client.query(`ANALYZE ${LOADED_TABLES.map((table) => `${quoteIdent(this.tables.schema)}.${table}`).join(', ')}`);
     return written;
   }
@@ -264,6 +284,15 @@ export async function writeRegistryState(
     ]),
   );
   return { recordations: recordations.size, marks: grouped.marks.length, markKeys };
+}
+
+async function rebuildIndexesOn(connect: () => Promise<pg.ClientBase & { end(): Promise<void> }>, indexes: readonly { definition: string }[]): Promise<void> {
+  const connection = await connect();
+  try {
+    await rebuildIndexes(connection, indexes);
+  } finally {
+    await connection.end();
+  }
 }
 
 /** Re-creates dropped indexes as defined; with room to sort (a GIN trigram index builds several times faster). */
