@@ -15,15 +15,16 @@ export interface Spread {
   runs: number[];
 }
 
-export function spreadOf(values: number[]): Spread {
+export function spreadOf(values: number[], digits = 2): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median: +median.toFixed(2), min: +sorted[0].toFixed(2), max: +sorted[sorted.length - 1].toFixed(2), runs: values.map((v) => +v.toFixed(2)) };
+  const round = (value: number) => +value.toFixed(digits);
+  return { median: round(median), min: round(sorted[0]), max: round(sorted[sorted.length - 1]), runs: values.map(round) };
 }
 
-/** "median (min–max)" for a table cell. */
-export const cell = (s: Spread | undefined) => (s ? `${s.median} (${s.min}–${s.max})` : 'n/a');
+/** "median (min–max)" for a table cell (the value alone when it was measured once). */
+export const cell = (s: Spread | undefined) => (!s ? 'n/a' : s.runs.length > 1 ? `${s.median} (${s.min}–${s.max})` : String(s.median));
 
 /** The batch's marks: the lookup mix repeated up to `lines`, each line different (a number suffix on repeats). */
 export function batchMarks(queries: readonly string[], lines: number): string[] {

@@ -21,7 +21,17 @@ import { generateEvents, type GeneratedEvent } from '#datagen';
 import { createKafka, createLogger, kafkaClientName, runMigrations } from '#platform';
 import { TEST_KAFKA_BROKERS, TEST_KAFKA_PRINCIPALS } from '#testing';
 import { REGISTRY_MIGRATIONS } from '../apps/registry/src/migrations/index.js';
-import { batchMarks, cell, latencyRows, measureBatchCheck, measureLookupsRepeated, type BatchFigures, type RepeatedLatency } from './batch-check.js';
+import {
+  batchMarks,
+  cell,
+  latencyRows,
+  measureBatchCheck,
+  measureLookupsRepeated,
+  spreadOf,
+  type BatchFigures,
+  type RepeatedLatency,
+  type Spread,
+} from './batch-check.js';
 import { BENCH_TOKENS, benchRegistryEnv, lookupQueries, percentile } from './lookup-load.js';
 import { startNaiveConsumer } from './naive-consumer.js';
 import { benchSetup, mergeFigures, produceEvents, replayBench } from './bench-setup.js';
@@ -39,6 +49,17 @@ const LOOKUP_SECONDS = quick ? 2 : 8;
 /** The lookup and batch figures are measured this many times each: median and spread. */
 const RUNS = 3;
 const BATCH_LINES = quick ? 2_000 : 10_000;
+/** The ingest figures (ours, naive, COPY and their ratios) and freshness: as many runs (one in --quick, to keep it short). */
+const INGEST_RUNS = argValue('--ingest-runs') ?? (quick ? 1 : RUNS);
+
+interface IngestRun {
+  oursEventsPerSecond: number;
+  naiveEventsPerSecond: number;
+  copyRowsPerSecond: number;
+  merges: Awaited<ReturnType<typeof mergeFigures>>;
+  wallMs: number;
+}
+type FreshnessRun = Awaited<ReturnType<typeof freshness>> & { transactions: number; messagesPerTransaction: number; msPerTransaction: number };
 const FRESHNESS_SECONDS = quick ? 4 : 15;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
@@ -92,17 +113,17 @@ async function main(): Promise<void> {
       'full decode (verify + contract), 1 core',
       () => events.filter((e) => decodeSignedEvent(e.value, trusted, e.authority).ok).length,
     );
-    const copy = await timed('COPY', () => copyRows(db, events));
     results.limits = {
       rawConsumeEventsPerSecond: rate(events.length, rawConsume.ms),
       verifyPerSecondOneCore: rate(verifyOne.value, verifyOne.ms),
       verifyPerSecondAllThreads: rate(verifyAll.value, verifyAll.ms),
       verifyThreads: threads,
       decodePerSecondOneCore: rate(decodeOne.value, decodeOne.ms),
-      copyRowsPerSecond: rate(events.length, copy.ms),
     };
 
-    // 4. Ours: the registry as its own process, from an empty schema to the last event merged.
+    // 4–5. Ours (the registry as its own process, from an empty schema to the last event merged), the naive consumer
+    // on a share of the same events, and COPY of the same rows: INGEST_RUNS times, each ratio taken within its run.
+    // The last run's registry (schema `registry`) stays up for freshness, lookups and replay.
     const registryPort = 3900 + Math.floor(Math.random() * 50);
     const env = benchRegistryEnv({
       port: registryPort,
@@ -112,40 +133,63 @@ async function main(): Promise<void> {
       brokers: TEST_KAFKA_BROKERS,
       principal: TEST_KAFKA_PRINCIPALS.registry,
     });
-    await runMigrations({ url: database.url, schema: 'registry', migrations: REGISTRY_MIGRATIONS });
-    const merged = async () => Number((await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0) AS n FROM registry.consumer_offsets')).rows[0].n);
-    const ours = await timed('ours (registry ingest)', async () => {
-      const child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-      children.push(child);
-      await waitUntil(async () => (await merged()) >= events.length, 30 * 60_000, 'the registry to merge every event');
-    });
-    const oursRate = rate(events.length, ours.ms);
-    // How much of that wall the merge transactions took (summed: they run side by side), and their merge-lock waits.
     const base = `http://127.0.0.1:${registryPort}`;
-    const ingestMerges = await mergeFigures(base);
-
-    // 5. The naive consumer on a share of the same events (it is slow).
     await db.query('CREATE TABLE naive_events (id uuid PRIMARY KEY, authority text, subject text, sequence int, payload jsonb)');
-    const naiveApp = await startNaiveConsumer({
-      brokers: TEST_KAFKA_BROKERS,
-      ...TEST_KAFKA_PRINCIPALS.registry,
-      topics: { CN: topics.CN, HK: topics.HK, MO: topics.MO },
-      databaseUrl: database.url,
-      trustedKeys: keys.trustedKeys,
-      groupId: `registry-naive-${prefix}`,
-    });
-    const naiveStarted = performance.now();
-    await waitUntil(
-      async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM naive_events')).rows[0].n) >= NAIVE_EVENTS,
-      30 * 60_000,
-      'the naive consumer',
-    );
-    const naiveMs = performance.now() - naiveStarted;
-    await naiveApp.close();
-    const naiveRate = rate(NAIVE_EVENTS, naiveMs);
+    const ingestRuns: IngestRun[] = [];
+    for (let run = 1; run <= INGEST_RUNS; run++) {
+      const last = run === INGEST_RUNS;
+      const schema = last ? 'registry' : `registry_run${run}`;
+      const port = last ? registryPort : registryPort + 100 + run;
+      const copy = await timed(`COPY (run ${run})`, () => copyRows(db, events));
+      await runMigrations({ url: database.url, schema, migrations: REGISTRY_MIGRATIONS });
+      const merged = async () => Number((await db.query<{ n: string }>(`SELECT coalesce(sum(next_offset), 0) AS n FROM ${schema}.consumer_offsets`)).rows[0].n);
+      let child: ChildProcess | undefined;
+      const ours = await timed(`ours (registry ingest, run ${run})`, async () => {
+        child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], {
+          env: { ...env, PORT: String(port), DATABASE_SCHEMA: schema, KAFKA_CONSUMER_GROUP: `registry-${prefix}${last ? '' : `-run${run}`}` },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        children.push(child);
+        await waitUntil(async () => (await merged()) >= events.length, 30 * 60_000, 'the registry to merge every event');
+      });
+      // How much of that wall the merge transactions took (summed: they run side by side), and their merge-lock waits.
+      const merges = await mergeFigures(`http://127.0.0.1:${port}`);
+      if (!last) {
+        child!.kill('SIGTERM');
+        await new Promise((resolve) => child!.once('exit', resolve));
+        // Its tables would only slow what follows down (autovacuum, the buffer cache).
+        await db.query(`DROP SCHEMA ${schema} CASCADE`);
+      }
+      // The naive consumer on a share of the same events (it is slow), from the start of the log each run.
+      await db.query('TRUNCATE naive_events');
+      const naiveApp = await startNaiveConsumer({
+        brokers: TEST_KAFKA_BROKERS,
+        ...TEST_KAFKA_PRINCIPALS.registry,
+        topics: { CN: topics.CN, HK: topics.HK, MO: topics.MO },
+        databaseUrl: database.url,
+        trustedKeys: keys.trustedKeys,
+        groupId: `registry-naive-${prefix}-run${run}`,
+      });
+      const naiveStarted = performance.now();
+      await waitUntil(
+        async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM naive_events')).rows[0].n) >= NAIVE_EVENTS,
+        30 * 60_000,
+        'the naive consumer',
+      );
+      const naiveMs = performance.now() - naiveStarted;
+      await naiveApp.close();
+      ingestRuns.push({
+        oursEventsPerSecond: rate(events.length, ours.ms),
+        naiveEventsPerSecond: rate(NAIVE_EVENTS, naiveMs),
+        copyRowsPerSecond: rate(events.length, copy.ms),
+        merges,
+        wallMs: ours.ms,
+      });
+      logger.info({ run, ...ingestRuns[ingestRuns.length - 1] }, 'ingest run');
+    }
 
     // 5b. Ours again with VERIFY_SIGNATURES=false, on the same events into a schema of its own: what the pipeline
-    // does when the Ed25519 check is taken away, against the COPY limit.
+    // does when the Ed25519 check is taken away, against the COPY limit (once).
     await runMigrations({ url: database.url, schema: 'registry_unverified', migrations: REGISTRY_MIGRATIONS });
     const mergedUnverified = async () =>
       Number((await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0) AS n FROM registry_unverified.consumer_offsets')).rows[0].n);
@@ -165,38 +209,60 @@ async function main(): Promise<void> {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
     });
-    // Its tables would only slow what follows down (autovacuum, the buffer cache).
     await db.query('DROP SCHEMA registry_unverified CASCADE');
     const unverifiedRate = rate(events.length, unverified.ms);
+    const limits = results.limits as Record<string, number>;
+    const spreadOfRuns = (figure: (run: IngestRun) => number) => spreadOf(ingestRuns.map(figure), 4);
+    const copyMedian = spreadOfRuns((run) => run.copyRowsPerSecond).median;
     results.ingest = {
-      oursEventsPerSecond: oursRate,
-      naiveEventsPerSecond: naiveRate,
+      runs: INGEST_RUNS,
+      oursEventsPerSecond: spreadOfRuns((run) => run.oursEventsPerSecond),
+      naiveEventsPerSecond: spreadOfRuns((run) => run.naiveEventsPerSecond),
       naiveMeasuredOn: NAIVE_EVENTS,
-      oursOverNaive: +(oursRate / naiveRate).toFixed(1),
-      oursOverVerifyOneCore: +(oursRate / (results.limits as Record<string, number>).verifyPerSecondOneCore).toFixed(2),
-      oursOverVerifyAllThreads: +(oursRate / (results.limits as Record<string, number>).verifyPerSecondAllThreads).toFixed(2),
-      oursOverCopy: +(oursRate / (results.limits as Record<string, number>).copyRowsPerSecond).toFixed(3),
-      oursOverRawConsume: +(oursRate / (results.limits as Record<string, number>).rawConsumeEventsPerSecond).toFixed(3),
-      mergeTransactions: ingestMerges.count,
-      mergeShareOfWall: +((ingestMerges.seconds * 1000) / ours.ms).toFixed(2),
-      mergeLockWaitShareOfWall: +((ingestMerges.lockWaitSeconds * 1000) / ours.ms).toFixed(3),
-      mergeRetries: ingestMerges.retries,
+      copyRowsPerSecond: spreadOfRuns((run) => run.copyRowsPerSecond),
+      oursOverNaive: spreadOfRuns((run) => run.oursEventsPerSecond / run.naiveEventsPerSecond),
+      oursOverCopy: spreadOfRuns((run) => run.oursEventsPerSecond / run.copyRowsPerSecond),
+      oursOverVerifyOneCore: spreadOfRuns((run) => run.oursEventsPerSecond / limits.verifyPerSecondOneCore),
+      oursOverVerifyAllThreads: spreadOfRuns((run) => run.oursEventsPerSecond / limits.verifyPerSecondAllThreads),
+      oursOverRawConsume: spreadOfRuns((run) => run.oursEventsPerSecond / limits.rawConsumeEventsPerSecond),
+      oursOverDecodeOneCore: spreadOfRuns((run) => run.oursEventsPerSecond / limits.decodePerSecondOneCore),
+      mergeTransactions: spreadOfRuns((run) => run.merges.count),
+      mergeShareOfWall: spreadOfRuns((run) => (run.merges.seconds * 1000) / run.wallMs),
+      mergeLockWaitShareOfWall: spreadOfRuns((run) => (run.merges.lockWaitSeconds * 1000) / run.wallMs),
+      mergeRetries: spreadOfRuns((run) => run.merges.retries),
       unverifiedEventsPerSecond: unverifiedRate,
-      unverifiedOverCopy: +(unverifiedRate / (results.limits as Record<string, number>).copyRowsPerSecond).toFixed(3),
+      unverifiedOverCopy: +(unverifiedRate / copyMedian).toFixed(3),
     };
     logger.info(results.ingest as object, 'ingest');
 
-    // 6. Freshness: steady 1 000 events/s of new marks; produce → visible through /api/check.
-    const mergesBefore = await mergeFigures(base);
-    results.freshness = await freshness(base, topics, signers, EVENTS);
-    const mergesAfter = await mergeFigures(base);
-    const transactions = mergesAfter.count - mergesBefore.count;
-    // What the merge did under the steady load: how many messages per transaction, and how long each took.
-    Object.assign(results.freshness as object, {
-      transactions,
-      messagesPerTransaction: +((mergesAfter.messages - mergesBefore.messages) / transactions).toFixed(1),
-      msPerTransaction: +(((mergesAfter.seconds - mergesBefore.seconds) / transactions) * 1000).toFixed(1),
-    });
+    // 6. Freshness: steady 1 000 events/s of new marks; produce → visible through /api/check; INGEST_RUNS times.
+    const freshnessRuns: FreshnessRun[] = [];
+    for (let run = 0; run < INGEST_RUNS; run++) {
+      const mergesBefore = await mergeFigures(base);
+      const figures = await freshness(base, topics, signers, EVENTS, run);
+      const mergesAfter = await mergeFigures(base);
+      const transactions = mergesAfter.count - mergesBefore.count;
+      // What the merge did under the steady load: how many messages per transaction, and how long each took.
+      freshnessRuns.push({
+        ...figures,
+        transactions,
+        messagesPerTransaction: (mergesAfter.messages - mergesBefore.messages) / transactions,
+        msPerTransaction: ((mergesAfter.seconds - mergesBefore.seconds) / transactions) * 1000,
+      });
+      logger.info({ run: run + 1, ...freshnessRuns[run] }, 'freshness run');
+    }
+    const freshnessSpread = (figure: (run: FreshnessRun) => number) => spreadOf(freshnessRuns.map(figure), 1);
+    results.freshness = {
+      runs: INGEST_RUNS,
+      produced: freshnessSpread((run) => run.produced),
+      producedPerSecond: freshnessSpread((run) => run.producedPerSecond),
+      samples: freshnessSpread((run) => run.samples),
+      p50Ms: freshnessSpread((run) => run.p50Ms),
+      p99Ms: freshnessSpread((run) => run.p99Ms),
+      transactions: freshnessSpread((run) => run.transactions),
+      messagesPerTransaction: freshnessSpread((run) => run.messagesPerTransaction),
+      msPerTransaction: freshnessSpread((run) => run.msPerTransaction),
+    };
 
     // 7. Lookups at 1, 16 and 64 clients, a mix of exact, 简/繁, fuzzy and miss.
     const recordations = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM registry.recordations')).rows[0].n);
@@ -267,6 +333,7 @@ async function verifyInWorkers(events: GeneratedEvent[], trustedKeys: string, th
 }
 
 async function copyRows(db: pg.Client, events: GeneratedEvent[]): Promise<void> {
+  await db.query('DROP TABLE IF EXISTS copy_limit');
   await db.query('CREATE TABLE copy_limit (event_id uuid, authority text, recordation_number text, sequence int, type text, payload jsonb, signed bytea)');
   const escape = (text: string) => text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
   const lines = (function* () {
@@ -283,6 +350,8 @@ async function freshness(
   topics: ReturnType<typeof topicNames>,
   signers: Record<AuthorityCode, { keyId: string; privateKey: ReturnType<typeof parsePrivateKey> }>,
   offset: number,
+  /** Each run of the phase publishes other numbers and texts. */
+  run = 0,
 ) {
   // About 29 % of generated events are Hong Kong creations: four times the events gives enough for the whole phase
   // (each is re-signed below with a new number and text, so it is generated unsigned).
@@ -333,8 +402,8 @@ async function freshness(
       for (; produced < due; produced++) {
         // Unrelated texts: FRESH…X1, FRESH…X2, … were look-alikes of one another, so every probe's /api/check ran
         // a fuzzy match over thousands of them and the prober, not the merge, set the figure.
-        const text = `FX${createHash('sha256').update(`${offset}:${produced}`).digest('hex').slice(0, 12).toUpperCase()}`;
-        const number = `HK-2026-${String(900000 - produced).padStart(6, '0')}`;
+        const text = `FX${createHash('sha256').update(`${offset}:${run}:${produced}`).digest('hex').slice(0, 12).toUpperCase()}`;
+        const number = `HK-2026-${String(900000 - run * 50_000 - produced).padStart(6, '0')}`;
         const event = {
           ...hk[produced].event,
           subject: number,
@@ -363,32 +432,39 @@ function report(results: Record<string, unknown>): void {
   mkdirSync(dir, { recursive: true });
   const stamp = String(results.time).replace(/[:.]/g, '-');
   writeFileSync(`${dir}/${stamp}.json`, `${JSON.stringify(results, null, 2)}\n`);
-  const ingest = results.ingest as Record<string, number>;
+  const ingest = results.ingest as Record<string, Spread> & {
+    runs: number;
+    naiveMeasuredOn: number;
+    unverifiedEventsPerSecond: number;
+    unverifiedOverCopy: number;
+  };
   const limits = results.limits as Record<string, number>;
   const lookup = results.lookup as { recordations: number; runs: number; figures: RepeatedLatency };
   const batch = results.batchCheck as BatchFigures;
-  const fresh = results.freshness as Record<string, number>;
+  const fresh = results.freshness as Record<string, Spread> & { runs: number };
   const replay = results.replay as Record<string, number | boolean>;
   const machine = results.machine as Record<string, string | number>;
+  const ratio = (s: Spread, digits: number) => cell({ ...s, median: +s.median.toFixed(digits), min: +s.min.toFixed(digits), max: +s.max.toFixed(digits) });
   const md = `
 ## ${String(results.time)} — ${results.quick ? 'quick' : 'full'} run, ${String(results.events)} events
 
 Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; Kafka 4.1.1 (local, KRaft), Kafka client ${kafkaClientName()} (KAFKA_CLIENT); PostgreSQL 15.
+Ingest rows and freshness: ${ingest.runs} run${ingest.runs > 1 ? 's' : ''}${ingest.runs > 1 ? ', median (min–max), each ratio taken within its run' : ''}; the other limits once.
 
 | ingest (events/s) | value | ratio ours / it |
 |---|---|---|
-| **ours** (batch merge, signatures verified) | ${ingest.oursEventsPerSecond} | — |
-| naive Nest @EventPattern + TypeORM save (on ${ingest.naiveMeasuredOn}) | ${ingest.naiveEventsPerSecond} | ${ingest.oursOverNaive} |
-| limit: raw kafkajs consumption | ${limits.rawConsumeEventsPerSecond} | ${ingest.oursOverRawConsume} |
-| limit: COPY of the same rows | ${limits.copyRowsPerSecond} | ${ingest.oursOverCopy} |
-| limit: Ed25519 verify, 1 core | ${limits.verifyPerSecondOneCore} | ${ingest.oursOverVerifyOneCore} |
-| limit: the same, ${limits.verifyThreads} worker threads | ${limits.verifyPerSecondAllThreads} | ${ingest.oursOverVerifyAllThreads} |
-| ours with signatures not checked (VERIFY_SIGNATURES=false), ratio to COPY | ${ingest.unverifiedEventsPerSecond} | ${ingest.unverifiedOverCopy} of COPY |
-| for reference: full decode (Ed25519 + contract validation), 1 core | ${limits.decodePerSecondOneCore} | ${+(ingest.oursEventsPerSecond / limits.decodePerSecondOneCore).toFixed(2)} |
+| **ours** (batch merge, signatures verified) | ${ratio(ingest.oursEventsPerSecond, 0)} | — |
+| naive Nest @EventPattern + TypeORM save (on ${ingest.naiveMeasuredOn}) | ${ratio(ingest.naiveEventsPerSecond, 0)} | ${ratio(ingest.oursOverNaive, 1)} |
+| limit: raw kafkajs consumption | ${limits.rawConsumeEventsPerSecond} | ${ratio(ingest.oursOverRawConsume, 3)} |
+| limit: COPY of the same rows | ${ratio(ingest.copyRowsPerSecond, 0)} | ${ratio(ingest.oursOverCopy, 3)} |
+| limit: Ed25519 verify, 1 core | ${limits.verifyPerSecondOneCore} | ${ratio(ingest.oursOverVerifyOneCore, 2)} |
+| limit: the same, ${limits.verifyThreads} worker threads | ${limits.verifyPerSecondAllThreads} | ${ratio(ingest.oursOverVerifyAllThreads, 2)} |
+| ours with signatures not checked (VERIFY_SIGNATURES=false, once), ratio to COPY | ${ingest.unverifiedEventsPerSecond} | ${ingest.unverifiedOverCopy} of COPY |
+| for reference: full decode (Ed25519 + contract validation), 1 core | ${limits.decodePerSecondOneCore} | ${ratio(ingest.oursOverDecodeOneCore, 2)} |
 
-Our ingest's ${ingest.mergeTransactions} merge transactions (side by side; their durations summed) took ${ingest.mergeShareOfWall} of its wall time; merge-lock wait ${ingest.mergeLockWaitShareOfWall} of the wall; ${ingest.mergeRetries} transactions run again after losing a lock race.
+Our ingest's ${ratio(ingest.mergeTransactions, 0)} merge transactions (side by side; their durations summed) took ${ratio(ingest.mergeShareOfWall, 2)} of its wall time; merge-lock wait ${ratio(ingest.mergeLockWaitShareOfWall, 3)} of the wall; ${ratio(ingest.mergeRetries, 0)} transactions run again after losing a lock race.
 
-Freshness at a steady ${fresh.producedPerSecond ?? 1000} events/s (${fresh.produced ?? '?'} produced; produce → visible through /api/check): p50 ${fresh.p50Ms} ms, p99 ${fresh.p99Ms} ms (${fresh.samples} samples); meanwhile ${fresh.transactions} merge transactions of ${fresh.messagesPerTransaction} messages, ${fresh.msPerTransaction} ms each.
+Freshness at a steady ${cell(fresh.producedPerSecond)} events/s (${cell(fresh.produced)} produced; produce → visible through /api/check): p50 ${cell(fresh.p50Ms)} ms, p99 ${cell(fresh.p99Ms)} ms (${cell(fresh.samples)} samples); meanwhile ${cell(fresh.transactions)} merge transactions of ${ratio(fresh.messagesPerTransaction, 1)} messages, ${ratio(fresh.msPerTransaction, 1)} ms each.
 
 Lookup on ${lookup.recordations} recordations (mix of exact, 简→繁, misspelt, miss; client in the same machine; each row ${lookup.runs} times, median (min–max)):
 
@@ -409,8 +485,12 @@ Replay: ${replay.events} events in ${replay.seconds} s (${replay.eventsPerSecond
   writeFileSync(
     `${dir}/${stamp}.svg`,
     chart(
-      ingest,
-      limits,
+      {
+        oursEventsPerSecond: ingest.oursEventsPerSecond.median,
+        unverifiedEventsPerSecond: ingest.unverifiedEventsPerSecond,
+        naiveEventsPerSecond: ingest.naiveEventsPerSecond.median,
+      },
+      { ...limits, copyRowsPerSecond: ingest.copyRowsPerSecond.median },
       Object.fromEntries(Object.entries(lookup.figures).map(([key, f]) => [key, { p50Ms: f.p50Ms.median, p95Ms: f.p95Ms.median, p99Ms: f.p99Ms.median }])),
     ),
   );
