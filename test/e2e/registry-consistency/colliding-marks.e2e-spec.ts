@@ -127,6 +127,11 @@ async function mergedCount(databaseUrl: string): Promise<number> {
   }
 }
 
+async function assignedPartitions(app: INestApplication): Promise<number> {
+  const text = (await request(app.getHttpServer()).get('/metrics').set('authorization', `Bearer ${TOKENS.auditor}`)).text;
+  return Number(/^registry_assigned_partitions (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
 async function eventsMerged(app: INestApplication): Promise<number> {
   const text = (await request(app.getHttpServer()).get('/metrics').set('authorization', `Bearer ${TOKENS.auditor}`)).text;
   return [...text.matchAll(/^registry_events_total\{[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
@@ -141,16 +146,22 @@ describe('registry consistency: two instances on colliding marks', () => {
   let system: TestSystem;
   const databases: TestDatabase[] = [];
   let total = 0;
+  let events: Emitted[] = [];
 
   beforeAll(async () => {
     system = await TestSystem.create('collide');
     const keys = Object.fromEntries(
       Object.entries(system.keys.signers).map(([authority, signer]) => [authority, { keyId: signer.keyId, privateKey: parsePrivateKey(signer.privateKey) }]),
     ) as Record<AuthorityCode, SigningKey>;
-    const { events, keyChanges, statusChanges } = collidingEvents(keys);
-    expect(keyChanges).toBeGreaterThan(400);
-    expect(statusChanges).toBeGreaterThan(200);
+    const colliding = collidingEvents(keys);
+    expect(colliding.keyChanges).toBeGreaterThan(400);
+    expect(colliding.statusChanges).toBeGreaterThan(200);
+    events = colliding.events;
     total = events.length;
+  });
+
+  /** Every event, on its authority's topic (after the pair of instances shares the partitions: see the test). */
+  async function produceAll(): Promise<void> {
     for (const authority of ['CN', 'HK', 'MO'] as const) {
       const producer = createKafka({
         brokers: TEST_KAFKA_BROKERS,
@@ -165,7 +176,20 @@ describe('registry consistency: two instances on colliding marks', () => {
       }
       await producer.disconnect();
     }
-  });
+  }
+
+  /** Partitions of the three topics. */
+  async function partitionCount(): Promise<number> {
+    const admin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'collide-admin', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'NOTHING' }).admin();
+    await admin.connect();
+    try {
+      let count = 0;
+      for (const authority of ['CN', 'HK', 'MO'] as const) count += (await admin.fetchTopicOffsets(system.topics[authority])).length;
+      return count;
+    } finally {
+      await admin.disconnect();
+    }
+  }
 
   afterAll(async () => {
     await system?.close();
@@ -188,6 +212,17 @@ describe('registry consistency: two instances on colliding marks', () => {
     };
     const first = await system.startRegistry(pairEnv);
     const second = await system.startRegistry(pairEnv);
+    // The log is written once both instances hold partitions: with it written before, the first instance to join
+    // could merge it all before the second joined (it did, once decoding got faster), and the pair would be one.
+    const partitions = await partitionCount();
+    await waitFor(
+      async () => {
+        const [mine, theirs] = [await assignedPartitions(first), await assignedPartitions(second)];
+        return mine > 0 && theirs > 0 && mine + theirs === partitions;
+      },
+      { timeoutMs: 120_000, description: 'the two instances to share the partitions' },
+    );
+    await produceAll();
 
     await waitFor(async () => (await mergedCount(singleDb.url)) >= total && (await mergedCount(pairDb.url)) >= total, {
       timeoutMs: 480_000,

@@ -140,6 +140,7 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     this.consumer = consumer;
     await this.refreshStoredOffsets();
     consumer.onAssignment((assignment) => {
+      this.metrics.assignedPartitions.set(Object.values(assignment).reduce((count, partitions) => count + partitions.length, 0));
       // Synchronously, from the cached offsets, before the first fetch can start from Kafka's committed offset; then
       // from the database, in case another instance moved a partition on since.
       this.seekFromCache(assignment);

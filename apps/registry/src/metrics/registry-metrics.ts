@@ -35,6 +35,12 @@ export class RegistryMetrics {
     registers: [this.registry],
   });
 
+  readonly assignedPartitions = new Gauge({
+    name: 'registry_assigned_partitions',
+    help: "Partitions of the consumer group's topics assigned to this instance by its latest join (how the instances share the log)",
+    registers: [this.registry],
+  });
+
   readonly mergeRetries = new Counter({
     name: 'registry_merge_retries_total',
     help: 'Merge transactions rolled back and run again after losing a race for a merge lock',
