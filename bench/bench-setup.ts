@@ -87,14 +87,18 @@ export async function produceEvents(
  * The registry's merge transactions so far, from its /metrics: how many, with how many messages, in how many seconds
  * (summed over transactions that ran side by side), and how many seconds they waited for merge locks in all.
  */
-export async function mergeFigures(base: string): Promise<{ count: number; messages: number; seconds: number; lockWaitSeconds: number; retries: number }> {
+export async function mergeFigures(
+  base: string,
+): Promise<{ count: number; messages: number; seconds: number; lockWaitSeconds: number; lockBlockedSeconds: number; retries: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
   return {
     count: value('registry_merge_latency_seconds_count'),
     messages: value('registry_batch_size_sum'),
     seconds: value('registry_merge_latency_seconds_sum'),
+    // Time in the statements that take merge locks (round trips included), and in those another merge held up.
     lockWaitSeconds: value('registry_merge_lock_wait_seconds_sum'),
+    lockBlockedSeconds: value('registry_merge_lock_blocked_seconds_sum') || 0,
     // Merge transactions rolled back and run again after losing a lock race (0 when none: the counter is not printed).
     retries: value('registry_merge_retries_total') || 0,
   };

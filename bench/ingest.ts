@@ -72,7 +72,12 @@ async function main(): Promise<void> {
         events: events.length,
         ms: Math.round(ms),
         eventsPerSecond: Math.round((events.length / ms) * 1000),
-        merges: { ...merges, shareOfWall: +((merges.seconds * 1000) / ms).toFixed(2), lockWaitShareOfWall: +((merges.lockWaitSeconds * 1000) / ms).toFixed(3) },
+        merges: {
+          ...merges,
+          shareOfWall: +((merges.seconds * 1000) / ms).toFixed(2),
+          lockWaitShareOfWall: +((merges.lockWaitSeconds * 1000) / ms).toFixed(3),
+          lockBlockedShareOfWall: +((merges.lockBlockedSeconds * 1000) / ms).toFixed(3),
+        },
         digest,
       }),
     );

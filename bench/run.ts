@@ -229,6 +229,7 @@ async function main(): Promise<void> {
       mergeTransactions: spreadOfRuns((run) => run.merges.count),
       mergeShareOfWall: spreadOfRuns((run) => (run.merges.seconds * 1000) / run.wallMs),
       mergeLockWaitShareOfWall: spreadOfRuns((run) => (run.merges.lockWaitSeconds * 1000) / run.wallMs),
+      mergeLockBlockedShareOfWall: spreadOfRuns((run) => (run.merges.lockBlockedSeconds * 1000) / run.wallMs),
       mergeRetries: spreadOfRuns((run) => run.merges.retries),
       unverifiedEventsPerSecond: unverifiedRate,
       unverifiedOverCopy: +(unverifiedRate / copyMedian).toFixed(3),
@@ -462,7 +463,7 @@ Ingest rows and freshness: ${ingest.runs} run${ingest.runs > 1 ? 's' : ''}${inge
 | ours with signatures not checked (VERIFY_SIGNATURES=false, once), ratio to COPY | ${ingest.unverifiedEventsPerSecond} | ${ingest.unverifiedOverCopy} of COPY |
 | for reference: full decode (Ed25519 + contract validation), 1 core | ${limits.decodePerSecondOneCore} | ${ratio(ingest.oursOverDecodeOneCore, 2)} |
 
-Our ingest's ${ratio(ingest.mergeTransactions, 0)} merge transactions (side by side; their durations summed) took ${ratio(ingest.mergeShareOfWall, 2)} of its wall time; merge-lock wait ${ratio(ingest.mergeLockWaitShareOfWall, 3)} of the wall; ${ratio(ingest.mergeRetries, 0)} transactions run again after losing a lock race.
+Our ingest's ${ratio(ingest.mergeTransactions, 0)} merge transactions (side by side; their durations summed) took ${ratio(ingest.mergeShareOfWall, 2)} of its wall time; merge-lock wait (held up by another merge's lock, summed over the merges) ${ratio(ingest.mergeLockBlockedShareOfWall, 3)} of the wall, all statements taking merge locks (round trips included) ${ratio(ingest.mergeLockWaitShareOfWall, 3)}; ${ratio(ingest.mergeRetries, 0)} transactions run again after losing a lock race.
 
 Freshness at a steady ${cell(fresh.producedPerSecond)} events/s (${cell(fresh.produced)} produced; produce → visible through /api/check): p50 ${cell(fresh.p50Ms)} ms, p99 ${cell(fresh.p99Ms)} ms (${cell(fresh.samples)} samples); meanwhile ${cell(fresh.transactions)} merge transactions of ${ratio(fresh.messagesPerTransaction, 1)} messages, ${ratio(fresh.msPerTransaction, 1)} ms each.
 

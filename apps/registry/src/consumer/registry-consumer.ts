@@ -74,7 +74,12 @@ export class RegistryConsumer implements OnApplicationBootstrap, BeforeApplicati
     private readonly metrics: RegistryMetrics,
     tables: RegistryTables,
   ) {
-    this.store = new RegistryStore(tables, { onLockWait: (seconds) => metrics.mergeLockWait.observe(seconds) });
+    this.store = new RegistryStore(tables, {
+      onLockWait: (seconds, blocked) => {
+        metrics.mergeLockWait.observe(seconds);
+        if (blocked) metrics.mergeLockBlocked.observe(seconds);
+      },
+    });
     this.groupCommit = new GroupCommit((batches) => this.applyGroup(batches), GROUP_MESSAGES, config.CONSUMER_MERGES_CONCURRENTLY);
     this.pictures = new PictureStore(tables);
   }

@@ -30,7 +30,14 @@ export class RegistryMetrics {
 
   readonly mergeLockWait = new Histogram({
     name: 'registry_merge_lock_wait_seconds',
-    help: 'Each wait of a merge transaction for a merge lock (alias, key or mark lock), the statement that takes it included; _sum over the ingest wall is the share of time merges waited for each other',
+    help: 'Each statement of a merge transaction that takes merge locks (alias, key or mark locks), blocked or not (its round trip included); registry_merge_lock_blocked_seconds counts those another merge held up',
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  readonly mergeLockBlocked = new Histogram({
+    name: 'registry_merge_lock_blocked_seconds',
+    help: 'The merge-lock statements (of registry_merge_lock_wait_seconds) that found a lock held by another merge and waited for it; _sum over the ingest wall is the share of time merges were held up by each other',
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });

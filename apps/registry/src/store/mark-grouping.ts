@@ -83,8 +83,11 @@ export class MarkGrouping {
 
   constructor(
     private readonly tables: RegistryTables,
-    /** Told how long each wait for a merge lock took (seconds), for the registry_merge_lock_wait_seconds metric. */
-    private readonly onLockWait?: (seconds: number) => void,
+    /**
+     * Told how long each statement taking merge locks took (seconds), and whether it was blocked by another
+     * merge's lock (registry_merge_lock_wait_seconds and registry_merge_lock_blocked_seconds).
+     */
+    private readonly onLockWait?: (seconds: number, blocked: boolean) => void,
   ) {
     this.pictures = new PictureStore(tables);
   }
@@ -96,12 +99,22 @@ export class MarkGrouping {
 
   /** The alias lock, exclusively, for the rest of the transaction: an alias change takes it FIRST. */
   async lock(manager: EntityManager): Promise<void> {
-    await this.timed(manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${ALIAS_LOCK}:${this.tables.schema}`]));
+    await this.timed(
+      manager.query(
+        `SELECT CASE WHEN pg_try_advisory_xact_lock(hashtext($1)) THEN false ELSE (SELECT true FROM pg_advisory_xact_lock(hashtext($1))) END AS waited`,
+        [`${ALIAS_LOCK}:${this.tables.schema}`],
+      ),
+    );
   }
 
   /** The alias lock, shared: a merge that changes keys takes it before reading the alias table. */
   async lockShared(manager: EntityManager): Promise<void> {
-    await this.timed(manager.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [`${ALIAS_LOCK}:${this.tables.schema}`]));
+    await this.timed(
+      manager.query(
+        `SELECT CASE WHEN pg_try_advisory_xact_lock_shared(hashtext($1)) THEN false ELSE (SELECT true FROM pg_advisory_xact_lock_shared(hashtext($1))) END AS waited`,
+        [`${ALIAS_LOCK}:${this.tables.schema}`],
+      ),
+    );
   }
 
   /**
@@ -113,9 +126,12 @@ export class MarkGrouping {
     if (!list.length) return true;
     const namespace = `${ALIAS_LOCK}:${space}:${this.tables.schema}`;
     if (wait) {
+      // Each lock in order, waiting only when it is held by another merge (tried first, so the statement says
+      // whether it was blocked at all).
       await this.timed(
         manager.query(
-          `SELECT count(pg_advisory_xact_lock(hashtext($1), h)) FROM (SELECT DISTINCT hashtext(v) AS h FROM unnest($2::text[]) AS v ORDER BY h) AS s`,
+          `SELECT bool_or(CASE WHEN pg_try_advisory_xact_lock(hashtext($1), h) THEN false ELSE (SELECT true FROM pg_advisory_xact_lock(hashtext($1), h)) END) AS waited
+           FROM (SELECT DISTINCT hashtext(v) AS h FROM unnest($2::text[]) AS v ORDER BY h) AS s`,
           [namespace, list],
         ),
       );
@@ -128,11 +144,10 @@ export class MarkGrouping {
     return row.ok;
   }
 
-  private async timed<T>(query: Promise<T>): Promise<T> {
+  private async timed(query: Promise<{ waited: boolean | null }[]>): Promise<void> {
     const began = process.hrtime.bigint();
-    const result = await query;
-    this.onLockWait?.(Number(process.hrtime.bigint() - began) / 1e9);
-    return result;
+    const [row] = await query;
+    this.onLockWait?.(Number(process.hrtime.bigint() - began) / 1e9, row?.waited === true);
   }
 
   /** The current mark id of each of these recordations (those that exist). */

@@ -137,10 +137,13 @@ interface StoredRow {
 export class RegistryStore {
   private readonly grouping: MarkGrouping;
 
-  /** `onLockWait`: told how long each wait for a merge lock (alias, key or mark lock) took, in seconds. */
+  /**
+   * `onLockWait`: told how long each statement taking merge locks (alias, key or mark locks) took, in seconds, and
+   * whether another merge's lock blocked it.
+   */
   constructor(
     private readonly tables: RegistryTables,
-    options: { onLockWait?: (seconds: number) => void } = {},
+    options: { onLockWait?: (seconds: number, blocked: boolean) => void } = {},
   ) {
     this.grouping = new MarkGrouping(tables, options.onLockWait);
   }
