@@ -225,10 +225,17 @@ export class RegistryBulkLoad {
       await building.catch(() => undefined);
     }
     await building;
-    await rebuildIndexes(
-      this.client,
-      this.dropped.filter((index) => !beside.includes(index)),
-    );
+    const rest = this.dropped.filter((index) => !beside.includes(index));
+    // Then the mark keys' indexes (the trigram GIN builds longest) there too, the others here, side by side.
+    const keys = this.indexConnection ? rest.filter((index) => index.table === 'mark_keys') : [];
+    const builds = await Promise.allSettled([
+      keys.length ? rebuildIndexesOn(this.indexConnection!, keys) : Promise.resolve(),
+      rebuildIndexes(
+        this.client,
+        rest.filter((index) => !keys.includes(index)),
+      ),
+    ]);
+    for (const build of builds) if (build.status === 'rejected') throw build.reason;
     await this.client.query(`ANALYZE ${LOADED_TABLES.map((table) => `${quoteIdent(this.tables.schema)}.${table}`).join(', ')}`);
     return written;
   }
