@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
+import { v7 as uuidv7 } from 'uuid';
 import { pipeline } from 'node:stream/promises';
 import { decodeSignedEvent, parsePrivateKey, parseTrustedKeys, topicNames, verifyDsse, type AuthorityCode, type DsseEnvelope } from '#contracts';
 import { generateEvents, type GeneratedEvent } from '#datagen';
@@ -410,6 +411,8 @@ async function freshness(
         const number = `HK-2026-${String(900000 - run * 50_000 - produced).padStart(6, '0')}`;
         const event = {
           ...hk[produced].event,
+          // Each run re-uses the generated events: a new id, or the registry would take them for the earlier run's.
+          id: uuidv7(),
           subject: number,
           data: { ...hk[produced].event.data, recordationNumber: number, mark: { text, type: 'word' as const } },
         };
