@@ -22,6 +22,15 @@ const ROUNDS = 2;
 const payloads = Array.from({ length: 64 }, () => randomBytes(3_600));
 const keyOf = (i: number) => `HK-2026-${String(i).padStart(6, '0')}`;
 
+/** MESSAGES messages in sends of SEND, one send at a time; messages per second. */
+async function produceRate(send: (messages: { key: string; value: Buffer }[]) => Promise<unknown>): Promise<number> {
+  const began = performance.now();
+  for (let i = 0; i < MESSAGES; i += SEND) {
+    await send(Array.from({ length: Math.min(SEND, MESSAGES - i) }, (_, j) => ({ key: keyOf(i + j), value: payloads[(i + j) % payloads.length] })));
+  }
+  return MESSAGES / ((performance.now() - began) / 1000);
+}
+
 async function freshTopic(label: string): Promise<string> {
   const prefix = `kc${label}${Date.now().toString(36)}.`;
   await provisionKafka(createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: 'bench-kafka-clients', ...TEST_KAFKA_PRINCIPALS.admin, logLevel: 'ERROR' }), {
@@ -51,12 +60,7 @@ async function adapterRun(client: KafkaClientName, topic: string): Promise<Pick<
     allowAutoTopicCreation: false,
   });
   await producer.connect();
-  let began = performance.now();
-  for (let i = 0; i < MESSAGES; i += SEND) {
-    const messages = Array.from({ length: Math.min(SEND, MESSAGES - i) }, (_, j) => ({ key: keyOf(i + j), value: payloads[(i + j) % payloads.length] }));
-    await producer.send({ topic, acks: -1, messages });
-  }
-  const adapterProduce = MESSAGES / ((performance.now() - began) / 1000);
+  const adapterProduce = await produceRate((messages) => producer.send({ topic, acks: -1, messages }));
   await producer.disconnect();
 
   const consumer = createKafka({
@@ -73,7 +77,7 @@ async function adapterRun(client: KafkaClientName, topic: string): Promise<Pick<
   let received = 0;
   let done!: () => void;
   const all = new Promise<void>((resolve) => (done = resolve));
-  began = performance.now();
+  const began = performance.now();
   await consumer.run({
     partitionsConsumedConcurrently: 3,
     eachBatch: ({ batch, resolveOffset }) => {
@@ -95,12 +99,7 @@ async function kafkajsRun(topic: string): Promise<Pick<Figures, 'produce' | 'con
     allowAutoTopicCreation: false,
   });
   await producer.connect();
-  let began = performance.now();
-  for (let i = 0; i < MESSAGES; i += SEND) {
-    const messages = Array.from({ length: Math.min(SEND, MESSAGES - i) }, (_, j) => ({ key: keyOf(i + j), value: payloads[(i + j) % payloads.length] }));
-    await producer.send({ topic, acks: -1, messages });
-  }
-  const produce = MESSAGES / ((performance.now() - began) / 1000);
+  const produce = await produceRate((messages) => producer.send({ topic, acks: -1, messages }));
   await producer.disconnect();
 
   const consumer = createKafkajsClient({
@@ -116,7 +115,7 @@ async function kafkajsRun(topic: string): Promise<Pick<Figures, 'produce' | 'con
   let received = 0;
   let done!: () => void;
   const all = new Promise<void>((resolve) => (done = resolve));
-  began = performance.now();
+  const began = performance.now();
   await consumer.run({
     eachBatch: ({ batch }) => {
       received += batch.messages.length;
@@ -145,16 +144,7 @@ async function platformaticRun(topic: string): Promise<Pick<Figures, 'produce' |
     maxInflights: 1,
     autocreateTopics: false,
   });
-  let began = performance.now();
-  for (let i = 0; i < MESSAGES; i += SEND) {
-    const messages = Array.from({ length: Math.min(SEND, MESSAGES - i) }, (_, j) => ({
-      topic,
-      key: Buffer.from(keyOf(i + j)),
-      value: payloads[(i + j) % payloads.length],
-    }));
-    await producer.send({ messages });
-  }
-  const produce = MESSAGES / ((performance.now() - began) / 1000);
+  const produce = await produceRate((messages) => producer.send({ messages: messages.map(({ key, value }) => ({ topic, key: Buffer.from(key), value })) }));
   await producer.close();
 
   const consumer = new PlatformaticConsumer({
@@ -163,7 +153,7 @@ async function platformaticRun(topic: string): Promise<Pick<Figures, 'produce' |
     bootstrapBrokers: TEST_KAFKA_BROKERS,
     sasl: sasl(TEST_KAFKA_PRINCIPALS.registry),
   });
-  began = performance.now();
+  const began = performance.now();
   const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
   let received = 0;
   await new Promise<void>((resolve, reject) => {

@@ -135,6 +135,21 @@ async function main(): Promise<void> {
       principal: TEST_KAFKA_PRINCIPALS.registry,
     });
     const base = `http://127.0.0.1:${registryPort}`;
+    /** A registry process from an empty `schema` to the last event merged; the wall it took, and the process. */
+    const ingestInto = async (label: string, schema: string, overrides: NodeJS.ProcessEnv) => {
+      await runMigrations({ url: database.url, schema, migrations: REGISTRY_MIGRATIONS });
+      const merged = async () => Number((await db.query<{ n: string }>(`SELECT coalesce(sum(next_offset), 0) AS n FROM ${schema}.consumer_offsets`)).rows[0].n);
+      let child!: ChildProcess;
+      const { ms } = await timed(label, async () => {
+        child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], {
+          env: { ...env, DATABASE_SCHEMA: schema, ...overrides },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        children.push(child);
+        await waitUntil(async () => (await merged()) >= events.length, 30 * 60_000, `${label}: every event merged`);
+      });
+      return { ms, child };
+    };
     await db.query('CREATE TABLE naive_events (id uuid PRIMARY KEY, authority text, subject text, sequence int, payload jsonb)');
     const ingestRuns: IngestRun[] = [];
     for (let run = 1; run <= INGEST_RUNS; run++) {
@@ -142,22 +157,14 @@ async function main(): Promise<void> {
       const schema = last ? 'registry' : `registry_run${run}`;
       const port = last ? registryPort : registryPort + 100 + run;
       const copy = await timed(`COPY (run ${run})`, () => copyRows(db, events));
-      await runMigrations({ url: database.url, schema, migrations: REGISTRY_MIGRATIONS });
-      const merged = async () => Number((await db.query<{ n: string }>(`SELECT coalesce(sum(next_offset), 0) AS n FROM ${schema}.consumer_offsets`)).rows[0].n);
-      let child: ChildProcess | undefined;
-      const ours = await timed(`ours (registry ingest, run ${run})`, async () => {
-        child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], {
-          env: { ...env, PORT: String(port), DATABASE_SCHEMA: schema, KAFKA_CONSUMER_GROUP: `registry-${prefix}${last ? '' : `-run${run}`}` },
-          stdio: ['ignore', 'ignore', 'inherit'],
-        });
-        children.push(child);
-        await waitUntil(async () => (await merged()) >= events.length, 30 * 60_000, 'the registry to merge every event');
+      const ours = await ingestInto(`ours (registry ingest, run ${run})`, schema, {
+        PORT: String(port),
+        KAFKA_CONSUMER_GROUP: `registry-${prefix}${last ? '' : `-run${run}`}`,
       });
       // How much of that wall the merge transactions took (summed: they run side by side), and their merge-lock waits.
       const merges = await mergeFigures(`http://127.0.0.1:${port}`);
       if (!last) {
-        child!.kill('SIGTERM');
-        await new Promise((resolve) => child!.once('exit', resolve));
+        await stopProcess(ours.child);
         // Its tables would only slow what follows down (autovacuum, the buffer cache).
         await db.query(`DROP SCHEMA ${schema} CASCADE`);
       }
@@ -193,25 +200,12 @@ async function main(): Promise<void> {
     // does when the Ed25519 check is taken away, against the COPY limit (once; not in --quick, to keep it short).
     let unverifiedRate: number | undefined;
     if (!quick) {
-      await runMigrations({ url: database.url, schema: 'registry_unverified', migrations: REGISTRY_MIGRATIONS });
-      const mergedUnverified = async () =>
-        Number((await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0) AS n FROM registry_unverified.consumer_offsets')).rows[0].n);
-      const unverified = await timed('ours, signatures not checked', async () => {
-        const child = spawn(process.execPath, ['dist/apps/registry/src/main.js'], {
-          env: {
-            ...env,
-            PORT: String(registryPort + 50),
-            DATABASE_SCHEMA: 'registry_unverified',
-            KAFKA_CONSUMER_GROUP: `registry-unverified-${prefix}`,
-            VERIFY_SIGNATURES: 'false',
-          },
-          stdio: ['ignore', 'ignore', 'inherit'],
-        });
-        children.push(child);
-        await waitUntil(async () => (await mergedUnverified()) >= events.length, 30 * 60_000, 'the unverified registry to merge every event');
-        child.kill('SIGTERM');
-        await new Promise((resolve) => child.once('exit', resolve));
+      const unverified = await ingestInto('ours, signatures not checked', 'registry_unverified', {
+        PORT: String(registryPort + 50),
+        KAFKA_CONSUMER_GROUP: `registry-unverified-${prefix}`,
+        VERIFY_SIGNATURES: 'false',
       });
+      await stopProcess(unverified.child);
       await db.query('DROP SCHEMA registry_unverified CASCADE');
       unverifiedRate = rate(events.length, unverified.ms);
     }
@@ -302,6 +296,11 @@ async function main(): Promise<void> {
     await database.drop();
   }
   report(results);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
 }
 
 async function consumeOnly(topics: ReturnType<typeof topicNames>, expected: number): Promise<void> {

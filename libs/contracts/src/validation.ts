@@ -29,10 +29,15 @@ function forbiddenKeyPaths(value: unknown, path: string, found: FieldError[], de
   }
 }
 
-function hasForbiddenKeys(value: unknown): boolean {
-  const found: FieldError[] = [];
-  forbiddenKeyPaths(value, '', found);
-  return found.length > 0;
+/** Whether forbiddenKeyPaths would find anything: the same walk, without building paths (every event takes it). */
+function hasForbiddenKeys(value: unknown, depth = 0): boolean {
+  if (depth > 32) return true;
+  if (Array.isArray(value)) return value.some((item) => hasForbiddenKeys(item, depth + 1));
+  if (value === null || typeof value !== 'object') return false;
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(key) || hasForbiddenKeys((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
 }
 
 function joinPath(parent: string, child: string): string {

@@ -49,15 +49,19 @@ export function parseTimestamp(value: unknown): Date | undefined {
   return year >= 1 && year <= 9999 ? date : undefined;
 }
 
-export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
+/** A property decorator from a predicate: class-validator's constraint `name`, with a default message. */
+function predicateDecorator(name: string, message: string, validate: (value: unknown) => boolean, options?: ValidationOptions): PropertyDecorator {
   return (target: object, propertyName: string | symbol) =>
-    registerDecorator({
-      name: 'isTimestamp',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: 'must be an ISO 8601 timestamp such as 2026-01-01T00:00:00Z', ...options },
-      validator: { validate: (value: unknown) => parseTimestamp(value) !== undefined },
-    });
+    registerDecorator({ name, target: target.constructor, propertyName: propertyName as string, options: { message, ...options }, validator: { validate } });
+}
+
+export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
+  return predicateDecorator(
+    'isTimestamp',
+    'must be an ISO 8601 timestamp such as 2026-01-01T00:00:00Z',
+    (value) => parseTimestamp(value) !== undefined,
+    options,
+  );
 }
 
 const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -76,14 +80,12 @@ export function parseCalendarDate(value: unknown): Date | undefined {
 
 /** A calendar date as YYYY-MM-DD (no time, no zone): recordation terms are whole days. */
 export function IsCalendarDate(options?: ValidationOptions): PropertyDecorator {
-  return (target: object, propertyName: string | symbol) =>
-    registerDecorator({
-      name: 'isCalendarDate',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: 'must be a calendar date YYYY-MM-DD between 1900 and 2999', ...options },
-      validator: { validate: (value: unknown) => parseCalendarDate(value) !== undefined },
-    });
+  return predicateDecorator(
+    'isCalendarDate',
+    'must be a calendar date YYYY-MM-DD between 1900 and 2999',
+    (value) => parseCalendarDate(value) !== undefined,
+    options,
+  );
 }
 
 /**
@@ -91,12 +93,10 @@ export function IsCalendarDate(options?: ValidationOptions): PropertyDecorator {
  * `URIError` on a lone surrogate, which failed the whole validation of a request or event instead of one field.
  */
 export function IsEmailAddress(options?: ValidationOptions): PropertyDecorator {
-  return (target: object, propertyName: string | symbol) =>
-    registerDecorator({
-      name: 'isEmail',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: 'must be an email address', ...options },
-      validator: { validate: (value: unknown) => typeof value === 'string' && WELL_FORMED_TEXT.test(value) && isEmail(value) },
-    });
+  return predicateDecorator(
+    'isEmail',
+    'must be an email address',
+    (value) => typeof value === 'string' && WELL_FORMED_TEXT.test(value) && isEmail(value),
+    options,
+  );
 }

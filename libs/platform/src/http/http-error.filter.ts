@@ -97,39 +97,20 @@ function describeError(exception: unknown): { status: number; body: Record<strin
     return badRequest([{ field: '(body)', reason: 'could not be read (corrupt, truncated or wrongly encoded)' }]);
   }
   if (isStatementTimeout(exception)) {
-    return {
-      status: 503,
-      body: {
-        statusCode: 503,
-        error: 'Service Unavailable',
-        reason: 'statement-timeout',
-        message: 'the query ran longer than its time limit and was cancelled; nothing was changed: narrow it or retry later',
-      },
-    };
+    return serviceUnavailable('statement-timeout', 'the query ran longer than its time limit and was cancelled; nothing was changed: narrow it or retry later');
   }
   if (isDatabaseBusy(exception)) {
-    return {
-      status: 503,
-      body: {
-        statusCode: 503,
-        error: 'Service Unavailable',
-        reason: 'database-busy',
-        message: 'no database connection became free in time (the service is overloaded); nothing was stored, retry later',
-      },
-    };
+    return serviceUnavailable('database-busy', 'no database connection became free in time (the service is overloaded); nothing was stored, retry later');
   }
   if (isDatabaseUnavailable(exception)) {
-    return {
-      status: 503,
-      body: {
-        statusCode: 503,
-        error: 'Service Unavailable',
-        reason: 'database-unavailable',
-        message: 'the database is unavailable; nothing was stored, retry later',
-      },
-    };
+    return serviceUnavailable('database-unavailable', 'the database is unavailable; nothing was stored, retry later');
   }
   return { status: 500, body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' } };
+}
+
+/** A 503: nothing was done, `reason` says why in a word, `message` in a sentence. */
+function serviceUnavailable(reason: string, message: string): { status: number; body: Record<string, unknown> } {
+  return { status: 503, body: { statusCode: 503, error: 'Service Unavailable', reason, message } };
 }
 
 export function badRequest(errors: FieldError[]): { status: number; body: Record<string, unknown> } {
